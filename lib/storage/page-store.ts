@@ -1,0 +1,448 @@
+/**
+ * The page store: append-only frames in one file, and commits that make a new set of roots (the
+ * commit's `meta`, opaque here) visible atomically.
+ *
+ * The commit protocol (argued in ARCHITECTURE.md, "Why every crash recovers"):
+ *  - A commit's frames and its record are appended after the previous commit's end in one write.
+ *  - Slot `seq % 2` names commit `seq - 1`. In `full` mode it is written with the commit, and the
+ *    one flush that follows makes both durable; commit `seq - 1` was flushed before, so a slot
+ *    never names a commit that is not durable (invariant I1), and at most one slot is ever being
+ *    written (invariant I2).
+ *  - In `relaxed` mode commits are written without flush or slot; `sync()` flushes, then brings
+ *    the two slots up to date one at a time with a flush between them, keeping I1 and I2.
+ *  - Recovery takes the intact slot naming the newest commit and scans forward (recovery.ts).
+ * The slots' final contents depend only on the newest commit's sequence number, so the bytes of
+ * the file do not depend on the durability mode, on when `sync()` ran, or on crashes in between.
+ */
+import { CorruptionError, ErrorCode, IoError, PoisonedError, SedimentError } from '../errors.js';
+import { asPageId, type PageId } from '../ids.js';
+import type { FileBackend } from './backend/file-backend.js';
+import { crc32 } from './checksum.js';
+import {
+  type CommitName,
+  type CommitRecord,
+  COMMIT_FIXED_BYTES,
+  DATA_START,
+  EMPTY_COMMIT,
+  encodeCommitPayload,
+  encodeHeader,
+  encodeSlot,
+  type FileParameters,
+  FRAME_HEADER_BYTES,
+  FrameKind,
+  frameCrc,
+  SLOT_OFFSETS,
+  sealFrame,
+} from './format.js';
+import { PageCache } from './page-cache.js';
+import { readCommitRecord, recover, scanForward } from './recovery.js';
+
+export type Durability = 'full' | 'relaxed';
+
+export interface PageStoreOptions {
+  readonly readOnly: boolean;
+  readonly durability: Durability;
+  readonly cacheBytes: number;
+}
+
+/** In relaxed mode a flush happens at least this often, bounding both loss and recovery scans. */
+export const RELAXED_SYNC_COMMITS = 1000;
+export const RELAXED_SYNC_BYTES = 16 << 20;
+/** Pending frames of a large commit are written out (not flushed) beyond this many bytes. */
+const SPILL_BYTES = 8 << 20;
+/** A page read fetches this much at once, so a typical node costs one system call. */
+const READ_AHEAD_BYTES = 4096;
+
+/** The bytes of a new, empty database file: header and two slots naming the empty commit. */
+export function initialFileImage(params: FileParameters): Buffer {
+  const image = Buffer.alloc(DATA_START);
+  encodeHeader(params).copy(image, 0);
+  const emptySlot = encodeSlot(EMPTY_COMMIT);
+  for (const offset of SLOT_OFFSETS) emptySlot.copy(image, offset);
+  return image;
+}
+
+const slotIndex = (seq: number): 0 | 1 => (((seq % 2) + 2) % 2) as 0 | 1;
+
+const sameName = (a: CommitName | undefined, b: CommitName): boolean =>
+  a !== undefined && a.seq === b.seq && a.recordOffset === b.recordOffset && a.end === b.end && a.recordCrc === b.recordCrc;
+
+export class PageStore {
+  readonly params: FileParameters;
+  readonly cache: PageCache;
+  private headName: CommitName;
+  private headMetaBytes: Buffer;
+  /** Names of the newest commits, newest first: what the slots must name. */
+  private recent: CommitName[];
+  /** What each slot holds on the file now, as far as this connection wrote or read it. */
+  private readonly slotsOnFile: [CommitName | undefined, CommitName | undefined];
+  private poisonedBy: unknown = undefined;
+  private closed = false;
+
+  // The commit being built: frames accumulate in `pending`, whose first byte belongs at file offset
+  // `pendingBase`; bytes already spilled to the file before it are covered by `spilledCrc`.
+  private pending = Buffer.alloc(64 * 1024);
+  private pendingLength = 0;
+  private pendingBase: number;
+  private spilledCrc = 0;
+  private spilled = false;
+
+  // Relaxed mode: what has been written since the last flush.
+  private unflushedCommits = 0;
+  private unflushedBytes = 0;
+  private unflushedWrites = false;
+
+  private constructor(
+    private readonly backend: FileBackend,
+    readonly options: PageStoreOptions,
+    recovered: ReturnType<typeof recover>,
+  ) {
+    this.params = recovered.params;
+    this.cache = new PageCache(options.cacheBytes);
+    this.headName = recovered.head;
+    this.headMetaBytes = recovered.headMeta;
+    this.slotsOnFile = [recovered.slots[0], recovered.slots[1]];
+    this.pendingBase = recovered.head.end;
+    this.recent = [recovered.head];
+  }
+
+  /**
+   * Opens a store on a backend holding a database file. A writer truncates the garbage an
+   * interrupted commit left behind and rewrites the slots to what an uninterrupted run would hold,
+   * so that the file's bytes stay reproducible.
+   */
+  static open(backend: FileBackend, options: PageStoreOptions): PageStore {
+    const store = new PageStore(backend, options, recover(backend));
+    if (!options.readOnly) store.guardWrite(() => store.normalizeAfterOpen(backend.size()));
+    return store;
+  }
+
+  /** The newest commit this connection sees. */
+  get head(): CommitName {
+    return this.headName;
+  }
+
+  /** The meta bytes of the newest commit (the roots of the layers above). */
+  get headMeta(): Buffer {
+    return this.headMetaBytes;
+  }
+
+  get poisoned(): boolean {
+    return this.poisonedBy !== undefined;
+  }
+
+  // ----- writing ------------------------------------------------------------------------------
+
+  /** Appends a frame to the commit being built and returns its page id. Readable at once. */
+  append(kind: FrameKind, payload: Uint8Array): PageId {
+    this.checkWritable();
+    const frameBytes = FRAME_HEADER_BYTES + payload.length;
+    this.reservePending(frameBytes);
+    const offset = this.pendingBase + this.pendingLength;
+    const frame = this.pending.subarray(this.pendingLength, this.pendingLength + frameBytes);
+    frame.set(payload, FRAME_HEADER_BYTES);
+    sealFrame(frame, offset, kind, payload.length);
+    this.pendingLength += frameBytes;
+    if (this.pendingLength >= SPILL_BYTES) this.spill();
+    return asPageId(offset);
+  }
+
+  /**
+   * Seals the commit being built with `meta` and makes it visible; in `full` mode also durable
+   * before returning. Returns the new head.
+   */
+  commit(meta: Uint8Array): CommitName {
+    this.checkWritable();
+    const previous = this.headName;
+    const seq = previous.seq + 1;
+    const metaBytes = Buffer.from(meta);
+    const payloadBytes = COMMIT_FIXED_BYTES + metaBytes.length;
+    this.reservePending(FRAME_HEADER_BYTES + payloadBytes);
+    const recordOffset = this.pendingBase + this.pendingLength;
+    const record: CommitRecord = {
+      seq,
+      previousRecordOffset: previous.recordOffset,
+      start: previous.end,
+      rangeCrc: crc32(this.pending.subarray(0, this.pendingLength), this.spilledCrc),
+      meta: metaBytes,
+    };
+    const frame = this.pending.subarray(this.pendingLength);
+    encodeCommitPayload(record, frame, FRAME_HEADER_BYTES);
+    const recordCrc = sealFrame(frame, recordOffset, FrameKind.commit, payloadBytes);
+    this.pendingLength += FRAME_HEADER_BYTES + payloadBytes;
+    const name: CommitName = { seq, recordOffset, end: recordOffset + FRAME_HEADER_BYTES + payloadBytes, recordCrc };
+
+    this.guardWrite(() => {
+      this.backend.write(this.pending.subarray(0, this.pendingLength), this.pendingBase);
+      this.unflushedWrites = true;
+      this.unflushedCommits += 1;
+      this.unflushedBytes += name.end - previous.end;
+      if (this.options.durability === 'full') {
+        // Slot seq % 2 names the previous commit, which the previous flush made durable (I1).
+        this.writeSlot(slotIndex(seq), previous);
+        this.flush();
+      }
+    });
+    this.advanceHead(name, metaBytes);
+    if (this.unflushedCommits >= RELAXED_SYNC_COMMITS || this.unflushedBytes >= RELAXED_SYNC_BYTES) this.sync();
+    return name;
+  }
+
+  /** Discards the commit being built, including any frames already spilled to the file. */
+  abort(): void {
+    if (this.closed || this.poisoned) return;
+    const spilled = this.spilled;
+    this.resetPending(this.headName.end);
+    if (spilled) this.guardWrite(() => this.backend.truncate(this.headName.end));
+  }
+
+  /**
+   * Makes every commit so far durable, then brings the slots up to date (relaxed mode); the
+   * second slot's write becomes durable with the next flush, which is safe because it names a
+   * commit that is already durable.
+   */
+  sync(): void {
+    this.checkOpen();
+    if (this.options.readOnly) return;
+    this.guardWrite(() => {
+      if (this.unflushedWrites) this.flush();
+      this.writeSlotsFor(this.headName.seq);
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    try {
+      if (!this.options.readOnly && !this.poisoned) {
+        this.abort();
+        this.sync();
+        this.guardWrite(() => {
+          if (this.unflushedWrites) this.flush();
+        });
+      }
+    } finally {
+      this.closed = true;
+      this.backend.close();
+    }
+  }
+
+  // ----- reading ------------------------------------------------------------------------------
+
+  /** The payload of the frame at `id`, checked against its checksum and expected kind. */
+  read(id: PageId, kind: FrameKind): Buffer {
+    this.checkOpen();
+    const offset: number = id;
+    if (offset >= this.pendingBase && offset < this.pendingBase + this.pendingLength) {
+      return this.readPending(offset, kind);
+    }
+    const limit = this.spilled ? this.pendingBase : this.headName.end;
+    if (offset < DATA_START || offset + FRAME_HEADER_BYTES > limit) {
+      throw new CorruptionError(`page ${offset} lies outside the committed part of the file`, offset);
+    }
+    let frame = Buffer.allocUnsafe(Math.min(READ_AHEAD_BYTES, limit - offset));
+    this.readAt(frame, offset);
+    const length = frame.readUInt32LE(0);
+    const frameBytes = FRAME_HEADER_BYTES + length;
+    if (frame.readUInt32LE(4) !== kind || offset + frameBytes > limit) {
+      throw new CorruptionError(`page ${offset} is not a ${kindName(kind)} frame (damaged header)`, offset);
+    }
+    if (frameBytes > frame.length) {
+      const whole = Buffer.allocUnsafe(frameBytes);
+      frame.copy(whole, 0, 0, frame.length);
+      this.readAt(whole.subarray(frame.length), offset + frame.length);
+      frame = whole;
+    }
+    if (frameCrc(frame, offset, length) !== frame.readUInt32LE(8)) {
+      throw new CorruptionError(`page ${offset} fails its checksum`, offset);
+    }
+    return frame.subarray(FRAME_HEADER_BYTES, frameBytes);
+  }
+
+  /** The decoded page from the cache, decoding and caching it on a miss. */
+  load<T>(id: PageId, kind: FrameKind, decode: (payload: Buffer) => T): T {
+    const hit = this.cache.get(id);
+    if (hit !== undefined) return hit as T;
+    const payload = this.read(id, kind);
+    const value = decode(payload);
+    // Pending pages may still be discarded by abort(): cache only what is committed.
+    if (id < this.headName.end) this.cache.set(id, value, payload.length * 2 + 64);
+    return value;
+  }
+
+  /** The record of a committed commit, for walking the commit chain backwards. */
+  readCommit(recordOffset: number): { name: CommitName; record: CommitRecord } {
+    this.checkOpen();
+    if (recordOffset >= this.headName.end) {
+      throw new CorruptionError(`commit record ${recordOffset} lies beyond the newest commit`, recordOffset);
+    }
+    return this.guardRead(() => readCommitRecord(this.backend, recordOffset, this.headName.end));
+  }
+
+  /** Read-only connections: picks up commits written since. Returns whether the head moved. */
+  refresh(): boolean {
+    this.checkOpen();
+    if (!this.options.readOnly) return false;
+    const before = this.headName;
+    const { head, meta } = this.guardRead(() =>
+      scanForward(this.backend, this.headName, this.headMetaBytes, this.backend.size()),
+    );
+    if (head.seq === before.seq) return false;
+    this.headName = head;
+    this.headMetaBytes = meta;
+    this.pendingBase = head.end;
+    return true;
+  }
+
+  // ----- internals ----------------------------------------------------------------------------
+
+  private normalizeAfterOpen(fileSize: number): void {
+    if (fileSize > this.headName.end) this.backend.truncate(this.headName.end);
+    // Whatever recovery accepted may so far live only in the operating system's cache: flush it
+    // before any slot may name it (I1). One flush per writer open.
+    this.flush();
+    this.recent = this.namesBackFrom(this.headName, 3);
+    this.writeSlotsFor(this.headName.seq);
+    if (this.unflushedWrites) this.flush();
+  }
+
+  /** Brings both slots to the contents an uninterrupted run would leave after commit `seq`. */
+  private writeSlotsFor(seq: number): void {
+    const older = slotIndex(seq - 1);
+    const newer = slotIndex(seq);
+    const olderTarget = this.nameOf(seq - 2);
+    const newerTarget = this.nameOf(seq - 1);
+    const olderChanges = !sameName(this.slotsOnFile[older], olderTarget);
+    const newerChanges = !sameName(this.slotsOnFile[newer], newerTarget);
+    if (olderChanges) this.writeSlot(older, olderTarget);
+    if (olderChanges && newerChanges) this.flush(); // never two slots in flight at once (I2)
+    if (newerChanges) this.writeSlot(newer, newerTarget);
+  }
+
+  private writeSlot(index: 0 | 1, name: CommitName): void {
+    if (sameName(this.slotsOnFile[index], name)) return;
+    this.slotsOnFile[index] = undefined; // unknown until the write completes
+    this.backend.write(encodeSlot(name), SLOT_OFFSETS[index]);
+    this.slotsOnFile[index] = name;
+    this.unflushedWrites = true;
+  }
+
+  private flush(): void {
+    this.backend.flush();
+    this.unflushedWrites = false;
+    this.unflushedCommits = 0;
+    this.unflushedBytes = 0;
+  }
+
+  private nameOf(seq: number): CommitName {
+    if (seq <= 0) return EMPTY_COMMIT;
+    const found = this.recent.find((n) => n.seq === seq);
+    if (found === undefined) throw new Error(`internal: commit ${seq} is not among the recent commits`);
+    return found;
+  }
+
+  private namesBackFrom(head: CommitName, count: number): CommitName[] {
+    const names = [head];
+    let current = head;
+    while (names.length < count && current.seq > 1) {
+      const { record } = readCommitRecord(this.backend, current.recordOffset, head.end);
+      current = readCommitRecord(this.backend, record.previousRecordOffset, head.end).name;
+      names.push(current);
+    }
+    return names;
+  }
+
+  private advanceHead(name: CommitName, meta: Buffer): void {
+    this.headName = name;
+    this.headMetaBytes = meta;
+    this.recent = [name, ...this.recent.slice(0, 2)];
+    this.resetPending(name.end);
+  }
+
+  private resetPending(base: number): void {
+    this.pendingBase = base;
+    this.pendingLength = 0;
+    this.spilledCrc = 0;
+    this.spilled = false;
+    if (this.pending.length > 4 * SPILL_BYTES) this.pending = Buffer.alloc(64 * 1024);
+  }
+
+  private spill(): void {
+    this.guardWrite(() => this.backend.write(this.pending.subarray(0, this.pendingLength), this.pendingBase));
+    this.unflushedWrites = true;
+    this.spilledCrc = crc32(this.pending.subarray(0, this.pendingLength), this.spilledCrc);
+    this.pendingBase += this.pendingLength;
+    this.pendingLength = 0;
+    this.spilled = true;
+  }
+
+  private reservePending(extra: number): void {
+    const needed = this.pendingLength + extra;
+    if (needed <= this.pending.length) return;
+    const grown = Buffer.alloc(Math.max(needed, this.pending.length * 2));
+    this.pending.copy(grown, 0, 0, this.pendingLength);
+    this.pending = grown;
+  }
+
+  private readPending(offset: number, kind: FrameKind): Buffer {
+    const at = offset - this.pendingBase;
+    const length = this.pending.readUInt32LE(at);
+    if (this.pending.readUInt32LE(at + 4) !== kind) {
+      throw new CorruptionError(`page ${offset} is not a ${kindName(kind)} frame`, offset);
+    }
+    return Buffer.from(this.pending.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + length));
+  }
+
+  private readAt(target: Buffer, offset: number): void {
+    const n = this.guardRead(() => this.backend.read(target, offset));
+    if (n !== target.length) throw new CorruptionError(`page ${offset} is cut short by the end of the file`, offset);
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new SedimentError(ErrorCode.closed, 'the database connection is closed');
+    if (this.poisonedBy !== undefined) throw new PoisonedError(this.poisonedBy);
+  }
+
+  private checkWritable(): void {
+    this.checkOpen();
+    if (this.options.readOnly) throw new SedimentError(ErrorCode.readOnly, 'the database was opened read-only');
+  }
+
+  /**
+   * Runs file writes; any failure poisons the connection. After a failed write or fsync the
+   * kernel may have dropped dirty pages, so retrying could report success for lost data (the
+   * fsync-gate lesson): the only safe continuation is to reopen and recover.
+   */
+  private guardWrite<T>(action: () => T): T {
+    try {
+      return action();
+    } catch (error) {
+      if (error instanceof SedimentError) {
+        this.poisonedBy = error;
+        throw error;
+      }
+      this.poisonedBy = error;
+      this.resetPending(this.headName.end);
+      throw new IoError('write', error);
+    }
+  }
+
+  private guardRead<T>(action: () => T): T {
+    try {
+      return action();
+    } catch (error) {
+      if (error instanceof SedimentError) throw error;
+      throw new IoError('read', error);
+    }
+  }
+}
+
+function kindName(kind: FrameKind): string {
+  switch (kind) {
+    case FrameKind.node:
+      return 'tree node';
+    case FrameKind.heap:
+      return 'heap value';
+    case FrameKind.commit:
+      return 'commit record';
+  }
+}

@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, SedimentError } from '../../lib/errors.js';
+import { asPageId } from '../../lib/ids.js';
+import { MemoryBackend } from '../../lib/storage/backend/memory-backend.js';
+import { FrameKind } from '../../lib/storage/format.js';
+import { RELAXED_SYNC_COMMITS } from '../../lib/storage/page-store.js';
+import { RecordingBackend } from '../support/recording-backend.js';
+import { emptyImage, openImage, openOn } from '../support/stores.js';
+import { verifyStore, writeCommit } from '../support/store-workload.js';
+
+const codeOf = (fn: () => unknown): string | undefined => {
+  try {
+    fn();
+  } catch (error) {
+    return error instanceof SedimentError ? error.code : `not a SedimentError: ${String(error)}`;
+  }
+  return undefined;
+};
+
+describe('page store', () => {
+  it('makes each commit visible with its meta and keeps every page readable after reopening', () => {
+    const backend = new MemoryBackend(emptyImage());
+    const store = openOn(backend);
+    for (let seq = 1; seq <= 40; seq++) writeCommit(store, 7, seq);
+    expect(store.head.seq).toBe(40);
+    expect(verifyStore(store, 7)).toBe(40);
+    store.close();
+    const reopened = openImage(backend.snapshot());
+    expect(verifyStore(reopened, 7)).toBe(40);
+  });
+
+  it('reads pages of the commit being built, and abort discards them', () => {
+    const store = openImage(emptyImage());
+    const id = store.append(FrameKind.node, Buffer.from('draft'));
+    expect(store.read(id, FrameKind.node).toString()).toBe('draft');
+    store.abort();
+    expect(store.head.seq).toBe(0);
+    expect(codeOf(() => store.read(id, FrameKind.node))).toBe(ErrorCode.corrupt);
+    const kept = store.append(FrameKind.node, Buffer.from('kept'));
+    store.commit(Buffer.alloc(0));
+    expect(kept).toBe(id); // the aborted bytes were never part of the file
+    expect(store.read(kept, FrameKind.node).toString()).toBe('kept');
+  });
+
+  it('writes a commit larger than the spill threshold in pieces and recovers it whole', () => {
+    const backend = new MemoryBackend(emptyImage());
+    const store = openOn(backend);
+    const big = Buffer.alloc(3 << 20, 0xab);
+    const ids = [0, 1, 2, 3].map(() => store.append(FrameKind.heap, big));
+    store.commit(Buffer.from('big'));
+    store.close();
+    const reopened = openImage(backend.snapshot());
+    expect(reopened.head.seq).toBe(1);
+    for (const id of ids) expect(reopened.read(id, FrameKind.heap).equals(big)).toBe(true);
+  });
+
+  it('aborting a spilled commit truncates what was spilled, so later bytes match an unaborted run', () => {
+    const a = new MemoryBackend(emptyImage());
+    const store = openOn(a);
+    for (let i = 0; i < 3; i++) store.append(FrameKind.heap, Buffer.alloc(3 << 20, i));
+    store.abort();
+    writeCommit(store, 3, 1);
+    store.close();
+    const b = new MemoryBackend(emptyImage());
+    const clean = openOn(b);
+    writeCommit(clean, 3, 1);
+    clean.close();
+    expect(Buffer.from(a.snapshot()).equals(Buffer.from(b.snapshot()))).toBe(true);
+  });
+
+  it('checks the kind of frame a page id names and refuses ids outside the file', () => {
+    const store = openImage(emptyImage());
+    const id = store.append(FrameKind.node, Buffer.from('node'));
+    store.commit(Buffer.alloc(0));
+    expect(codeOf(() => store.read(id, FrameKind.heap))).toBe(ErrorCode.corrupt);
+    expect(codeOf(() => store.read(asPageId(10), FrameKind.node))).toBe(ErrorCode.corrupt);
+    expect(codeOf(() => store.read(asPageId(1 << 30), FrameKind.node))).toBe(ErrorCode.corrupt);
+  });
+
+  it('refuses writes on a read-only store and everything on a closed one', () => {
+    const backend = new MemoryBackend(emptyImage());
+    const writer = openOn(backend);
+    writeCommit(writer, 1, 1);
+    const reader = openOn(new MemoryBackend(backend.snapshot()), { readOnly: true });
+    expect(codeOf(() => reader.append(FrameKind.node, Buffer.from('x')))).toBe(ErrorCode.readOnly);
+    expect(codeOf(() => reader.commit(Buffer.alloc(0)))).toBe(ErrorCode.readOnly);
+    writer.close();
+    expect(codeOf(() => writer.commit(Buffer.alloc(0)))).toBe(ErrorCode.closed);
+    expect(codeOf(() => writer.read(asPageId(2000), FrameKind.node))).toBe(ErrorCode.closed);
+    writer.close(); // closing twice is harmless
+  });
+
+  it('a read-only store sees newer commits only after refresh', () => {
+    const backend = new MemoryBackend(emptyImage());
+    const writer = openOn(backend);
+    writeCommit(writer, 5, 1);
+    const reader = openOn(backend, { readOnly: true });
+    writeCommit(writer, 5, 2);
+    expect(reader.head.seq).toBe(1);
+    expect(reader.refresh()).toBe(true);
+    expect(reader.head.seq).toBe(2);
+    expect(verifyStore(reader, 5)).toBe(2);
+    expect(reader.refresh()).toBe(false);
+  });
+
+  it('full durability flushes exactly once per commit; relaxed only at sync, close or the bound', () => {
+    const full = new RecordingBackend(emptyImage());
+    const store = openOn(full);
+    const flushesAtOpen = full.calls.flush;
+    for (let seq = 1; seq <= 10; seq++) writeCommit(store, 2, seq);
+    expect(full.calls.flush - flushesAtOpen).toBe(10);
+
+    const relaxed = new RecordingBackend(emptyImage());
+    const lazy = openOn(relaxed, { durability: 'relaxed' });
+    const before = relaxed.calls.flush;
+    for (let seq = 1; seq <= 10; seq++) writeCommit(lazy, 2, seq);
+    expect(relaxed.calls.flush).toBe(before);
+    lazy.sync();
+    expect(relaxed.calls.flush).toBeGreaterThan(before);
+    const afterSync = relaxed.calls.flush;
+    for (let seq = 11; seq <= 10 + RELAXED_SYNC_COMMITS; seq++) lazy.append(FrameKind.node, Buffer.of(1)), lazy.commit(Buffer.alloc(0));
+    expect(relaxed.calls.flush).toBeGreaterThan(afterSync);
+  });
+
+  it('gives the same bytes in full and relaxed mode', () => {
+    const run = (durability: 'full' | 'relaxed') => {
+      const backend = new MemoryBackend(emptyImage());
+      const store = openOn(backend, { durability });
+      for (let seq = 1; seq <= 25; seq++) {
+        writeCommit(store, 11, seq);
+        if (durability === 'relaxed' && seq % 7 === 0) store.sync();
+      }
+      store.close();
+      return Buffer.from(backend.snapshot());
+    };
+    expect(run('full').equals(run('relaxed'))).toBe(true);
+  });
+});
