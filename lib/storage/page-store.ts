@@ -112,7 +112,7 @@ export class PageStore {
    * so that the file's bytes stay reproducible.
    */
   static open(backend: FileBackend, options: PageStoreOptions): PageStore {
-    const store = new PageStore(backend, options, recover(backend));
+    const store = new PageStore(backend, options, readGuarded(() => recover(backend)));
     if (!options.readOnly) store.guardWrite(() => store.normalizeAfterOpen(backend.size()));
     return store;
   }
@@ -260,6 +260,7 @@ export class PageStore {
 
   /** The decoded page from the cache, decoding and caching it on a miss. */
   load<T>(id: PageId, kind: FrameKind, decode: (payload: Buffer) => T): T {
+    this.checkOpen();
     const hit = this.cache.get(id);
     if (hit !== undefined) return hit as T;
     const payload = this.read(id, kind);
@@ -427,12 +428,17 @@ export class PageStore {
   }
 
   private guardRead<T>(action: () => T): T {
-    try {
-      return action();
-    } catch (error) {
-      if (error instanceof SedimentError) throw error;
-      throw new IoError('read', error);
-    }
+    return readGuarded(action);
+  }
+}
+
+/** Runs file reads, reporting an operating-system failure as IoError. Reads never poison. */
+function readGuarded<T>(action: () => T): T {
+  try {
+    return action();
+  } catch (error) {
+    if (error instanceof SedimentError) throw error;
+    throw new IoError('read', error);
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, SedimentError } from '../../lib/errors.js';
+import { ErrorCode } from '../../lib/errors.js';
 import { asPageId } from '../../lib/ids.js';
 import { MemoryBackend } from '../../lib/storage/backend/memory-backend.js';
 import { FrameKind } from '../../lib/storage/format.js';
@@ -7,15 +7,8 @@ import { RELAXED_SYNC_COMMITS } from '../../lib/storage/page-store.js';
 import { RecordingBackend } from '../support/recording-backend.js';
 import { emptyImage, openImage, openOn } from '../support/stores.js';
 import { verifyStore, writeCommit } from '../support/store-workload.js';
+import { errorCodeOf } from '../support/error-code.js';
 
-const codeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof SedimentError ? error.code : `not a SedimentError: ${String(error)}`;
-  }
-  return undefined;
-};
 
 describe('page store', () => {
   it('makes each commit visible with its meta and keeps every page readable after reopening', () => {
@@ -35,7 +28,7 @@ describe('page store', () => {
     expect(store.read(id, FrameKind.node).toString()).toBe('draft');
     store.abort();
     expect(store.head.seq).toBe(0);
-    expect(codeOf(() => store.read(id, FrameKind.node))).toBe(ErrorCode.corrupt);
+    expect(errorCodeOf(() => store.read(id, FrameKind.node))).toBe(ErrorCode.corrupt);
     const kept = store.append(FrameKind.node, Buffer.from('kept'));
     store.commit(Buffer.alloc(0));
     expect(kept).toBe(id); // the aborted bytes were never part of the file
@@ -72,9 +65,9 @@ describe('page store', () => {
     const store = openImage(emptyImage());
     const id = store.append(FrameKind.node, Buffer.from('node'));
     store.commit(Buffer.alloc(0));
-    expect(codeOf(() => store.read(id, FrameKind.heap))).toBe(ErrorCode.corrupt);
-    expect(codeOf(() => store.read(asPageId(10), FrameKind.node))).toBe(ErrorCode.corrupt);
-    expect(codeOf(() => store.read(asPageId(1 << 30), FrameKind.node))).toBe(ErrorCode.corrupt);
+    expect(errorCodeOf(() => store.read(id, FrameKind.heap))).toBe(ErrorCode.corrupt);
+    expect(errorCodeOf(() => store.read(asPageId(10), FrameKind.node))).toBe(ErrorCode.corrupt);
+    expect(errorCodeOf(() => store.read(asPageId(1 << 30), FrameKind.node))).toBe(ErrorCode.corrupt);
   });
 
   it('refuses writes on a read-only store and everything on a closed one', () => {
@@ -82,11 +75,11 @@ describe('page store', () => {
     const writer = openOn(backend);
     writeCommit(writer, 1, 1);
     const reader = openOn(new MemoryBackend(backend.snapshot()), { readOnly: true });
-    expect(codeOf(() => reader.append(FrameKind.node, Buffer.from('x')))).toBe(ErrorCode.readOnly);
-    expect(codeOf(() => reader.commit(Buffer.alloc(0)))).toBe(ErrorCode.readOnly);
+    expect(errorCodeOf(() => reader.append(FrameKind.node, Buffer.from('x')))).toBe(ErrorCode.readOnly);
+    expect(errorCodeOf(() => reader.commit(Buffer.alloc(0)))).toBe(ErrorCode.readOnly);
     writer.close();
-    expect(codeOf(() => writer.commit(Buffer.alloc(0)))).toBe(ErrorCode.closed);
-    expect(codeOf(() => writer.read(asPageId(2000), FrameKind.node))).toBe(ErrorCode.closed);
+    expect(errorCodeOf(() => writer.commit(Buffer.alloc(0)))).toBe(ErrorCode.closed);
+    expect(errorCodeOf(() => writer.read(asPageId(2000), FrameKind.node))).toBe(ErrorCode.closed);
     writer.close(); // closing twice is harmless
   });
 
