@@ -1,0 +1,48 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { asPageId } from '../../lib/ids.js';
+import { PageCache } from '../../lib/storage/page-cache.js';
+
+describe('page cache', () => {
+  it('never holds more than its capacity in bytes, and returns what was stored', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 500 }),
+        fc.array(fc.tuple(fc.nat(40), fc.integer({ min: 1, max: 120 }), fc.boolean())),
+        (capacity, operations) => {
+          const cache = new PageCache(capacity);
+          for (const [id, cost, isRead] of operations) {
+            if (isRead) {
+              const hit = cache.get(asPageId(id));
+              if (hit !== undefined) expect(hit).toBe(`page ${id}`);
+            } else {
+              cache.set(asPageId(id), `page ${id}`, cost);
+            }
+            expect(cache.usedBytes).toBeLessThanOrEqual(capacity);
+          }
+        },
+      ),
+      { seed: 20261121 },
+    );
+  });
+
+  it('gives recently read pages a second chance over pages never read again', () => {
+    const cache = new PageCache(3);
+    for (const id of [1, 2, 3]) cache.set(asPageId(id), id, 1);
+    cache.get(asPageId(1));
+    cache.set(asPageId(4), 4, 1); // evicts 2, the oldest page not read since it was stored
+    expect(cache.get(asPageId(1))).toBe(1);
+    expect(cache.get(asPageId(2))).toBeUndefined();
+    expect(cache.get(asPageId(3))).toBe(3);
+    expect(cache.get(asPageId(4))).toBe(4);
+  });
+
+  it('does not cache a page larger than the whole cache, and a zero-byte cache holds nothing', () => {
+    const cache = new PageCache(10);
+    cache.set(asPageId(1), 'big', 11);
+    expect(cache.get(asPageId(1))).toBeUndefined();
+    const none = new PageCache(0);
+    none.set(asPageId(1), 'x', 1);
+    expect(none.size).toBe(0);
+  });
+});
