@@ -62,6 +62,9 @@ export function initialFileImage(params: FileParameters): Buffer {
   return image;
 }
 
+/** What a decoded page is taken to cost in the cache: an estimate, from its encoded size. */
+const decodedCost = (payloadLength: number): number => payloadLength * 2 + 64;
+
 const slotIndex = (seq: number): 0 | 1 => (((seq % 2) + 2) % 2) as 0 | 1;
 
 const sameName = (a: CommitName | undefined, b: CommitName): boolean =>
@@ -86,6 +89,8 @@ export class PageStore {
   private pendingBase: number;
   private spilledCrc = 0;
   private spilled = false;
+  /** Decoded forms of pages of the commit being built, cached when it commits. */
+  private pendingDecoded: Array<{ id: PageId; value: unknown; cost: number }> = [];
 
   // Relaxed mode: what has been written since the last flush.
   private unflushedCommits = 0;
@@ -133,8 +138,12 @@ export class PageStore {
 
   // ----- writing ------------------------------------------------------------------------------
 
-  /** Appends a frame to the commit being built and returns its page id. Readable at once. */
-  append(kind: FrameKind, payload: Uint8Array): PageId {
+  /**
+   * Appends a frame to the commit being built and returns its page id. Readable at once. A writer
+   * that already holds the page's decoded form passes it as `decoded`: it enters the cache when
+   * the commit does, so the next reader of a freshly written page does not decode it again.
+   */
+  append(kind: FrameKind, payload: Uint8Array, decoded?: unknown): PageId {
     this.checkWritable();
     const frameBytes = FRAME_HEADER_BYTES + payload.length;
     this.reservePending(frameBytes);
@@ -143,6 +152,7 @@ export class PageStore {
     frame.set(payload, FRAME_HEADER_BYTES);
     sealFrame(frame, offset, kind, payload.length);
     this.pendingLength += frameBytes;
+    if (decoded !== undefined) this.pendingDecoded.push({ id: asPageId(offset), value: decoded, cost: decodedCost(payload.length) });
     if (this.pendingLength >= SPILL_BYTES) this.spill();
     return asPageId(offset);
   }
@@ -183,6 +193,7 @@ export class PageStore {
         this.flush();
       }
     });
+    for (const page of this.pendingDecoded) this.cache.set(page.id, page.value, page.cost);
     this.advanceHead(name, metaBytes);
     if (this.unflushedCommits >= RELAXED_SYNC_COMMITS || this.unflushedBytes >= RELAXED_SYNC_BYTES) this.sync();
     return name;
@@ -266,7 +277,7 @@ export class PageStore {
     const payload = this.read(id, kind);
     const value = decode(payload);
     // Pending pages may still be discarded by abort(): cache only what is committed.
-    if (id < this.headName.end) this.cache.set(id, value, payload.length * 2 + 64);
+    if (id < this.headName.end) this.cache.set(id, value, decodedCost(payload.length));
     return value;
   }
 
@@ -360,6 +371,7 @@ export class PageStore {
   }
 
   private resetPending(base: number): void {
+    this.pendingDecoded = [];
     this.pendingBase = base;
     this.pendingLength = 0;
     this.spilledCrc = 0;

@@ -34,7 +34,8 @@ export class HitchhikerTree<E> {
   /** The node at `id`, from the cache or decoded once and cached (pages never change). */
   readonly load = (id: PageId): TreeNode<E> => this.store.load(id, FrameKind.node, (payload) => this.decode(payload, id));
 
-  private readonly write = (node: TreeNode<E>): PageId => this.store.append(FrameKind.node, encodeNode(this.schema, node));
+  /** Writes a sealed node; the node itself becomes its page's cached decoded form. */
+  private readonly write = (node: TreeNode<E>): PageId => this.store.append(FrameKind.node, encodeNode(this.schema, node), node);
 
   /** The entry equal to `key`, if the tree holds one. */
   get(root: TreeRoot, key: E): E | undefined {

@@ -61,6 +61,20 @@ describe('page store', () => {
     expect(Buffer.from(a.snapshot()).equals(Buffer.from(b.snapshot()))).toBe(true);
   });
 
+  it('caches the decoded forms a commit hands over, and forgets those of an aborted commit', () => {
+    const store = openImage(emptyImage());
+    const decode = (payload: Buffer) => `decoded ${payload.toString()}`;
+    const draft = store.append(FrameKind.node, Buffer.from('draft'), 'handed over: draft');
+    store.abort();
+    const kept = store.append(FrameKind.node, Buffer.from('kept'), 'handed over: kept');
+    expect(kept).toBe(draft); // the same offset: a stale cache entry would return the wrong page
+    store.commit(Buffer.alloc(0));
+    expect(store.load(kept, FrameKind.node, decode)).toBe('handed over: kept');
+    const plain = store.append(FrameKind.node, Buffer.from('plain'));
+    store.commit(Buffer.alloc(0));
+    expect(store.load(plain, FrameKind.node, decode)).toBe('decoded plain');
+  });
+
   it('checks the kind of frame a page id names and refuses ids outside the file', () => {
     const store = openImage(emptyImage());
     const id = store.append(FrameKind.node, Buffer.from('node'));

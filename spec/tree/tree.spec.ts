@@ -1,0 +1,192 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../lib/errors.js';
+import { MemoryBackend } from '../../lib/storage/backend/memory-backend.js';
+import { FrameKind } from '../../lib/storage/format.js';
+import { openStoreFile } from '../../lib/storage/store-file.js';
+import { BranchNode, LeafNode, leafBytes, NODE_OVERHEAD_BYTES, type TreeNode } from '../../lib/tree/node.js';
+import { encodeNode } from '../../lib/tree/node-codec.js';
+import { HitchhikerTree, type TreeRoot } from '../../lib/tree/tree.js';
+import type { TreeSchema } from '../../lib/tree/tree-schema.js';
+import { errorCodeOf } from '../support/error-code.js';
+import { emptyImage, openOn } from '../support/stores.js';
+import { type Entry, ENTRY_BYTES, entrySchema, SortedModel } from '../support/tree-model.js';
+
+const tinyParams = { pageSize: NODE_OVERHEAD_BYTES + 5 * ENTRY_BYTES, bufferBytes: 10 };
+const entries = (keys: Iterable<number>, version = 0): Entry[] => [...keys].map((k) => [k, version] as const);
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+describe('bulk load', () => {
+  it('packs sorted entries into full leaves and builds a valid tree that later batches extend', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 400 }), fc.array(fc.integer({ min: 0, max: 500 }), { maxLength: 60 }), (count, extra) => {
+        const store = openOn(new MemoryBackend(emptyImage()));
+        const tree = new HitchhikerTree(store, entrySchema, tinyParams);
+        const root = tree.bulkLoad(entries(range(0, count)));
+        expect([...tree.scan(root)]).toEqual(entries(range(0, count)));
+        const report = tree.check(root);
+        expect(report.problems).toEqual([]);
+        // Full pages: every leaf but the last holds as many entries as fit.
+        const perLeaf = Math.floor((tinyParams.pageSize - NODE_OVERHEAD_BYTES) / ENTRY_BYTES);
+        expect(report.leaves).toBe(Math.ceil(count / perLeaf));
+
+        const model = new SortedModel();
+        model.apply(range(0, count).map((key) => ({ key, version: 0, remove: false })));
+        const ops = extra.map((key, i) => ({ key, version: i + 1, remove: i % 3 === 0 }));
+        model.apply(ops);
+        const next = tree.apply(root, ops.map((op) => ({ entry: [op.key, op.version] as const, remove: op.remove })));
+        expect([...tree.scan(next)]).toEqual(model.entries());
+        expect(tree.check(next).problems).toEqual([]);
+      }),
+      { numRuns: 60, seed: 7 },
+    );
+  });
+
+  it('refuses input that is not strictly increasing', () => {
+    const tree = new HitchhikerTree(openOn(new MemoryBackend(emptyImage())), entrySchema, tinyParams);
+    expect(errorCodeOf(() => tree.bulkLoad(entries([1, 3, 2])))).toBe(ErrorCode.invalidArgument);
+    expect(errorCodeOf(() => tree.bulkLoad(entries([1, 1])))).toBe(ErrorCode.invalidArgument);
+  });
+});
+
+describe('determinism', () => {
+  const batches = Array.from({ length: 40 }, (_, b) =>
+    Array.from({ length: 1 + ((b * 7) % 23) }, (_, i) => ({ entry: [(b * 31 + i * 17) % 300, b] as const, remove: (b + i) % 5 === 0 })),
+  );
+
+  const build = (cacheBytes: number, reopenEvery: number) => {
+    const backend = new MemoryBackend(emptyImage());
+    let store = openOn(backend, { cacheBytes });
+    let root: TreeRoot;
+    batches.forEach((batch, i) => {
+      root = new HitchhikerTree(store, entrySchema, tinyParams).apply(root, batch);
+      store.commit(Buffer.from(String(root ?? '')));
+      if ((i + 1) % reopenEvery === 0) {
+        store.close();
+        store = openOn(backend, { cacheBytes });
+      }
+    });
+    store.close();
+    return Buffer.from(backend.snapshot());
+  };
+
+  it('gives the same bytes for the same batches whatever the cache size or reopening in between', () => {
+    const reference = build(1 << 20, 1000);
+    expect(build(0, 1000).equals(reference)).toBe(true);
+    expect(build(300, 7).equals(reference)).toBe(true);
+    expect(build(1 << 20, 1).equals(reference)).toBe(true);
+  });
+
+  it('gives the same shape for the same entries whatever order a batch lists them in', () => {
+    const store = openOn(new MemoryBackend(emptyImage()));
+    const tree = new HitchhikerTree(store, entrySchema, tinyParams);
+    const sorted = entries(range(0, 200));
+    const shuffled = [...sorted].sort((a, b) => ((a[0] * 7919) % 211) - ((b[0] * 7919) % 211));
+    const a = tree.insert(undefined, sorted);
+    const b = tree.insert(undefined, shuffled);
+    const shape = (root: TreeRoot) => tree.check(root);
+    expect(shape(a)).toEqual(shape(b));
+    expect([...tree.scan(a)]).toEqual([...tree.scan(b)]);
+  });
+});
+
+describe('reads', () => {
+  it('decodes each node once: repeated lookups and scans on a warm cache decode nothing', () => {
+    let decoded = 0;
+    const counting: TreeSchema<Entry> = { ...entrySchema, fromPlain: (p) => (decoded++, p as Entry) };
+    const backend = new MemoryBackend(emptyImage());
+    const store = openOn(backend, { cacheBytes: 1 << 24 });
+    const tree = new HitchhikerTree(store, counting, tinyParams);
+    const root = tree.insert(undefined, entries(range(0, 500)));
+    store.commit(Buffer.alloc(0));
+    // The nodes a commit wrote enter the cache as their writer built them: nothing is decoded.
+    for (let k = 0; k < 500; k++) expect(tree.get(root, [k, 0])).toEqual([k, 0]);
+    expect([...tree.scan(root)]).toHaveLength(500);
+    expect(decoded).toBe(0);
+
+    // Read through a cold cache, each node is decoded once, then never again.
+    const cold = new HitchhikerTree(openOn(new MemoryBackend(backend.snapshot()), { cacheBytes: 1 << 24 }), counting, tinyParams);
+    for (let k = 0; k < 500; k++) cold.get(root, [k, 0]);
+    const afterWarmUp = decoded;
+    expect(afterWarmUp).toBeGreaterThan(0);
+    for (let k = 0; k < 500; k++) expect(cold.get(root, [k, 0])).toEqual([k, 0]);
+    expect([...cold.scan(root)]).toHaveLength(500);
+    expect(decoded).toBe(afterWarmUp);
+  });
+
+  it('works on a real file across close and reopen', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sediment-tree-'));
+    try {
+      const file = path.join(dir, 't.db');
+      const store = openStoreFile(file, { create: true, durability: 'relaxed' });
+      const tree = new HitchhikerTree(store, entrySchema, tinyParams);
+      const model = new SortedModel();
+      let root: TreeRoot;
+      const roots: Array<[TreeRoot, Entry[]]> = [];
+      for (let b = 0; b < 30; b++) {
+        const ops = range(0, 12).map((i) => ({ key: (b * 13 + i * 29) % 150, version: b, remove: i % 4 === 0 }));
+        root = tree.apply(root, ops.map((op) => ({ entry: [op.key, op.version] as const, remove: op.remove })));
+        model.apply(ops);
+        store.commit(Buffer.from(String(root ?? '')));
+        roots.push([root, model.entries()]);
+      }
+      store.close();
+      const reopened = new HitchhikerTree(openStoreFile(file, { readOnly: true }), entrySchema, tinyParams);
+      for (const [r, expected] of roots) {
+        expect([...reopened.scan(r)]).toEqual(expected);
+        expect(reopened.check(r).problems).toEqual([]);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('invariant checker', () => {
+  /** Writes hand-made nodes (children as page ids) and commits them. */
+  const handMade = (build: (write: (node: TreeNode<Entry>) => number) => number) => {
+    const store = openOn(new MemoryBackend(emptyImage()));
+    const write = (node: TreeNode<Entry>) => store.append(FrameKind.node, encodeNode(entrySchema, node));
+    const root = build(write);
+    store.commit(Buffer.alloc(0));
+    return { tree: new HitchhikerTree(store, entrySchema, tinyParams), root: root as TreeRoot };
+  };
+  const leaf = (keys: number[]) => new LeafNode<Entry>(entries(keys), null);
+  const problemsOf = (made: ReturnType<typeof handMade>) => made.tree.check(made.root).problems.map((p) => p.message);
+
+  it('accepts a well-formed tree', () => {
+    const made = handMade((w) => w(new BranchNode<Entry>(1, entries([10]), [w(leaf([1, 2])), w(leaf([10, 11]))] as never, [], [], null)));
+    expect(problemsOf(made)).toEqual([]);
+  });
+
+  it('reports entries out of order, outside their separators, and buffers over their limit', () => {
+    expect(problemsOf(handMade((w) => w(leaf([2, 1]))))).toEqual([expect.stringContaining('out of order')]);
+    const misplaced = handMade((w) => w(new BranchNode<Entry>(1, entries([10]), [w(leaf([1, 12])), w(leaf([10]))] as never, [], [], null)));
+    expect(problemsOf(misplaced)).toEqual([expect.stringContaining('outside the range')]);
+    const overfull = handMade((w) =>
+      w(new BranchNode<Entry>(1, entries([10]), [w(leaf([1])), w(leaf([10]))] as never, entries([1, 2, 3]), [0, 0, 0], null)),
+    );
+    expect(problemsOf(overfull)).toEqual([expect.stringContaining('buffer over its limit')]);
+  });
+
+  it('reports leaves at different depths and a leaf larger than a page', () => {
+    const uneven = handMade((w) => {
+      const inner = w(new BranchNode<Entry>(1, entries([5]), [w(leaf([1])), w(leaf([5]))] as never, [], [], null));
+      return w(new BranchNode<Entry>(2, entries([10]), [inner, w(leaf([10]))] as never, [], [], null));
+    });
+    expect(problemsOf(uneven)).toEqual([expect.stringContaining('not all at level 1')]);
+    const big = leaf(range(0, 20));
+    expect(leafBytes(entrySchema, big)).toBeGreaterThan(tinyParams.pageSize);
+    expect(problemsOf(handMade((w) => w(big)))).toEqual([expect.stringContaining('larger than a page')]);
+  });
+
+  it('reports a child page that is damaged or lies outside the file, naming it', () => {
+    const outside = handMade((w) => w(new BranchNode<Entry>(1, entries([10]), [w(leaf([1])), 999_999] as never, [], [], null)));
+    const report = outside.tree.check(outside.root);
+    expect(report.problems).toHaveLength(1);
+    expect(report.problems[0]!.pageId).toBe(999_999);
+  });
+});
