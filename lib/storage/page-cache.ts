@@ -10,11 +10,15 @@ class CacheEntry {
 
 /**
  * Decoded pages by page id, bounded by an estimate of their bytes. Pages never change once
- * written, so entries never need invalidation. Eviction is second-chance FIFO (CLOCK): a hit only
- * sets a flag, so the read path pays one Map lookup and no reordering.
+ * written, so entries never need invalidation. Eviction is CLOCK: a hit only sets a flag, so the
+ * read path pays one Map lookup and no reordering. The clock hand is one long-lived Map iterator
+ * (it sees entries added behind it); a fresh iterator per eviction would have to step over every
+ * deleted slot at the front of the Map, which V8 keeps until it rehashes, and evictions would
+ * slow down as the cache grows.
  */
 export class PageCache {
   private readonly entries = new Map<number, CacheEntry>();
+  private hand: Iterator<[number, CacheEntry]> | undefined;
   private bytes = 0;
 
   constructor(readonly capacityBytes: number) {}
@@ -42,18 +46,22 @@ export class PageCache {
   }
 
   private evictOne(): void {
+    if (this.entries.size === 0) return;
     for (;;) {
-      const first = this.entries.entries().next();
-      if (first.done) return;
-      const [id, entry] = first.value;
-      this.entries.delete(id);
-      if (entry.referenced) {
-        entry.referenced = false;
-        this.entries.set(id, entry); // second chance: to the back of the queue
-      } else {
-        this.bytes -= entry.cost;
-        return;
+      this.hand ??= this.entries.entries();
+      const next = this.hand.next();
+      if (next.done) {
+        this.hand = undefined; // wrap around
+        continue;
       }
+      const [id, entry] = next.value;
+      if (entry.referenced) {
+        entry.referenced = false; // second chance: the hand passes it by once
+        continue;
+      }
+      this.entries.delete(id);
+      this.bytes -= entry.cost;
+      return;
     }
   }
 }

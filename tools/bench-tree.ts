@@ -1,0 +1,819 @@
+/**
+ * The hitchhiker tree beside an in-memory B+-tree (sorted-btree) and lmdb-js, in one process and
+ * on the same datom-sized entries: inserts in batches of 1, 100 and 10,000 (one commit or
+ * transaction per batch), bulk load, warm and cold point lookups, and scans of 1,000-entry ranges.
+ * Prints a Markdown table with the goals of the tree issue, the machine, and the tree's shape.
+ *
+ *   npm run bench:tree                      full run: 1M entries (about 3.5 minutes on 2 cores)
+ *   npm run bench:tree -- --quick           100k entries, fewer lookups and scans (about 15 s)
+ *   npm run bench:tree -- --params-sweep    only the TreeParams sweep: pageSize × bufferBytes at 200k
+ *                                           entries (about 2.5 minutes; with --quick: 20k entries)
+ *
+ * Engine settings (the same in every run):
+ *  - Sediment: openStoreFile on a file in a temp dir, default cache (64 MiB) unless said otherwise;
+ *    one store.commit per batch, its meta the root page id (8 bytes).
+ *  - lmdb-js: default key encoding (ordered-binary) with the tuple [e, a, v, tx] as the key and
+ *    `true` as the value (default msgpack: one byte); one transactionSync per batch with putSync
+ *    inside. overlappingSync is off in both flavours, so that a commit's cost is paid by the commit
+ *    that causes it (its background flushing would otherwise overlap the next transactions and be
+ *    timed by none); `relaxed` is noSync: true (no flush per commit; Sediment relaxed still flushes
+ *    every 1000 commits or 16 MiB, so lmdb is favoured there), `full` is noSync: false (fdatasync
+ *    before each commit returns, like Sediment full).
+ *  - sorted-btree: BTree with the same comparator, default node size (64), set() per entry.
+ * Bytes per entry: Sediment, file growth / entries; lmdb-js, bytes passed to write system calls
+ * (/proc/self/io wchar) / entries.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { open as openLmdb, type RootDatabase } from 'lmdb';
+import { Packr } from 'msgpackr';
+import sortedBtree from 'sorted-btree';
+import type { Durability, PageStore } from '../lib/storage/page-store.js';
+import { FrameKind } from '../lib/storage/format.js';
+import { openStoreFile } from '../lib/storage/store-file.js';
+import { DEFAULT_TREE_PARAMS, type TreeParams } from '../lib/tree/params.js';
+import { HitchhikerTree, type TreeRoot } from '../lib/tree/tree.js';
+import type { TreeSchema } from '../lib/tree/tree-schema.js';
+import { prng } from '../spec/support/store-workload.js';
+
+// sorted-btree is CommonJS whose class is `exports.default`; an ESM default import is the whole module.
+const BTree = sortedBtree.default;
+type BTree<K, V> = InstanceType<typeof BTree<K, V>>;
+
+// ----- options ------------------------------------------------------------------------------------
+
+const args = new Set(process.argv.slice(2));
+for (const a of args) {
+  if (a !== '--quick' && a !== '--params-sweep') {
+    console.error(`unknown option ${a}; use --quick and/or --params-sweep`);
+    process.exit(2);
+  }
+}
+const QUICK = args.has('--quick');
+const SWEEP = args.has('--params-sweep');
+const N = QUICK ? 100_000 : 1_000_000;
+const SINGLES = QUICK ? 2_000 : 20_000;
+const LOOKUPS = QUICK ? 50_000 : 200_000;
+const SCANS = QUICK ? 500 : 2_000;
+const SCAN_LENGTH = 1_000;
+const ROUNDS = 3;
+const SWEEP_N = QUICK ? 20_000 : 200_000;
+const SWEEP_SINGLES = QUICK ? 500 : 2_000;
+const SEED = 20240611;
+
+const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'sediment-bench-tree-'));
+const started = process.hrtime.bigint();
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const nowUs = () => Number(process.hrtime.bigint()) / 1e3;
+const progress = (message: string) => console.error(`[${((nowUs() - Number(started) / 1e3) / 1e6).toFixed(1)} s] ${message}`);
+
+// ----- entries ------------------------------------------------------------------------------------
+
+/** A datom: entity, attribute, value, transaction; ordered EAVT, numbers before strings. */
+type Datom = readonly [e: number, a: number, v: number | string, tx: number];
+
+function compareDatoms(x: Datom, y: Datom): number {
+  let d = x[0] - y[0];
+  if (d !== 0) return d;
+  d = x[1] - y[1];
+  if (d !== 0) return d;
+  const xv = x[2];
+  const yv = y[2];
+  if (xv !== yv) {
+    if (typeof xv === 'number') return typeof yv === 'number' ? xv - yv : -1;
+    if (typeof yv === 'number') return 1;
+    return xv < yv ? -1 : 1;
+  }
+  return x[3] - y[3];
+}
+
+const intBytes = (n: number): number => {
+  if (!Number.isInteger(n)) return 9;
+  if (n >= 0) return n < 128 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : n < 4294967296 ? 5 : 9;
+  return n >= -32 ? 1 : n >= -128 ? 2 : n >= -32768 ? 3 : n >= -2147483648 ? 5 : 9;
+};
+
+function utf8Length(s: string): number {
+  let bytes = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c < 0xdc00) {
+      bytes += 2; // a surrogate pair: 4 bytes for 2 code units
+      i++;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
+const strBytes = (s: string): number => {
+  const n = utf8Length(s);
+  return (n < 32 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : 5) + n;
+};
+
+/** The msgpack size of the tuple: array header, then each element. */
+const datomBytes = (d: Datom): number => 1 + intBytes(d[0]) + intBytes(d[1]) + (typeof d[2] === 'number' ? intBytes(d[2]) : strBytes(d[2])) + intBytes(d[3]);
+
+const datomSchema: TreeSchema<Datom> = {
+  compare: compareDatoms,
+  sizeOf: datomBytes,
+  toPlain: (d) => d,
+  fromPlain: (plain) => plain as Datom,
+};
+
+function shuffle<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = items[i]!;
+    items[i] = items[j]!;
+    items[j] = t;
+  }
+  return items;
+}
+
+interface DataSet {
+  /** The main entries, ascending. */
+  readonly sorted: Datom[];
+  /** The same entries in random order. */
+  readonly shuffled: Datom[];
+  /** Entries not among the main ones, in random order: single inserts on a loaded tree. */
+  readonly extra: Datom[];
+}
+
+/**
+ * `count + extraCount` distinct datoms: entities with increasing ids (small gaps), 1 to 6 distinct
+ * attributes each (ids 1..8), values half integers of every size and half strings of 8 to 20
+ * letters, transactions from a range an eighth the size of the data set. Then `extraCount` of
+ * them, chosen at random, are set apart.
+ */
+function makeDataSet(count: number, extraCount: number, seed: number): DataSet {
+  const random = prng(seed);
+  const all: Datom[] = [];
+  const total = count + extraCount;
+  const txBase = 1_000_000;
+  const txSpan = Math.max(1, Math.floor(total / 8));
+  let e = 1_000;
+  while (all.length < total) {
+    e += 1 + Math.floor(random() * 3);
+    const attributes = 1 + Math.floor(random() * 6);
+    let mask = 0;
+    while (bitCount(mask) < attributes) mask |= 1 << Math.floor(random() * 8);
+    for (let a = 1; a <= 8 && all.length < total; a++) {
+      if ((mask & (1 << (a - 1))) === 0) continue;
+      let v: number | string;
+      if (random() < 0.5) v = Math.floor(random() ** 3 * 2 ** 40);
+      else {
+        const length = 8 + Math.floor(random() * 13);
+        let s = '';
+        for (let i = 0; i < length; i++) s += String.fromCharCode(97 + Math.floor(random() * 26));
+        v = s;
+      }
+      all.push([e, a, v, txBase + Math.floor(random() * txSpan)]);
+    }
+  }
+  for (let i = 1; i < all.length; i++) {
+    if (compareDatoms(all[i - 1]!, all[i]!) >= 0) throw new Error('internal: generated datoms are not strictly increasing');
+  }
+  const chosen = new Uint8Array(total);
+  const extra: Datom[] = [];
+  while (extra.length < extraCount) {
+    const i = Math.floor(random() * total);
+    if (chosen[i] === 1) continue;
+    chosen[i] = 1;
+    extra.push(all[i]!);
+  }
+  const sorted = all.filter((_, i) => chosen[i] === 0);
+  return { sorted, shuffled: shuffle(sorted.slice(), random), extra };
+}
+
+function bitCount(x: number): number {
+  let n = 0;
+  for (let v = x; v !== 0; v &= v - 1) n++;
+  return n;
+}
+
+/** A copy of the entry: lookups get equal keys, not the stored objects. */
+const copyOf = (d: Datom): Datom => [d[0], d[1], d[2], d[3]];
+
+// ----- measuring ----------------------------------------------------------------------------------
+
+/** Bytes this process passed to write system calls so far (all threads), or NaN if unknown. */
+function writtenBytes(): number {
+  try {
+    const match = /^wchar:\s*(\d+)/m.exec(fs.readFileSync('/proc/self/io', 'utf8'));
+    return match ? Number(match[1]) : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+interface InsertMeasure {
+  readonly usPerEntry: number;
+  /** Sediment: file growth per entry; lmdb: bytes passed to write(2) per entry. */
+  readonly bytesPerEntry: number;
+  readonly seconds: number;
+}
+
+function batchesOf(entries: readonly Datom[], batch: number): Datom[][] {
+  const batches: Datom[][] = [];
+  for (let i = 0; i < entries.length; i += batch) batches.push(entries.slice(i, i + batch));
+  return batches;
+}
+
+// ----- Sediment -----------------------------------------------------------------------------------
+
+interface SedimentDb {
+  readonly file: string;
+  readonly store: PageStore;
+  readonly tree: HitchhikerTree<Datom>;
+  root: TreeRoot;
+}
+
+let fileCounter = 0;
+
+function openSediment(label: string, durability: Durability, params: TreeParams = DEFAULT_TREE_PARAMS): SedimentDb {
+  const file = path.join(directory, `sediment-${label}-${fileCounter++}.db`);
+  const store = openStoreFile(file, { create: true, durability });
+  return { file, store, tree: new HitchhikerTree(store, datomSchema, params), root: undefined };
+}
+
+function metaOf(root: TreeRoot): Buffer {
+  const meta = Buffer.alloc(8);
+  meta.writeDoubleLE(root === undefined ? -1 : root, 0);
+  return meta;
+}
+
+function rootOf(meta: Buffer): TreeRoot {
+  const value = meta.length === 8 ? meta.readDoubleLE(0) : -1;
+  return value < 0 ? undefined : (value as TreeRoot);
+}
+
+function closeSediment(db: SedimentDb): void {
+  db.store.close();
+  fs.rmSync(db.file, { force: true });
+}
+
+function sedimentInsert(db: SedimentDb, batches: readonly Datom[][]): InsertMeasure {
+  const before = db.store.head.end;
+  let count = 0;
+  const t0 = nowUs();
+  for (const batch of batches) {
+    db.root = db.tree.insert(db.root, batch);
+    db.store.commit(metaOf(db.root));
+    count += batch.length;
+  }
+  const elapsed = nowUs() - t0;
+  return { usPerEntry: elapsed / count, bytesPerEntry: (db.store.head.end - before) / count, seconds: elapsed / 1e6 };
+}
+
+function sedimentBulkLoad(db: SedimentDb, sorted: readonly Datom[]): InsertMeasure {
+  const before = db.store.head.end;
+  const t0 = nowUs();
+  db.root = db.tree.bulkLoad(sorted);
+  db.store.commit(metaOf(db.root));
+  const elapsed = nowUs() - t0;
+  return { usPerEntry: elapsed / sorted.length, bytesPerEntry: (db.store.head.end - before) / sorted.length, seconds: elapsed / 1e6 };
+}
+
+// ----- lmdb-js ------------------------------------------------------------------------------------
+
+/** lmdb's Key type wants a mutable array; the same tuples are passed, only the type differs. */
+type LmdbKey = [e: number, a: number, v: number | string, tx: number];
+type LmdbDb = RootDatabase<true, LmdbKey>;
+interface LmdbHandle {
+  readonly dir: string;
+  readonly db: LmdbDb;
+}
+
+function openLmdbDb(label: string, durability: Durability): LmdbHandle {
+  const dir = path.join(directory, `lmdb-${label}-${fileCounter++}`);
+  fs.mkdirSync(dir);
+  const db = openLmdb<true, LmdbKey>({ path: path.join(dir, 'data.mdb'), noSync: durability === 'relaxed', overlappingSync: false });
+  return { dir, db };
+}
+
+async function closeLmdb(handle: LmdbHandle): Promise<void> {
+  await handle.db.close();
+  fs.rmSync(handle.dir, { recursive: true, force: true });
+}
+
+function lmdbInsert(handle: LmdbHandle, batches: readonly Datom[][]): InsertMeasure {
+  const db = handle.db;
+  const before = writtenBytes();
+  let count = 0;
+  const t0 = nowUs();
+  for (const batch of batches) {
+    db.transactionSync(() => {
+      for (const d of batch) db.putSync(d as LmdbKey, true);
+    });
+    count += batch.length;
+  }
+  const elapsed = nowUs() - t0;
+  return { usPerEntry: elapsed / count, bytesPerEntry: (writtenBytes() - before) / count, seconds: elapsed / 1e6 };
+}
+
+/** lmdb's closest thing to a bulk load: sorted keys with MDB_APPEND, in one transaction. */
+function lmdbAppend(handle: LmdbHandle, sorted: readonly Datom[]): InsertMeasure {
+  const db = handle.db;
+  const before = writtenBytes();
+  const t0 = nowUs();
+  db.transactionSync(() => {
+    for (const d of sorted) db.putSync(d as LmdbKey, true, { append: true });
+  });
+  const elapsed = nowUs() - t0;
+  return { usPerEntry: elapsed / sorted.length, bytesPerEntry: (writtenBytes() - before) / sorted.length, seconds: elapsed / 1e6 };
+}
+
+// ----- sorted-btree -------------------------------------------------------------------------------
+
+const newBTree = (): BTree<Datom, true> => new BTree<Datom, true>(undefined, compareDatoms);
+
+function btreeInsert(tree: BTree<Datom, true>, batches: readonly Datom[][]): InsertMeasure {
+  let count = 0;
+  const t0 = nowUs();
+  for (const batch of batches) {
+    for (const d of batch) tree.set(d, true);
+    count += batch.length;
+  }
+  const elapsed = nowUs() - t0;
+  return { usPerEntry: elapsed / count, bytesPerEntry: 0, seconds: elapsed / 1e6 };
+}
+
+// ----- reads --------------------------------------------------------------------------------------
+
+interface Reader {
+  readonly name: string;
+  /** Looks every key up; returns how many were missing (must be 0). */
+  lookups(keys: readonly Datom[]): number;
+  /** Scans SCAN_LENGTH entries from each start; returns how many scans ended on the wrong entry. */
+  scans(starts: readonly Datom[], lasts: readonly Datom[]): number;
+}
+
+function sedimentReader(name: string, tree: HitchhikerTree<Datom>, root: TreeRoot): Reader {
+  return {
+    name,
+    lookups(keys) {
+      let missing = 0;
+      for (const k of keys) if (tree.get(root, k) === undefined) missing++;
+      return missing;
+    },
+    scans(starts, lasts) {
+      let wrong = 0;
+      for (let s = 0; s < starts.length; s++) {
+        const start = starts[s]!;
+        const cursor = tree.scan(root, { below: (e) => compareDatoms(e, start) < 0 });
+        let last: Datom | undefined;
+        for (let i = 0; i < SCAN_LENGTH; i++) last = cursor.nextEntry();
+        if (last === undefined || compareDatoms(last, lasts[s]!) !== 0) wrong++;
+      }
+      return wrong;
+    },
+  };
+}
+
+function btreeReader(tree: BTree<Datom, true>): Reader {
+  return {
+    name: 'sorted-btree',
+    lookups(keys) {
+      let missing = 0;
+      for (const k of keys) if (tree.get(k) === undefined) missing++;
+      return missing;
+    },
+    scans(starts, lasts) {
+      let wrong = 0;
+      const reused: (Datom | true)[] = [];
+      for (let s = 0; s < starts.length; s++) {
+        const iterator = tree.entries(starts[s]!, reused);
+        let last: Datom | undefined;
+        for (let i = 0; i < SCAN_LENGTH; i++) {
+          const step = iterator.next();
+          last = step.done === true ? undefined : step.value[0];
+        }
+        if (last === undefined || compareDatoms(last, lasts[s]!) !== 0) wrong++;
+      }
+      return wrong;
+    },
+  };
+}
+
+function lmdbReader(db: LmdbDb): Reader {
+  return {
+    name: 'lmdb-js',
+    lookups(keys) {
+      let missing = 0;
+      for (const k of keys) if (db.get(k as LmdbKey) === undefined) missing++;
+      return missing;
+    },
+    scans(starts, lasts) {
+      let wrong = 0;
+      for (let s = 0; s < starts.length; s++) {
+        let last: Datom | undefined;
+        let count = 0;
+        for (const { key } of db.getRange({ start: starts[s] as LmdbKey, limit: SCAN_LENGTH })) {
+          last = key;
+          count++;
+        }
+        if (count !== SCAN_LENGTH || last === undefined || compareDatoms(last, lasts[s]!) !== 0) wrong++;
+      }
+      return wrong;
+    },
+  };
+}
+
+interface ReadMeasure {
+  /** Median µs per lookup. */
+  readonly lookupUs: number;
+  /** Median µs per scan of SCAN_LENGTH entries. */
+  readonly scanUs: number;
+}
+
+/**
+ * One untimed pass (warming caches and the JIT), then ROUNDS timed rounds, the readers taking
+ * turns within each round so that drift in the machine affects them alike.
+ */
+function measureReads(readers: readonly Reader[], keys: readonly Datom[], starts: readonly Datom[], lasts: readonly Datom[]): ReadMeasure[] {
+  const lookups = readers.map(() => [] as number[]);
+  const scans = readers.map(() => [] as number[]);
+  for (let round = -1; round < ROUNDS; round++) {
+    readers.forEach((reader, i) => {
+      let t0 = nowUs();
+      const missing = reader.lookups(keys);
+      const lookupUs = (nowUs() - t0) / keys.length;
+      t0 = nowUs();
+      const wrong = reader.scans(starts, lasts);
+      const scanUs = (nowUs() - t0) / starts.length;
+      if (missing !== 0) throw new Error(`${reader.name}: ${missing} of ${keys.length} lookups found nothing`);
+      if (wrong !== 0) throw new Error(`${reader.name}: ${wrong} of ${starts.length} scans did not end on the expected entry`);
+      if (round >= 0) {
+        lookups[i]!.push(lookupUs);
+        scans[i]!.push(scanUs);
+      }
+    });
+  }
+  return readers.map((_, i) => ({ lookupUs: median(lookups[i]!), scanUs: median(scans[i]!) }));
+}
+
+/**
+ * Lookups on a new read-only connection with a page cache of `cacheBytes`. Cold: each round on a
+ * fresh connection, nothing cached in the process (the OS page cache is warm). Warm: one
+ * connection, an untimed pass, then the rounds.
+ */
+function connectionLookups(file: string, keys: readonly Datom[], cacheBytes: number, warm: boolean): number {
+  const times: number[] = [];
+  let store: PageStore | undefined;
+  try {
+    for (let round = warm ? -1 : 0; round < ROUNDS; round++) {
+      if (store === undefined || !warm) {
+        store?.close();
+        store = openStoreFile(file, { readOnly: true, cacheBytes });
+      }
+      const tree = new HitchhikerTree(store, datomSchema);
+      const root = rootOf(store.headMeta);
+      const t0 = nowUs();
+      const missing = sedimentReader('connection', tree, root).lookups(keys);
+      if (round >= 0) times.push((nowUs() - t0) / keys.length);
+      if (missing !== 0) throw new Error(`lookups on a new connection: ${missing} missing`);
+    }
+  } finally {
+    store?.close();
+  }
+  return median(times);
+}
+
+function readWorkload(data: DataSet, count: number, scanCount: number, seed: number): { keys: Datom[]; starts: Datom[]; lasts: Datom[] } {
+  const random = prng(seed);
+  const sorted = data.sorted;
+  const keys: Datom[] = [];
+  for (let i = 0; i < count; i++) keys.push(copyOf(sorted[Math.floor(random() * sorted.length)]!));
+  const starts: Datom[] = [];
+  const lasts: Datom[] = [];
+  for (let i = 0; i < scanCount; i++) {
+    const at = Math.floor(random() * (sorted.length - SCAN_LENGTH + 1));
+    starts.push(copyOf(sorted[at]!));
+    lasts.push(sorted[at + SCAN_LENGTH - 1]!);
+  }
+  return { keys, starts, lasts };
+}
+
+// ----- formatting ---------------------------------------------------------------------------------
+
+const num = (x: number): string => (x < 1 ? x.toFixed(3) : x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : x.toFixed(0));
+const perEntry = (m: InsertMeasure, bytes: boolean): string => `${num(m.usPerEntry)} µs/entry${bytes ? `, ${num(m.bytesPerEntry)} B/entry` : ''}`;
+const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
+const count = (n: number): string => n.toLocaleString('en-US');
+
+interface Row {
+  readonly workload: string;
+  readonly sediment: string;
+  readonly btree: string;
+  readonly lmdb: string;
+  readonly ratios: string;
+  readonly goal: string;
+  readonly met: string;
+}
+
+const rows: Row[] = [];
+const readRows: Row[] = [];
+const notes: string[] = [];
+
+function insertRow(workload: string, s: InsertMeasure, b: InsertMeasure | undefined, l: InsertMeasure | undefined, goal: boolean): void {
+  const ratios: string[] = [];
+  if (b !== undefined) ratios.push(`S/btree ${ratio(s.usPerEntry, b.usPerEntry)}`);
+  if (l !== undefined) ratios.push(`S/lmdb ${ratio(s.usPerEntry, l.usPerEntry)}`);
+  rows.push({
+    workload,
+    sediment: perEntry(s, true),
+    btree: b === undefined ? '—' : perEntry(b, false),
+    lmdb: l === undefined ? '—' : perEntry(l, true),
+    ratios: ratios.join(', ') || '—',
+    goal: goal ? 'µs/entry ≤ lmdb-js' : '—',
+    met: goal && l !== undefined ? (s.usPerEntry <= l.usPerEntry ? 'yes' : 'no') : '—',
+  });
+}
+
+// ----- the comparison -----------------------------------------------------------------------------
+
+async function compare(): Promise<void> {
+  progress(`generating ${count(N)} + ${count(SINGLES)} datoms`);
+  const data = makeDataSet(N, SINGLES, SEED);
+  checkSizeEstimate(data.sorted);
+  const reads = readWorkload(data, LOOKUPS, SCANS, SEED + 1);
+  const shuffled100 = batchesOf(data.shuffled, 100);
+  const shuffled10k = batchesOf(data.shuffled, 10_000);
+  const sorted10k = batchesOf(data.sorted, 10_000);
+  const singles = batchesOf(data.extra, 1);
+  const meanBytes = data.sorted.reduce((sum, d) => sum + datomBytes(d), 0) / data.sorted.length;
+
+  // Batches of 10,000 in random order, then the reads on the trees they built.
+  progress('batches of 10,000, random order: Sediment');
+  const sed = openSediment('b10k', 'relaxed');
+  const s10k = sedimentInsert(sed, shuffled10k);
+  progress(`  ${s10k.seconds.toFixed(1)} s; sorted-btree`);
+  const bt = newBTree();
+  const b10k = btreeInsert(bt, shuffled10k);
+  progress(`  ${b10k.seconds.toFixed(1)} s; lmdb-js`);
+  const lm = openLmdbDb('b10k', 'relaxed');
+  const l10k = lmdbInsert(lm, shuffled10k);
+  progress(`  ${l10k.seconds.toFixed(1)} s; reads`);
+  insertRow(`insert ${count(N)}, random order, batches of 10,000 (relaxed)`, s10k, b10k, l10k, true);
+
+  const [sRead, bRead, lRead] = measureReads(
+    [sedimentReader('Sediment', sed.tree, sed.root), btreeReader(bt), lmdbReader(lm.db)],
+    reads.keys,
+    reads.starts,
+    reads.lasts,
+  ) as [ReadMeasure, ReadMeasure, ReadMeasure];
+  progress('  reads done; cold lookups');
+  sed.store.sync();
+  const cold = connectionLookups(sed.file, reads.keys, 1 << 20, false);
+  const bigCache = connectionLookups(sed.file, reads.keys, 256 << 20, true);
+  const lookupGoal = sRead.lookupUs <= 2 * bRead.lookupUs && sRead.lookupUs < lRead.lookupUs;
+  readRows.push({
+    workload: `point lookups, ${count(LOOKUPS)} random existing keys, warm`,
+    sediment: `${num(sRead.lookupUs)} µs`,
+    btree: `${num(bRead.lookupUs)} µs`,
+    lmdb: `${num(lRead.lookupUs)} µs`,
+    ratios: `S/btree ${ratio(sRead.lookupUs, bRead.lookupUs)}, S/lmdb ${ratio(sRead.lookupUs, lRead.lookupUs)}`,
+    goal: '≤ 2× sorted-btree and < lmdb-js',
+    met: lookupGoal ? 'yes' : `no (${sRead.lookupUs > 2 * bRead.lookupUs ? '> 2× btree' : ''}${sRead.lookupUs > 2 * bRead.lookupUs && sRead.lookupUs >= lRead.lookupUs ? ', ' : ''}${sRead.lookupUs >= lRead.lookupUs ? '≥ lmdb' : ''})`,
+  });
+  readRows.push({
+    workload: `point lookups, cold: new read-only connection, 1 MiB page cache (OS cache warm)`,
+    sediment: `${num(cold)} µs`,
+    btree: '—',
+    lmdb: '—',
+    ratios: `S/lmdb(warm) ${ratio(cold, lRead.lookupUs)}`,
+    goal: '—',
+    met: '—',
+  });
+  readRows.push({
+    workload: `point lookups, warm, new read-only connection with a 256 MiB page cache (only the current tree's pages cached)`,
+    sediment: `${num(bigCache)} µs`,
+    btree: `${num(bRead.lookupUs)} µs`,
+    lmdb: `${num(lRead.lookupUs)} µs`,
+    ratios: `S/btree ${ratio(bigCache, bRead.lookupUs)}, S/lmdb ${ratio(bigCache, lRead.lookupUs)}`,
+    goal: '(same goal, non-default cache)',
+    met: bigCache <= 2 * bRead.lookupUs && bigCache < lRead.lookupUs ? 'yes' : 'no',
+  });
+  readRows.push({
+    workload: `range scans, ${count(SCANS)} × ${count(SCAN_LENGTH)} consecutive entries from a random existing key`,
+    sediment: `${num(sRead.scanUs)} µs/scan (${num((sRead.scanUs * 1000) / SCAN_LENGTH)} ns/entry)`,
+    btree: `${num(bRead.scanUs)} µs/scan`,
+    lmdb: `${num(lRead.scanUs)} µs/scan`,
+    ratios: `S/btree ${ratio(sRead.scanUs, bRead.scanUs)}, S/lmdb ${ratio(sRead.scanUs, lRead.scanUs)}`,
+    goal: '—',
+    met: '—',
+  });
+
+  progress('  tree check');
+  const report = sed.tree.check(sed.root);
+  const cache = sed.store.cache;
+  notes.push(
+    `Sediment after inserting ${count(N)} in random batches of 10,000 (TreeParams ${JSON.stringify(DEFAULT_TREE_PARAMS)}): depth ${report.depth}, ` +
+      `${count(report.leaves)} leaves, ${count(report.branches)} branches, ${count(report.leafEntries)} entries in leaves + ${count(report.bufferedOps)} buffered, ` +
+      `${report.problems.length} problems; ${(report.leafEntries / report.leaves).toFixed(1)} entries/leaf; ` +
+      `file ${(sed.store.head.end / 2 ** 20).toFixed(1)} MiB = ${num(sed.store.head.end / N)} B/entry ` +
+      `(mean entry estimate ${meanBytes.toFixed(1)} B); page cache after the reads and check: ${count(cache.size)} pages, ${(cache.usedBytes / 2 ** 20).toFixed(1)} MiB of ${(cache.capacityBytes / 2 ** 20).toFixed(0)} MiB.`,
+  );
+  if (report.problems.length > 0) notes.push(`tree problems: ${report.problems.slice(0, 5).map((p) => p.message).join('; ')}`);
+  closeSediment(sed);
+  await closeLmdb(lm);
+  bt.clear();
+
+  // Batches of 100, random order.
+  progress('batches of 100, random order: Sediment');
+  {
+    const s = openSediment('b100', 'relaxed');
+    const sm = sedimentInsert(s, shuffled100);
+    closeSediment(s);
+    progress(`  ${sm.seconds.toFixed(1)} s; sorted-btree`);
+    const b = newBTree();
+    const bm = btreeInsert(b, shuffled100);
+    b.clear();
+    progress(`  ${bm.seconds.toFixed(1)} s; lmdb-js`);
+    const l = openLmdbDb('b100', 'relaxed');
+    const lmm = lmdbInsert(l, shuffled100);
+    await closeLmdb(l);
+    progress(`  ${lmm.seconds.toFixed(1)} s`);
+    insertRow(`insert ${count(N)}, random order, batches of 100 (relaxed)`, sm, bm, lmm, true);
+  }
+
+  // Batches of 10,000, ascending order.
+  progress('batches of 10,000, ascending order: Sediment');
+  {
+    const s = openSediment('seq', 'relaxed');
+    const sm = sedimentInsert(s, sorted10k);
+    closeSediment(s);
+    const b = newBTree();
+    const bm = btreeInsert(b, sorted10k);
+    b.clear();
+    const l = openLmdbDb('seq', 'relaxed');
+    const lmm = lmdbInsert(l, sorted10k);
+    await closeLmdb(l);
+    progress(`  ${sm.seconds.toFixed(1)} s / ${bm.seconds.toFixed(1)} s / ${lmm.seconds.toFixed(1)} s`);
+    insertRow(`insert ${count(N)}, ascending order, batches of 10,000 (relaxed)`, sm, bm, lmm, true);
+  }
+
+  // Batches of 10,000, random order, full durability.
+  progress('batches of 10,000, random order, full durability: Sediment');
+  {
+    const s = openSediment('full', 'full');
+    const sm = sedimentInsert(s, shuffled10k);
+    closeSediment(s);
+    progress(`  ${sm.seconds.toFixed(1)} s; lmdb-js`);
+    const l = openLmdbDb('full', 'full');
+    const lmm = lmdbInsert(l, shuffled10k);
+    await closeLmdb(l);
+    progress(`  ${lmm.seconds.toFixed(1)} s`);
+    insertRow(`insert ${count(N)}, random order, batches of 10,000 (full: flushed per commit)`, sm, undefined, lmm, true);
+  }
+
+  // Bulk load, then single-entry batches on top of it.
+  progress('bulk load, then batches of 1: Sediment');
+  {
+    const s = openSediment('single', 'relaxed');
+    const load = sedimentBulkLoad(s, data.sorted);
+    const loadedRead = measureReads([sedimentReader('Sediment (bulk-loaded)', s.tree, s.root)], reads.keys, reads.starts.slice(0, 1), reads.lasts.slice(0, 1))[0]!;
+    const sm = sedimentInsert(s, singles);
+    const shape = s.tree.check(s.root);
+    const rootBytes = s.root === undefined ? 0 : s.store.read(s.root, FrameKind.node).length;
+    const rootNode = s.root === undefined ? undefined : s.tree.load(s.root);
+    const rootShape = rootNode === undefined ? 'none' : rootNode.kind === 'leaf' ? 'a leaf' : `${rootNode.children.length} children, ${rootNode.buffer.length} buffered ops`;
+    notes.push(
+      `Sediment bulk-loaded ${count(N)}: ${count(shape.leaves)} leaves, ${count(shape.branches)} branches, depth ${shape.depth} after the ${count(SINGLES)} single inserts ` +
+        `(${count(shape.bufferedOps)} buffered); warm lookups on the bulk-loaded tree (before the singles) ${num(loadedRead.lookupUs)} µs. ` +
+        `Each single-entry commit rewrites at least the root: after the singles it is a ${rootBytes}-byte page (${rootShape}), of the ${num(sm.bytesPerEntry)} bytes written per commit.`,
+    );
+    closeSediment(s);
+    progress(`  ${load.seconds.toFixed(1)} s + ${sm.seconds.toFixed(1)} s; sorted-btree`);
+    const b = new BTree<Datom, true>(
+      data.sorted.map((d): [Datom, true] => [d, true]),
+      compareDatoms,
+    );
+    const bm = btreeInsert(b, singles);
+    b.clear();
+    const bLoad = newBTree();
+    const bLoadM = btreeInsert(bLoad, [data.sorted]);
+    bLoad.clear();
+    progress('  lmdb-js');
+    const l = openLmdbDb('single', 'relaxed');
+    const lLoad = lmdbAppend(l, data.sorted);
+    const lmm = lmdbInsert(l, singles);
+    await closeLmdb(l);
+    progress(`  ${lLoad.seconds.toFixed(1)} s + ${lmm.seconds.toFixed(1)} s`);
+    rows.push({
+      workload: `insert ${count(SINGLES)} new entries, batches of 1 (a commit each, relaxed), into ${count(N)} bulk-loaded`,
+      sediment: perEntry(sm, true),
+      btree: perEntry(bm, false),
+      lmdb: perEntry(lmm, true),
+      ratios: `S/btree ${ratio(sm.usPerEntry, bm.usPerEntry)}, S/lmdb ${ratio(sm.usPerEntry, lmm.usPerEntry)}`,
+      goal: '≤ 300 B/entry (the database goal, for all its indexes together)',
+      met: sm.bytesPerEntry <= 300 ? 'yes' : 'no',
+    });
+    rows.push({
+      workload: `bulk load ${count(N)} sorted entries (lmdb: MDB_APPEND in one transaction; btree: set() ascending)`,
+      sediment: perEntry(load, true),
+      btree: perEntry(bLoadM, false),
+      lmdb: perEntry(lLoad, true),
+      ratios: `S/btree ${ratio(load.usPerEntry, bLoadM.usPerEntry)}, S/lmdb ${ratio(load.usPerEntry, lLoad.usPerEntry)}`,
+      goal: '—',
+      met: '—',
+    });
+  }
+
+  const ordered = [...rows, ...readRows];
+  console.log(`\n## Tree benchmark${QUICK ? ' (--quick)' : ''}: ${count(N)} datom-sized entries (mean ${meanBytes.toFixed(1)} B estimated msgpack)\n`);
+  console.log(machineLine());
+  console.log('');
+  console.log('| workload | Sediment | sorted-btree | lmdb-js | ratio(s) | goal | met? |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of ordered) console.log(`| ${r.workload} | ${r.sediment} | ${r.btree} | ${r.lmdb} | ${r.ratios} | ${r.goal} | ${r.met} |`);
+  console.log('');
+  console.log(
+    `Inserts: one round each (expensive); reads: median of ${ROUNDS} rounds after one warm-up pass. Time ratios S/x > 1 mean Sediment is slower. ` +
+      `Sediment B/entry = file growth / entries (includes commit records: ${FRAME_COMMIT_NOTE}); lmdb-js B/entry = bytes passed to write(2) / entries.`,
+  );
+  for (const n of notes) console.log(`\n${n}`);
+}
+
+const FRAME_COMMIT_NOTE = '12-byte frame header + 32-byte record + 8-byte meta per commit';
+
+function machineLine(): string {
+  const cpus = os.cpus();
+  return `machine: ${cpus[0]?.model ?? 'cpu'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${os.platform()} ${os.release()}, tmp ${directory}`;
+}
+
+/** The schema's size estimate must match what msgpack makes of an entry (nodes are sized by it). */
+function checkSizeEstimate(sorted: readonly Datom[]): void {
+  const packr = new Packr({ useRecords: false, moreTypes: false, int64AsType: 'number', mapsAsObjects: true });
+  const step = Math.max(1, Math.floor(sorted.length / 5000));
+  for (let i = 0; i < sorted.length; i += step) {
+    const d = sorted[i]!;
+    const actual = packr.pack(d).length;
+    if (actual !== datomBytes(d)) throw new Error(`size estimate ${datomBytes(d)} != msgpack ${actual} for ${JSON.stringify(d)}`);
+  }
+}
+
+// ----- the TreeParams sweep -----------------------------------------------------------------------
+
+const fractionOf = (params: TreeParams): string => {
+  const eighths = (params.bufferBytes * 8) / params.pageSize;
+  return eighths === 1 ? '1/8' : eighths === 2 ? '1/4' : eighths === 4 ? '1/2' : eighths === 6 ? '3/4' : `${eighths}/8`;
+};
+
+function sweep(): void {
+  progress(`params sweep: ${count(SWEEP_N)} + ${count(SWEEP_SINGLES)} datoms`);
+  const data = makeDataSet(SWEEP_N, SWEEP_SINGLES, SEED + 2);
+  const reads = readWorkload(data, SWEEP_N, QUICK ? 50 : 200, SEED + 3);
+  const batches = batchesOf(data.shuffled, 100);
+  const singles = batchesOf(data.extra, 1);
+  const grid: TreeParams[] = [];
+  for (const pageSize of [2048, 4096, 8192]) {
+    for (const fraction of [1 / 8, 1 / 4, 1 / 2]) grid.push({ pageSize, bufferBytes: pageSize * fraction });
+  }
+  grid.push(DEFAULT_TREE_PARAMS);
+  // Beyond the grid: buffers taking most of the page (fewer children, longer runs per flush).
+  for (const pageSize of [2048, 4096, 8192]) grid.push({ pageSize, bufferBytes: (pageSize * 3) / 4 });
+  const lines: string[] = [];
+  for (const params of grid) {
+    const label = `${params.pageSize}/${params.bufferBytes}`;
+    progress(`  ${label}`);
+    const s = openSediment(`sweep-${params.pageSize}-${params.bufferBytes}`, 'relaxed', params);
+    const insert = sedimentInsert(s, batches);
+    const read = measureReads([sedimentReader(label, s.tree, s.root)], reads.keys, reads.starts, reads.lasts)[0]!;
+    const shape = s.tree.check(s.root);
+    closeSediment(s);
+    const loaded = openSediment(`sweep1-${params.pageSize}-${params.bufferBytes}`, 'relaxed', params);
+    sedimentBulkLoad(loaded, data.sorted);
+    const single = sedimentInsert(loaded, singles);
+    const loadedShape = loaded.tree.check(loaded.root);
+    closeSediment(loaded);
+    const isDefault = params === DEFAULT_TREE_PARAMS;
+    lines.push(
+      `| ${params.pageSize} | ${params.bufferBytes}${isDefault ? ' (default)' : ` (${fractionOf(params)})`} | ${num(insert.usPerEntry)} | ${num(insert.bytesPerEntry)} | ` +
+        `${num(read.lookupUs)} | ${num(read.scanUs)} | ${shape.depth} / ${count(shape.leaves)} / ${count(shape.branches)} | ` +
+        `${num(single.usPerEntry)} | ${num(single.bytesPerEntry)} | ${loadedShape.depth} |`,
+    );
+  }
+  console.log(`\n## TreeParams sweep${QUICK ? ' (--quick)' : ''}: ${count(SWEEP_N)} datom-sized entries, Sediment only, relaxed\n`);
+  console.log(machineLine());
+  console.log('');
+  console.log(
+    `| pageSize | bufferBytes | insert, batches of 100: µs/entry | B/entry | lookup µs (median of ${ROUNDS}, ${count(SWEEP_N)} keys) | µs per ${count(SCAN_LENGTH)}-entry scan | depth / leaves / branches | ${count(SWEEP_SINGLES)} singles on bulk-loaded: µs/entry | singles B/entry | bulk-loaded depth |`,
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const line of lines) console.log(line);
+  console.log('\nInserts: one round each. Reads on the tree the batches of 100 built.');
+}
+
+// ----- main ---------------------------------------------------------------------------------------
+
+try {
+  if (SWEEP) sweep();
+  else await compare();
+  progress(`total ${((nowUs() - Number(started) / 1e3) / 1e6).toFixed(0)} s`);
+} finally {
+  fs.rmSync(directory, { recursive: true, force: true });
+}
