@@ -27,14 +27,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { open as openLmdb, type RootDatabase } from 'lmdb';
-import { Packr } from 'msgpackr';
 import sortedBtree from 'sorted-btree';
 import type { Durability, PageStore } from '../lib/storage/page-store.js';
 import { FrameKind } from '../lib/storage/format.js';
 import { openStoreFile } from '../lib/storage/store-file.js';
 import { DEFAULT_TREE_PARAMS, type TreeParams } from '../lib/tree/params.js';
 import { HitchhikerTree, type TreeRoot } from '../lib/tree/tree.js';
-import type { TreeSchema } from '../lib/tree/tree-schema.js';
+import { compareBytes, type TreeSchema } from '../lib/tree/tree-schema.js';
 import { prng } from '../spec/support/store-workload.js';
 
 // sorted-btree is CommonJS whose class is `exports.default`; an ESM default import is the whole module.
@@ -88,39 +87,96 @@ function compareDatoms(x: Datom, y: Datom): number {
   return x[3] - y[3];
 }
 
-const intBytes = (n: number): number => {
-  if (!Number.isInteger(n)) return 9;
-  if (n >= 0) return n < 128 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : n < 4294967296 ? 5 : 9;
-  return n >= -32 ? 1 : n >= -128 ? 2 : n >= -32768 ? 3 : n >= -2147483648 ? 5 : 9;
-};
+/**
+ * Datoms as order-preserving bytes, so the tree compares them bytewise: each integer as a length
+ * byte then its big-endian bytes (longer means larger, for the non-negative integers used here);
+ * the value as a tag (1 number, 2 string: numbers sort first) then the integer, or the UTF-8 bytes
+ * ended by a zero byte.
+ */
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const scratch = new Uint8Array(4096);
 
-function utf8Length(s: string): number {
-  let bytes = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) bytes += 1;
-    else if (c >= 0xd800 && c < 0xdc00) {
-      bytes += 2; // a surrogate pair: 4 bytes for 2 code units
-      i++;
-    } else bytes += 2;
-  }
-  return bytes;
+const TWO_32 = 2 ** 32;
+
+/** Writes a non-negative integer below 2^53 as a length byte and its big-endian bytes. */
+function putUint(at: number, n: number): number {
+  const hi = n >= TWO_32 ? Math.floor(n / TWO_32) : 0;
+  const lo = n >>> 0;
+  const length = hi > 0 ? (hi >= 0x10000 ? (hi >= 0x1000000 ? 8 : 7) : hi >= 0x100 ? 6 : 5) : lo >= 0x10000 ? (lo >= 0x1000000 ? 4 : 3) : lo >= 0x100 ? 2 : lo > 0 ? 1 : 0;
+  scratch[at] = length;
+  let x = lo;
+  for (let i = Math.min(length, 4); i > 0; i--, x >>>= 8) scratch[at + length - Math.min(length, 4) + i] = x & 0xff;
+  for (let i = length - 4, y = hi; i > 0; i--, y >>>= 8) scratch[at + i] = y & 0xff;
+  return at + 1 + length;
 }
 
-const strBytes = (s: string): number => {
-  const n = utf8Length(s);
-  return (n < 32 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : 5) + n;
-};
+/** Where getUint stopped: the byte after the integer it read. */
+let readPosition = 0;
 
-/** The msgpack size of the tuple: array header, then each element. */
-const datomBytes = (d: Datom): number => 1 + intBytes(d[0]) + intBytes(d[1]) + (typeof d[2] === 'number' ? intBytes(d[2]) : strBytes(d[2])) + intBytes(d[3]);
+function getUint(bytes: Uint8Array, at: number): number {
+  const length = bytes[at]!;
+  let n = 0;
+  for (let i = 1; i <= length; i++) n = n * 256 + bytes[at + i]!;
+  readPosition = at + 1 + length;
+  return n;
+}
+
+/** Short ASCII strings by hand: TextEncoder and TextDecoder cost more than the copy itself. */
+function putString(at: number, text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) return at - i + encoder.encodeInto(text, scratch.subarray(at - i)).written;
+    scratch[at + i] = c;
+  }
+  return at + text.length;
+}
+
+function getString(bytes: Uint8Array, start: number, end: number): string {
+  let text = '';
+  for (let i = start; i < end; i++) {
+    const c = bytes[i]!;
+    if (c >= 0x80) return decoder.decode(bytes.subarray(start, end));
+    text += String.fromCharCode(c);
+  }
+  return text;
+}
+
+function encodeDatom(d: Datom): Uint8Array {
+  let at = putUint(0, d[0]);
+  at = putUint(at, d[1]);
+  const v = d[2];
+  if (typeof v === 'number') {
+    scratch[at++] = 1;
+    at = putUint(at, v);
+  } else {
+    scratch[at++] = 2;
+    at = putString(at, v);
+    scratch[at++] = 0;
+  }
+  at = putUint(at, d[3]);
+  return scratch.slice(0, at);
+}
+
+function decodeDatom(bytes: Uint8Array, start: number): Datom {
+  const e = getUint(bytes, start);
+  const a = getUint(bytes, readPosition);
+  const tagAt = readPosition;
+  let v: number | string;
+  if (bytes[tagAt] === 1) {
+    v = getUint(bytes, tagAt + 1);
+  } else {
+    const end = bytes.indexOf(0, tagAt + 1);
+    v = getString(bytes, tagAt + 1, end);
+    readPosition = end + 1;
+  }
+  return [e, a, v, getUint(bytes, readPosition)];
+}
 
 const datomSchema: TreeSchema<Datom> = {
-  compare: compareDatoms,
-  sizeOf: datomBytes,
-  toPlain: (d) => d,
-  fromPlain: (plain) => plain as Datom,
+  encode: encodeDatom,
+  decode: (bytes, start) => decodeDatom(bytes, start),
+  compare: compareBytes,
 };
 
 function shuffle<T>(items: T[], random: () => number): T[] {
@@ -363,7 +419,7 @@ function sedimentReader(name: string, tree: HitchhikerTree<Datom>, root: TreeRoo
       let wrong = 0;
       for (let s = 0; s < starts.length; s++) {
         const start = starts[s]!;
-        const cursor = tree.scan(root, { below: (e) => compareDatoms(e, start) < 0 });
+        const cursor = tree.scan(root, { lower: encodeDatom(start) });
         let last: Datom | undefined;
         for (let i = 0; i < SCAN_LENGTH; i++) last = cursor.nextEntry();
         if (last === undefined || compareDatoms(last, lasts[s]!) !== 0) wrong++;
@@ -538,13 +594,13 @@ function insertRow(workload: string, s: InsertMeasure, b: InsertMeasure | undefi
 async function compare(): Promise<void> {
   progress(`generating ${count(N)} + ${count(SINGLES)} datoms`);
   const data = makeDataSet(N, SINGLES, SEED);
-  checkSizeEstimate(data.sorted);
+  checkEncoding(data.sorted);
   const reads = readWorkload(data, LOOKUPS, SCANS, SEED + 1);
   const shuffled100 = batchesOf(data.shuffled, 100);
   const shuffled10k = batchesOf(data.shuffled, 10_000);
   const sorted10k = batchesOf(data.sorted, 10_000);
   const singles = batchesOf(data.extra, 1);
-  const meanBytes = data.sorted.reduce((sum, d) => sum + datomBytes(d), 0) / data.sorted.length;
+  const meanBytes = data.sorted.reduce((sum, d) => sum + encodeDatom(d).length, 0) / data.sorted.length;
 
   // Batches of 10,000 in random order, then the reads on the trees they built.
   progress('batches of 10,000, random order: Sediment');
@@ -680,7 +736,7 @@ async function compare(): Promise<void> {
     const shape = s.tree.check(s.root);
     const rootBytes = s.root === undefined ? 0 : s.store.read(s.root, FrameKind.node).length;
     const rootNode = s.root === undefined ? undefined : s.tree.load(s.root);
-    const rootShape = rootNode === undefined ? 'none' : rootNode.kind === 'leaf' ? 'a leaf' : `${rootNode.children.length} children, ${rootNode.buffer.length} buffered ops`;
+    const rootShape = rootNode === undefined ? 'none' : rootNode.kind === 'leaf' ? 'a leaf' : `${rootNode.children.length} children, ${rootNode.buffer.count} buffered ops`;
     notes.push(
       `Sediment bulk-loaded ${count(N)}: ${count(shape.leaves)} leaves, ${count(shape.branches)} branches, depth ${shape.depth} after the ${count(SINGLES)} single inserts ` +
         `(${count(shape.bufferedOps)} buffered); warm lookups on the bulk-loaded tree (before the singles) ${num(loadedRead.lookupUs)} µs. ` +
@@ -724,7 +780,7 @@ async function compare(): Promise<void> {
   }
 
   const ordered = [...rows, ...readRows];
-  console.log(`\n## Tree benchmark${QUICK ? ' (--quick)' : ''}: ${count(N)} datom-sized entries (mean ${meanBytes.toFixed(1)} B estimated msgpack)\n`);
+  console.log(`\n## Tree benchmark${QUICK ? ' (--quick)' : ''}: ${count(N)} datom-sized entries (mean ${meanBytes.toFixed(1)} B encoded)\n`);
   console.log(machineLine());
   console.log('');
   console.log('| workload | Sediment | sorted-btree | lmdb-js | ratio(s) | goal | met? |');
@@ -745,14 +801,18 @@ function machineLine(): string {
   return `machine: ${cpus[0]?.model ?? 'cpu'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${os.platform()} ${os.release()}, tmp ${directory}`;
 }
 
-/** The schema's size estimate must match what msgpack makes of an entry (nodes are sized by it). */
-function checkSizeEstimate(sorted: readonly Datom[]): void {
-  const packr = new Packr({ useRecords: false, moreTypes: false, int64AsType: 'number', mapsAsObjects: true });
+/** The encoding must round-trip and order datoms exactly as compareDatoms does. */
+function checkEncoding(sorted: readonly Datom[]): void {
   const step = Math.max(1, Math.floor(sorted.length / 5000));
-  for (let i = 0; i < sorted.length; i += step) {
-    const d = sorted[i]!;
-    const actual = packr.pack(d).length;
-    if (actual !== datomBytes(d)) throw new Error(`size estimate ${datomBytes(d)} != msgpack ${actual} for ${JSON.stringify(d)}`);
+  for (let i = step; i < sorted.length; i += step) {
+    const a = sorted[i - 1]!;
+    const b = sorted[i]!;
+    const ea = encodeDatom(a);
+    const eb = encodeDatom(b);
+    if (compareDatoms(decodeDatom(ea, 0), a) !== 0) throw new Error(`encoding does not round-trip ${JSON.stringify(a)}`);
+    if (Math.sign(compareBytes(ea, 0, ea.length, eb, 0, eb.length)) !== Math.sign(compareDatoms(a, b))) {
+      throw new Error(`encoded order differs for ${JSON.stringify(a)} and ${JSON.stringify(b)}`);
+    }
   }
 }
 

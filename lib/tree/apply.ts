@@ -7,82 +7,72 @@
  * is split by bytes; an emptied node disappears from its parent. Every node touched becomes a draft
  * owned by this batch, mutated in place however often the batch touches it, and written once at
  * the end (sealing children before parents), so the old root and every page it reaches are never
- * changed.
+ * changed. Entries move as bytes: a merge copies the unchanged runs between operations whole.
  */
 import type { PageId } from '../ids.js';
-import {
-  BranchNode,
-  bufferBytes,
-  CHILD_ID_BYTES,
-  type ChildRef,
-  entriesBytes,
-  LeafNode,
-  NODE_OVERHEAD_BYTES,
-  OP_KIND_BYTES,
-  structureBytes,
-  type TreeNode,
-} from './node.js';
+import { EntryList, EntryListBuilder } from './entry-list.js';
+import { BranchNode, bufferBytes, CHILD_ID_BYTES, type ChildRef, LeafNode, leafBytes, runBytes, structureBytes, type TreeNode, varintBytes } from './node.js';
 import type { TreeParams } from './params.js';
+import { mergeOps } from './merge.js';
 import { lowerBound } from './search.js';
 import { OpKind, type TreeSchema } from './tree-schema.js';
 
-/** What the write path needs from the tree: reading sealed nodes and writing new ones. */
-export interface NodeIo<E> {
-  readonly schema: TreeSchema<E>;
+/** What the write path needs from the tree: the order, reading sealed nodes, writing new ones. */
+export interface NodeIo {
+  readonly compare: TreeSchema<unknown>['compare'];
   readonly params: TreeParams;
-  load(id: PageId): TreeNode<E>;
-  write(node: TreeNode<E>): PageId;
+  load(id: PageId): TreeNode;
+  write(node: TreeNode): PageId;
 }
 
-/** Sorted, de-duplicated operations: `entries[i]` with `kinds[i]`. */
-export interface SortedOps<E> {
-  readonly entries: E[];
-  readonly kinds: OpKind[];
+/** Sorted, de-duplicated operations: entry i of `entries` with `kinds[i]`. */
+export interface SortedOps {
+  readonly entries: EntryList;
+  readonly kinds: Uint8Array;
 }
 
 /** A node's replacement: zero or more nodes, with the separators between consecutive ones. */
-interface Replacement<E> {
-  readonly nodes: ChildRef<E>[];
-  readonly separators: E[];
+interface Replacement {
+  readonly nodes: ChildRef[];
+  readonly separators: EntryList;
 }
 
-export class BatchWriter<E> {
-  private readonly schema: TreeSchema<E>;
-  private readonly compare: (a: E, b: E) => number;
+const nothing: Replacement = { nodes: [], separators: EntryList.empty };
+
+export class BatchWriter {
+  private readonly compare: NodeIo['compare'];
   private readonly leafLimit: number;
   private readonly structureLimit: number;
   private readonly bufferLimit: number;
 
-  constructor(private readonly io: NodeIo<E>) {
-    this.schema = io.schema;
-    this.compare = io.schema.compare;
+  constructor(private readonly io: NodeIo) {
+    this.compare = io.compare;
     this.leafLimit = io.params.pageSize;
     this.structureLimit = io.params.pageSize - io.params.bufferBytes;
     this.bufferLimit = io.params.bufferBytes;
   }
 
   /** Applies `ops` to the tree at `root` (undefined: empty) and returns the new root. */
-  apply(root: PageId | undefined, ops: SortedOps<E>): PageId | undefined {
-    if (ops.entries.length === 0) return root;
-    let replacement: Replacement<E>;
+  apply(root: PageId | undefined, ops: SortedOps): PageId | undefined {
+    if (ops.entries.count === 0) return root;
+    let replacement: Replacement;
     if (root === undefined) {
-      const inserts = ops.entries.filter((_, i) => ops.kinds[i] === OpKind.insert);
-      replacement = this.splitLeaf(new LeafNode(inserts, this));
+      const inserts = new EntryListBuilder(ops.entries.dataBytes, ops.entries.count);
+      for (let i = 0; i < ops.entries.count; i++) if (ops.kinds[i] === OpKind.insert) inserts.pushEntry(ops.entries, i);
+      replacement = this.splitLeaf(new LeafNode(inserts.finish(), this));
     } else {
-      replacement = this.applyTo(root, ops.entries, ops.kinds, 0, ops.entries.length);
+      replacement = this.applyTo(root, ops.entries, ops.kinds, 0, ops.entries.count);
     }
-    let level = 0;
     while (replacement.nodes.length > 1) {
-      level = this.levelOf(replacement.nodes[0]!) + 1;
-      const branch = new BranchNode<E>(level, replacement.separators, replacement.nodes, [], [], this);
-      replacement = this.splitBranch(branch);
+      const level = this.levelOf(replacement.nodes[0]!) + 1;
+      replacement = this.splitBranch(new BranchNode(level, replacement.separators, replacement.nodes, EntryList.empty, new Uint8Array(0), this));
     }
     if (replacement.nodes.length === 0) return undefined;
     let top = replacement.nodes[0]!;
     // A root with one child and nothing pending adds a level that holds nothing: drop it.
     for (;;) {
       const node = typeof top === 'number' ? this.io.load(top) : top;
-      if (node.kind !== 'branch' || node.children.length !== 1 || node.buffer.length !== 0) break;
+      if (node.kind !== 'branch' || node.children.length !== 1 || node.buffer.count !== 0) break;
       top = node.children[0]!;
     }
     return this.seal(top);
@@ -90,31 +80,37 @@ export class BatchWriter<E> {
 
   // ----- recursion ------------------------------------------------------------------------------
 
-  private applyTo(ref: ChildRef<E>, entries: E[], kinds: OpKind[], from: number, to: number): Replacement<E> {
+  private applyTo(ref: ChildRef, ops: EntryList, kinds: Uint8Array, from: number, to: number): Replacement {
     const node = this.own(ref);
     if (node.kind === 'leaf') {
-      node.entries = this.mergeIntoEntries(node.entries, entries, kinds, from, to);
+      node.entries = mergeOps(this.compare, node.entries, undefined, ops, kinds, from, to).entries;
       return this.splitLeaf(node);
     }
-    this.mergeIntoBuffer(node, entries, kinds, from, to);
+    const merged = mergeOps(this.compare, node.buffer, node.kinds, ops, kinds, from, to);
+    node.buffer = merged.entries;
+    node.kinds = merged.kinds;
     this.flush(node);
-    if (node.children.length === 0) return { nodes: [], separators: [] };
+    if (node.children.length === 0) return nothing;
     return this.splitBranch(node);
   }
 
   /** Pushes runs of buffered operations down until the buffer fits its limit. */
-  private flush(branch: BranchNode<E>): void {
-    let pending = bufferBytes(this.schema, branch);
-    while (pending > this.bufferLimit && branch.buffer.length > 0) {
+  private flush(branch: BranchNode): void {
+    let pending = bufferBytes(branch);
+    while (pending > this.bufferLimit && branch.buffer.count > 0) {
       // Operations are sorted, so each child's share is one contiguous run; take the longest
       // (the first of equals, so the choice depends on nothing but the contents).
+      const buffer = branch.buffer;
+      const pivots = branch.pivots;
       let best = 0;
       let bestFrom = 0;
       let bestTo = 0;
       let runFrom = 0;
       for (let child = 0; child < branch.children.length; child++) {
         const runTo =
-          child < branch.pivots.length ? lowerBound(branch.buffer, branch.pivots[child]!, this.compare, runFrom) : branch.buffer.length;
+          child < pivots.count
+            ? lowerBound(buffer, pivots.bytes, pivots.start(child), pivots.end(child), this.compare, runFrom)
+            : buffer.count;
         if (runTo - runFrom > bestTo - bestFrom) {
           best = child;
           bestFrom = runFrom;
@@ -122,87 +118,56 @@ export class BatchWriter<E> {
         }
         runFrom = runTo;
       }
-      const replacement = this.applyTo(branch.children[best]!, branch.buffer, branch.kinds, bestFrom, bestTo);
-      pending -= entriesBytes(this.schema, branch.buffer, bestFrom, bestTo) + (bestTo - bestFrom) * OP_KIND_BYTES;
-      branch.buffer.splice(bestFrom, bestTo - bestFrom);
-      branch.kinds.splice(bestFrom, bestTo - bestFrom);
+      const replacement = this.applyTo(branch.children[best]!, buffer, branch.kinds, bestFrom, bestTo);
+      pending -= runBytes(buffer, bestFrom, bestTo) + (bestTo - bestFrom);
+      branch.buffer = withoutRun(buffer, bestFrom, bestTo);
+      const kinds = new Uint8Array(branch.kinds.length - (bestTo - bestFrom));
+      kinds.set(branch.kinds.subarray(0, bestFrom));
+      kinds.set(branch.kinds.subarray(bestTo), bestFrom);
+      branch.kinds = kinds;
       this.replaceChild(branch, best, replacement);
     }
   }
 
-  private replaceChild(branch: BranchNode<E>, index: number, replacement: Replacement<E>): void {
+  private replaceChild(branch: BranchNode, index: number, replacement: Replacement): void {
+    const pivots = branch.pivots;
+    const rebuilt = new EntryListBuilder(pivots.dataBytes + replacement.separators.dataBytes, pivots.count + replacement.separators.count);
     if (replacement.nodes.length > 0) {
       branch.children.splice(index, 1, ...replacement.nodes);
-      branch.pivots.splice(index, 0, ...replacement.separators);
-      return;
+      rebuilt.pushRun(pivots, 0, index);
+      rebuilt.pushRun(replacement.separators, 0, replacement.separators.count);
+      rebuilt.pushRun(pivots, index, pivots.count);
+    } else {
+      // The child emptied: its neighbour's range grows over it.
+      branch.children.splice(index, 1);
+      const dropped = index > 0 ? index - 1 : 0;
+      rebuilt.pushRun(pivots, 0, dropped);
+      rebuilt.pushRun(pivots, dropped + 1, pivots.count);
     }
-    // The child emptied: its neighbour's range grows over it.
-    branch.children.splice(index, 1);
-    if (branch.pivots.length > 0) branch.pivots.splice(index > 0 ? index - 1 : 0, 1);
-  }
-
-  // ----- merging --------------------------------------------------------------------------------
-
-  private mergeIntoEntries(current: E[], entries: E[], kinds: OpKind[], from: number, to: number): E[] {
-    const merged: E[] = [];
-    const compare = this.compare;
-    let i = 0;
-    let j = from;
-    while (i < current.length || j < to) {
-      const order = i === current.length ? 1 : j === to ? -1 : compare(current[i]!, entries[j]!);
-      if (order < 0) merged.push(current[i++]!);
-      else {
-        if (kinds[j] === OpKind.insert) merged.push(entries[j]!);
-        if (order === 0) i++;
-        j++;
-      }
-    }
-    return merged;
-  }
-
-  private mergeIntoBuffer(branch: BranchNode<E>, entries: E[], kinds: OpKind[], from: number, to: number): void {
-    const buffer = branch.buffer;
-    const bufferKinds = branch.kinds;
-    const mergedEntries: E[] = [];
-    const mergedKinds: OpKind[] = [];
-    const compare = this.compare;
-    let i = 0;
-    let j = from;
-    while (i < buffer.length || j < to) {
-      const order = i === buffer.length ? 1 : j === to ? -1 : compare(buffer[i]!, entries[j]!);
-      if (order < 0) {
-        mergedEntries.push(buffer[i]!);
-        mergedKinds.push(bufferKinds[i++]!);
-      } else {
-        // The incoming operation is newer than a buffered one on the same entry: it replaces it.
-        mergedEntries.push(entries[j]!);
-        mergedKinds.push(kinds[j++]!);
-        if (order === 0) i++;
-      }
-    }
-    branch.buffer = mergedEntries;
-    branch.kinds = mergedKinds;
+    branch.pivots = rebuilt.finish();
   }
 
   // ----- splitting ------------------------------------------------------------------------------
 
   /** Splits an oversized leaf into parts of about equal bytes, each at most a page. */
-  private splitLeaf(leaf: LeafNode<E>): Replacement<E> {
+  private splitLeaf(leaf: LeafNode): Replacement {
     const entries = leaf.entries;
-    if (entries.length === 0) return { nodes: [], separators: [] };
-    const payload = entriesBytes(this.schema, entries);
-    if (NODE_OVERHEAD_BYTES + payload <= this.leafLimit || entries.length === 1) return { nodes: [leaf], separators: [] };
-    const parts = Math.min(entries.length, Math.ceil(payload / Math.max(1, this.leafLimit - NODE_OVERHEAD_BYTES)));
-    const cuts = this.cutPoints(entries.length, parts, (i) => this.schema.sizeOf(entries[i]!), payload, 1);
-    const nodes: ChildRef<E>[] = [];
-    const separators: E[] = [];
+    if (entries.count === 0) return nothing;
+    const total = leafBytes(leaf);
+    if (total <= this.leafLimit || entries.count === 1) return { nodes: [leaf], separators: EntryList.empty };
+    const payload = total - 1 - varintBytes(entries.count);
+    const parts = Math.min(entries.count, Math.ceil(payload / Math.max(1, this.leafLimit - 4)));
+    const weight = (i: number) => entries.end(i) - entries.start(i) + varintBytes(entries.end(i) - entries.start(i));
+    const cuts = cutPoints(entries.count, parts, weight, payload, 1);
+    const nodes: ChildRef[] = [];
+    const separators = new EntryListBuilder();
     let start = 0;
-    for (const cut of [...cuts, entries.length]) {
+    for (const cut of [...cuts, entries.count]) {
       nodes.push(new LeafNode(entries.slice(start, cut), this));
-      if (start > 0) separators.push(entries[start]!);
+      if (start > 0) separators.pushEntry(entries, start);
       start = cut;
     }
-    return { nodes, separators };
+    return splitAgain({ nodes, separators: separators.finish() }, (node) => this.splitLeaf(node as LeafNode));
   }
 
   /**
@@ -210,84 +175,58 @@ export class BatchWriter<E> {
    * least two children, so every level above has fewer nodes than the one below and growth ends.
    * The pivot between two parts moves up as their separator; buffered operations follow it.
    */
-  private splitBranch(branch: BranchNode<E>): Replacement<E> {
-    const structure = structureBytes(this.schema, branch);
+  private splitBranch(branch: BranchNode): Replacement {
+    const structure = structureBytes(branch);
     const childCount = branch.children.length;
-    if (structure <= this.structureLimit || childCount < 4) return { nodes: [branch], separators: [] };
-    const payload = structure - NODE_OVERHEAD_BYTES;
-    const parts = Math.min(childCount >> 1, Math.ceil(payload / Math.max(1, this.structureLimit - NODE_OVERHEAD_BYTES)));
-    const childBytes = (i: number) => CHILD_ID_BYTES + (i > 0 ? this.schema.sizeOf(branch.pivots[i - 1]!) : 0);
-    const cuts = this.cutPoints(childCount, parts, childBytes, payload, 2);
-    const nodes: ChildRef<E>[] = [];
-    const separators: E[] = [];
+    if (structure <= this.structureLimit || childCount < 4) return { nodes: [branch], separators: EntryList.empty };
+    const pivots = branch.pivots;
+    const payload = structure - 1 - varintBytes(branch.level);
+    const parts = Math.min(childCount >> 1, Math.ceil(payload / Math.max(1, this.structureLimit - 8)));
+    const weight = (i: number) => CHILD_ID_BYTES + (i > 0 ? pivots.end(i - 1) - pivots.start(i - 1) + varintBytes(pivots.end(i - 1) - pivots.start(i - 1)) : 0);
+    const cuts = cutPoints(childCount, parts, weight, payload, 2);
+    const nodes: ChildRef[] = [];
+    const separators = new EntryListBuilder();
+    const buffer = branch.buffer;
     let start = 0;
     let bufferStart = 0;
     for (const cut of [...cuts, childCount]) {
-      const bufferEnd = cut < childCount ? lowerBound(branch.buffer, branch.pivots[cut - 1]!, this.compare, bufferStart) : branch.buffer.length;
+      const bufferEnd =
+        cut < childCount ? lowerBound(buffer, pivots.bytes, pivots.start(cut - 1), pivots.end(cut - 1), this.compare, bufferStart) : buffer.count;
       nodes.push(
-        new BranchNode<E>(
+        new BranchNode(
           branch.level,
-          branch.pivots.slice(start, cut - 1),
+          pivots.slice(start, cut - 1),
           branch.children.slice(start, cut),
-          branch.buffer.slice(bufferStart, bufferEnd),
+          buffer.slice(bufferStart, bufferEnd),
           branch.kinds.slice(bufferStart, bufferEnd),
           this,
         ),
       );
-      if (start > 0) separators.push(branch.pivots[start - 1]!);
+      if (start > 0) separators.pushEntry(pivots, start - 1);
       start = cut;
       bufferStart = bufferEnd;
     }
-    return { nodes, separators };
-  }
-
-  /**
-   * Indices at which to cut `count` items into `parts` runs of about equal weight, each run at
-   * least `minimum` items long. Deterministic: depends only on the weights.
-   */
-  private cutPoints(count: number, parts: number, weight: (i: number) => number, total: number, minimum: number): number[] {
-    const cuts: number[] = [];
-    let accumulated = 0;
-    let part = 1;
-    for (let i = 0; i < count && part < parts; i++) {
-      accumulated += weight(i);
-      const start = cuts.length === 0 ? 0 : cuts[cuts.length - 1]!;
-      const remainingParts = parts - part;
-      const enoughHere = i + 1 - start >= minimum;
-      const enoughLeft = count - (i + 1) >= remainingParts * minimum;
-      // Waiting one more item would leave too few for the parts still to come: cut now.
-      const lastChance = count - (i + 2) < remainingParts * minimum;
-      if (enoughHere && enoughLeft && (lastChance || accumulated >= (total * part) / parts)) {
-        cuts.push(i + 1);
-        part++;
-      }
-    }
-    return cuts;
+    return splitAgain({ nodes, separators: separators.finish() }, (node) => this.splitBranch(node as BranchNode));
   }
 
   // ----- ownership and sealing -------------------------------------------------------------------
 
   /** The node as a draft owned by this batch: sealed nodes are copied, owned drafts used as they are. */
-  private own(ref: ChildRef<E>): TreeNode<E> {
-    if (typeof ref !== 'number') {
-      if (ref.owner === this) return ref;
-      return this.copy(ref);
-    }
-    return this.copy(this.io.load(ref));
+  private own(ref: ChildRef): TreeNode {
+    const node = typeof ref === 'number' ? this.io.load(ref) : ref;
+    if (node.owner === this) return node;
+    // Entry lists are immutable and shared; only the children array is ever mutated in place.
+    if (node.kind === 'leaf') return new LeafNode(node.entries, this);
+    return new BranchNode(node.level, node.pivots, node.children.slice(), node.buffer, node.kinds, this);
   }
 
-  private copy(node: TreeNode<E>): TreeNode<E> {
-    if (node.kind === 'leaf') return new LeafNode(node.entries, this); // merging makes a new array anyway
-    return new BranchNode(node.level, node.pivots.slice(), node.children.slice(), node.buffer, node.kinds, this);
-  }
-
-  private levelOf(ref: ChildRef<E>): number {
+  private levelOf(ref: ChildRef): number {
     const node = typeof ref === 'number' ? this.io.load(ref) : ref;
     return node.kind === 'leaf' ? 0 : node.level;
   }
 
   /** Writes drafts bottom-up, children before parents, and returns the root's page id. */
-  private seal(ref: ChildRef<E>): PageId {
+  private seal(ref: ChildRef): PageId {
     if (typeof ref === 'number') return ref;
     if (ref.kind === 'branch') {
       for (let i = 0; i < ref.children.length; i++) ref.children[i] = this.seal(ref.children[i]!);
@@ -295,4 +234,52 @@ export class BatchWriter<E> {
     ref.owner = null;
     return this.io.write(ref);
   }
+}
+
+/**
+ * Splits again any part that still exceeds its limit: the number of parts is an estimate, and
+ * per-part overheads can leave one over. Each part is smaller than what it came from, so this ends.
+ */
+function splitAgain(parts: Replacement, split: (node: ChildRef) => Replacement): Replacement {
+  const nodes: ChildRef[] = [];
+  const separators = new EntryListBuilder();
+  parts.nodes.forEach((node, i) => {
+    if (i > 0) separators.pushEntry(parts.separators, i - 1);
+    const again = split(node);
+    nodes.push(...again.nodes);
+    separators.pushRun(again.separators, 0, again.separators.count);
+  });
+  return { nodes, separators: separators.finish() };
+}
+
+/** The list without entries [from, to). */
+function withoutRun(list: EntryList, from: number, to: number): EntryList {
+  const out = new EntryListBuilder(list.dataBytes, list.count);
+  out.pushRun(list, 0, from);
+  out.pushRun(list, to, list.count);
+  return out.finish();
+}
+
+/**
+ * Indices at which to cut `count` items into `parts` runs of about equal weight, each run at
+ * least `minimum` items long. Deterministic: depends only on the weights.
+ */
+function cutPoints(count: number, parts: number, weight: (i: number) => number, total: number, minimum: number): number[] {
+  const cuts: number[] = [];
+  let accumulated = 0;
+  let part = 1;
+  for (let i = 0; i < count && part < parts; i++) {
+    accumulated += weight(i);
+    const start = cuts.length === 0 ? 0 : cuts[cuts.length - 1]!;
+    const remainingParts = parts - part;
+    const enoughHere = i + 1 - start >= minimum;
+    const enoughLeft = count - (i + 1) >= remainingParts * minimum;
+    // Waiting one more item would leave too few for the parts still to come: cut now.
+    const lastChance = count - (i + 2) < remainingParts * minimum;
+    if (enoughHere && enoughLeft && (lastChance || accumulated >= (total * part) / parts)) {
+      cuts.push(i + 1);
+      part++;
+    }
+  }
+  return cuts;
 }

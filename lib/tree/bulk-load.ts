@@ -5,53 +5,58 @@
  */
 import { ErrorCode, SedimentError } from '../errors.js';
 import type { PageId } from '../ids.js';
-import { BranchNode, CHILD_ID_BYTES, LeafNode, NODE_OVERHEAD_BYTES, type TreeNode } from './node.js';
+import { EntryList, EntryListBuilder } from './entry-list.js';
+import { BranchNode, CHILD_ID_BYTES, LeafNode, type TreeNode, varintBytes } from './node.js';
 import type { TreeParams } from './params.js';
 import type { TreeSchema } from './tree-schema.js';
 
-export function bulkLoad<E>(
-  schema: TreeSchema<E>,
+/** Branch page bytes besides pivots and ids: kind, level and pivot count (up to 16,383 pivots). */
+const BRANCH_HEADER_BYTES = 4;
+
+export function bulkLoad(
+  compare: TreeSchema<unknown>['compare'],
   params: TreeParams,
-  entries: Iterable<E>,
-  write: (node: TreeNode<E>) => PageId,
+  entries: Iterable<Uint8Array>,
+  write: (node: TreeNode) => PageId,
 ): PageId | undefined {
-  // Level 0: leaves, each with its first entry (the separator before it, for all but the first).
+  // Level 0: leaves; `firsts` holds each leaf's first entry (the separator before it, for all but the first).
   let ids: PageId[] = [];
-  let firsts: E[] = [];
-  let leaf: E[] = [];
-  let leafBytes = NODE_OVERHEAD_BYTES;
-  let previous: E | undefined;
+  let firsts = new EntryListBuilder();
+  let leaf = new EntryListBuilder(params.pageSize);
+  let leafBytes = 0; // entries with their length prefixes; the page adds a kind byte and the count
+  let previous: Uint8Array | undefined;
   for (const entry of entries) {
-    if (previous !== undefined && schema.compare(previous, entry) >= 0) {
+    if (previous !== undefined && compare(previous, 0, previous.length, entry, 0, entry.length) >= 0) {
       throw new SedimentError(ErrorCode.invalidArgument, 'bulk load needs entries in strictly increasing order');
     }
     previous = entry;
-    const size = schema.sizeOf(entry);
-    if (leaf.length > 0 && leafBytes + size > params.pageSize) {
-      ids.push(write(new LeafNode(leaf, null)));
-      leaf = [];
-      leafBytes = NODE_OVERHEAD_BYTES;
+    const size = entry.length + varintBytes(entry.length);
+    if (leaf.size > 0 && 1 + varintBytes(leaf.size + 1) + leafBytes + size > params.pageSize) {
+      ids.push(write(new LeafNode(leaf.finish(), null)));
+      leaf = new EntryListBuilder(params.pageSize);
+      leafBytes = 0;
     }
-    if (leaf.length === 0) firsts.push(entry);
-    leaf.push(entry);
+    if (leaf.size === 0) firsts.push(entry, 0, entry.length);
+    leaf.push(entry, 0, entry.length);
     leafBytes += size;
   }
-  if (leaf.length > 0) ids.push(write(new LeafNode(leaf, null)));
+  if (leaf.size > 0) ids.push(write(new LeafNode(leaf.finish(), null)));
   if (ids.length === 0) return undefined;
 
   // Levels above: group children greedily while the pivots and ids fit, at least two per branch.
   const limit = params.pageSize - params.bufferBytes;
+  let separators = firsts.finish();
   for (let level = 1; ids.length > 1; level++) {
-    const groups = groupChildren(ids.length, (i) => CHILD_ID_BYTES + (i > 0 ? schema.sizeOf(firsts[i]!) : 0), limit);
+    const weight = (i: number) => CHILD_ID_BYTES + (i > 0 ? separators.end(i) - separators.start(i) + varintBytes(separators.end(i) - separators.start(i)) : 0);
     const nextIds: PageId[] = [];
-    const nextFirsts: E[] = [];
-    for (const [from, to] of groups) {
-      const branch = new BranchNode<E>(level, firsts.slice(from + 1, to), ids.slice(from, to), [], [], null);
+    const nextFirsts = new EntryListBuilder();
+    for (const [from, to] of groupChildren(ids.length, weight, limit)) {
+      const branch = new BranchNode(level, separators.slice(from + 1, to), ids.slice(from, to), EntryList.empty, new Uint8Array(0), null);
       nextIds.push(write(branch));
-      nextFirsts.push(firsts[from]!);
+      nextFirsts.pushEntry(separators, from);
     }
     ids = nextIds;
-    firsts = nextFirsts;
+    separators = nextFirsts.finish();
   }
   return ids[0];
 }
@@ -60,14 +65,14 @@ export function bulkLoad<E>(
 function groupChildren(count: number, weight: (i: number) => number, limit: number): Array<[number, number]> {
   const groups: Array<[number, number]> = [];
   let from = 0;
-  let bytes = NODE_OVERHEAD_BYTES;
+  let bytes = BRANCH_HEADER_BYTES;
   for (let i = 0; i < count; i++) {
     // The first child of a group carries no pivot.
     const size = i === from ? CHILD_ID_BYTES : weight(i);
     if (i - from >= 2 && bytes + size > limit) {
       groups.push([from, i]);
       from = i;
-      bytes = NODE_OVERHEAD_BYTES + CHILD_ID_BYTES;
+      bytes = BRANCH_HEADER_BYTES + CHILD_ID_BYTES;
     } else {
       bytes += size;
     }

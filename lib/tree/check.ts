@@ -6,8 +6,10 @@
  */
 import { CorruptionError } from '../errors.js';
 import type { PageId } from '../ids.js';
+import type { EntryList } from './entry-list.js';
 import { bufferBytes, leafBytes, sealedChild, structureBytes, type TreeNode } from './node.js';
 import type { TreeParams } from './params.js';
+import { compareAt } from './search.js';
 import type { TreeSchema } from './tree-schema.js';
 
 export interface TreeProblem {
@@ -26,31 +28,41 @@ export interface TreeReport {
   readonly depth: number;
 }
 
-export function checkTree<E>(
-  schema: TreeSchema<E>,
+/** A bound: pivot `index` of `list`, or none. */
+type Bound = readonly [list: EntryList, index: number] | undefined;
+
+export function checkTree(
+  compare: TreeSchema<unknown>['compare'],
   params: TreeParams,
-  load: (id: PageId) => TreeNode<E>,
+  load: (id: PageId) => TreeNode,
   root: PageId | undefined,
 ): TreeReport {
   const problems: TreeProblem[] = [];
   const seen = new Set<number>();
   const counts = { leaves: 0, branches: 0, leafEntries: 0, bufferedOps: 0 };
-  const compare = schema.compare;
   const structureLimit = params.pageSize - params.bufferBytes;
 
-  const inRange = (e: E, low: E | undefined, high: E | undefined) =>
-    (low === undefined || compare(e, low) >= 0) && (high === undefined || compare(e, high) < 0);
-  const increasing = (items: readonly E[]) => items.every((e, i) => i === 0 || compare(items[i - 1]!, e) < 0);
+  const inRange = (list: EntryList, low: Bound, high: Bound) => {
+    for (let i = 0; i < list.count; i++) {
+      if (low !== undefined && compareAt(compare, list, i, low[0], low[1]) < 0) return false;
+      if (high !== undefined && compareAt(compare, list, i, high[0], high[1]) >= 0) return false;
+    }
+    return true;
+  };
+  const increasing = (list: EntryList) => {
+    for (let i = 1; i < list.count; i++) if (compareAt(compare, list, i - 1, list, i) >= 0) return false;
+    return true;
+  };
 
   /** Returns the node's level (0 for a leaf), or -1 when it could not be read. */
-  const walk = (id: PageId, low: E | undefined, high: E | undefined, isRoot: boolean): number => {
+  const walk = (id: PageId, low: Bound, high: Bound): number => {
     const problem = (message: string) => problems.push({ pageId: id, message: `node ${id}: ${message}` });
     if (seen.has(id)) {
       problem('reached twice');
       return -1;
     }
     seen.add(id);
-    let node: TreeNode<E>;
+    let node: TreeNode;
     try {
       node = load(id);
     } catch (error) {
@@ -60,31 +72,29 @@ export function checkTree<E>(
     }
     if (node.kind === 'leaf') {
       counts.leaves += 1;
-      counts.leafEntries += node.entries.length;
-      if (node.entries.length === 0) problem('empty leaf');
+      counts.leafEntries += node.entries.count;
+      if (node.entries.count === 0) problem('empty leaf');
       if (!increasing(node.entries)) problem('leaf entries out of order');
-      if (!node.entries.every((e) => inRange(e, low, high))) problem('leaf entry outside the range of its separators');
-      if (leafBytes(schema, node) > params.pageSize && node.entries.length > 1) problem('leaf larger than a page');
+      if (!inRange(node.entries, low, high)) problem('leaf entry outside the range of its separators');
+      if (leafBytes(node) > params.pageSize && node.entries.count > 1) problem('leaf larger than a page');
       return 0;
     }
     counts.branches += 1;
-    counts.bufferedOps += node.buffer.length;
+    counts.bufferedOps += node.buffer.count;
     if (node.children.length === 0) problem('branch without children');
-    if (node.children.length !== node.pivots.length + 1) problem('pivot and child counts disagree');
-    if (!isRoot && node.children.length < 1) problem('non-root branch without children');
     if (!increasing(node.pivots)) problem('pivots out of order');
-    if (!node.pivots.every((p) => inRange(p, low, high))) problem('pivot outside the range of its separators');
+    if (!inRange(node.pivots, low, high)) problem('pivot outside the range of its separators');
     if (!increasing(node.buffer)) problem('buffer out of order');
-    if (!node.buffer.every((e) => inRange(e, low, high))) problem('buffered operation outside the range of its separators');
-    if (bufferBytes(schema, node) > params.bufferBytes) problem('buffer over its limit');
-    if (structureBytes(schema, node) > structureLimit && node.children.length >= 4) problem('branch larger than its page share');
+    if (!inRange(node.buffer, low, high)) problem('buffered operation outside the range of its separators');
+    if (bufferBytes(node) > params.bufferBytes) problem('buffer over its limit');
+    if (structureBytes(node) > structureLimit && node.children.length >= 4) problem('branch larger than its page share');
     const levels = node.children.map((_, i) =>
-      walk(sealedChild(node, i), i > 0 ? node.pivots[i - 1] : low, i < node.pivots.length ? node.pivots[i] : high, false),
+      walk(sealedChild(node, i), i > 0 ? [node.pivots, i - 1] : low, i < node.pivots.count ? [node.pivots, i] : high),
     );
     if (levels.some((level) => level >= 0 && level !== node.level - 1)) problem(`children not all at level ${node.level - 1}`);
     return node.level;
   };
 
-  const level = root === undefined ? -1 : walk(root, undefined, undefined, true);
+  const level = root === undefined ? -1 : walk(root, undefined, undefined);
   return { problems, ...counts, depth: level + 1 };
 }

@@ -3,37 +3,45 @@
  * leaf; on entering a leaf it merges into the leaf's entries the buffered operations that the
  * branches on the path hold for that leaf's key range (newer, higher branches winning). Only one
  * leaf's view exists at a time, so a scan never materializes its range, and a leaf with nothing
- * pending above it is used as it is, without copying.
+ * pending above it is used as it is, without copying. Entries are decoded only when returned.
  */
 import type { PageId } from '../ids.js';
+import type { EntryList } from './entry-list.js';
+import { mergeOps } from './merge.js';
 import { type BranchNode, sealedChild, type TreeNode } from './node.js';
-import { lowerBound, partitionPoint } from './search.js';
-import { OpKind, type TreeSchema } from './tree-schema.js';
+import { lowerBound, upperBound } from './search.js';
+import type { TreeSchema } from './tree-schema.js';
 
 /**
- * Range bounds as monotone predicates, so that a prefix or any other key shape can bound a scan
- * without sentinel values in the order: `below(e)` is true for the entries before the range
- * (a prefix of the order), `above(e)` for the entries after it (a suffix).
+ * Range bounds as encoded keys, compared with the schema's order: with a bytewise order a key
+ * prefix bounds a scan over every entry that extends it. Lower bounds are inclusive and upper
+ * bounds exclusive unless said otherwise.
  */
-export interface ScanBounds<E> {
-  readonly below?: ((entry: E) => boolean) | undefined;
-  readonly above?: ((entry: E) => boolean) | undefined;
+export interface ScanBounds {
+  readonly lower?: Uint8Array | undefined;
+  readonly lowerExclusive?: boolean | undefined;
+  readonly upper?: Uint8Array | undefined;
+  readonly upperInclusive?: boolean | undefined;
   readonly reverse?: boolean | undefined;
 }
 
-const never = (): boolean => false;
-
 export class TreeCursor<E> implements IterableIterator<E> {
-  private readonly below: (entry: E) => boolean;
-  private readonly above: (entry: E) => boolean;
+  private readonly compare: TreeSchema<E>['compare'];
+  private readonly lower: Uint8Array | undefined;
+  private readonly lowerExclusive: boolean;
+  private readonly upper: Uint8Array | undefined;
+  private readonly upperInclusive: boolean;
   private readonly reverse: boolean;
-  // The path: branches[d] is the branch at depth d, indices[d] the child taken from it, and
-  // lows[d] / highs[d] the key range of the node at depth d (undefined: unbounded).
-  private readonly branches: BranchNode<E>[] = [];
+  // The path: branches[d] is the branch at depth d, indices[d] the child taken from it. The key
+  // range of the node at depth d runs from pivot lowIndex[d] of lowList[d] to pivot highIndex[d]
+  // of highList[d] (index -1: unbounded).
+  private readonly branches: BranchNode[] = [];
   private readonly indices: number[] = [];
-  private readonly lows: (E | undefined)[] = [undefined];
-  private readonly highs: (E | undefined)[] = [undefined];
-  private view: readonly E[] = [];
+  private readonly lowList: (EntryList | undefined)[] = [undefined];
+  private readonly lowIndex: number[] = [-1];
+  private readonly highList: (EntryList | undefined)[] = [undefined];
+  private readonly highIndex: number[] = [-1];
+  private view!: EntryList;
   private position = 0;
   /** Forward: one past the last entry to yield from the view; reverse: the last index not to yield. */
   private limit = 0;
@@ -43,22 +51,26 @@ export class TreeCursor<E> implements IterableIterator<E> {
 
   constructor(
     private readonly schema: TreeSchema<E>,
-    private readonly load: (id: PageId) => TreeNode<E>,
+    private readonly load: (id: PageId) => TreeNode,
     root: PageId | undefined,
-    bounds: ScanBounds<E>,
+    bounds: ScanBounds,
   ) {
-    this.below = bounds.below ?? never;
-    this.above = bounds.above ?? never;
+    this.compare = schema.compare;
+    this.lower = bounds.lower;
+    this.lowerExclusive = bounds.lowerExclusive ?? false;
+    this.upper = bounds.upper;
+    this.upperInclusive = bounds.upperInclusive ?? false;
     this.reverse = bounds.reverse ?? false;
     this.done = root === undefined;
     if (root !== undefined) this.descend(this.load(root), true);
   }
 
-  /** The next entry, or undefined at the end: the allocation-free form of `next()`. */
+  /** The next entry, or undefined at the end: the form of `next()` that allocates only the entry. */
   nextEntry(): E | undefined {
     while (!this.done) {
       if (this.reverse ? this.position > this.limit : this.position < this.limit) {
-        return this.view[this.reverse ? this.position-- : this.position++];
+        const i = this.reverse ? this.position-- : this.position++;
+        return this.schema.decode(this.view.bytes, this.view.start(i), this.view.end(i));
       }
       if (this.boundInView || !this.advanceLeaf()) this.done = true;
     }
@@ -74,15 +86,45 @@ export class TreeCursor<E> implements IterableIterator<E> {
     return this;
   }
 
+  /** Entries of `list` before the range: index of the first one not below the lower bound. */
+  private firstNotBelow(list: EntryList, from = 0): number {
+    const lower = this.lower;
+    if (lower === undefined) return from;
+    return this.lowerExclusive
+      ? upperBound(list, lower, 0, lower.length, this.compare, from)
+      : lowerBound(list, lower, 0, lower.length, this.compare, from);
+  }
+
+  /** Index of the first entry of `list` above the upper bound (or the count). */
+  private firstAbove(list: EntryList, from = 0): number {
+    const upper = this.upper;
+    if (upper === undefined) return list.count;
+    return this.upperInclusive
+      ? upperBound(list, upper, 0, upper.length, this.compare, from)
+      : lowerBound(list, upper, 0, upper.length, this.compare, from);
+  }
+
+  private isBelow(list: EntryList, i: number): boolean {
+    if (this.lower === undefined) return false;
+    const order = this.compare(list.bytes, list.start(i), list.end(i), this.lower, 0, this.lower.length);
+    return this.lowerExclusive ? order <= 0 : order < 0;
+  }
+
+  private isAbove(list: EntryList, i: number): boolean {
+    if (this.upper === undefined) return false;
+    const order = this.compare(list.bytes, list.start(i), list.end(i), this.upper, 0, this.upper.length);
+    return this.upperInclusive ? order > 0 : order >= 0;
+  }
+
   /** Walks down from `node` (at the current depth) to a leaf, choosing children by the bounds on the first descent. */
-  private descend(start: TreeNode<E>, seeking: boolean): void {
+  private descend(start: TreeNode, seeking: boolean): void {
     let node = start;
     while (node.kind === 'branch') {
       const depth = this.branches.length;
       let child: number;
       if (!seeking) child = this.reverse ? node.children.length - 1 : 0;
-      else if (this.reverse) child = partitionPoint(node.pivots, (p) => !this.above(p));
-      else child = partitionPoint(node.pivots, this.below);
+      else if (this.reverse) child = this.firstAbove(node.pivots);
+      else child = this.firstNotBelow(node.pivots);
       this.branches.push(node);
       this.indices.push(child);
       this.setRange(depth + 1, node, child);
@@ -91,38 +133,47 @@ export class TreeCursor<E> implements IterableIterator<E> {
     this.enterLeaf(node.entries, seeking);
   }
 
-  private setRange(depth: number, branch: BranchNode<E>, child: number): void {
-    this.lows[depth] = child > 0 ? branch.pivots[child - 1] : this.lows[depth - 1];
-    this.highs[depth] = child < branch.pivots.length ? branch.pivots[child] : this.highs[depth - 1];
+  private setRange(depth: number, branch: BranchNode, child: number): void {
+    const bounded = child > 0;
+    this.lowList[depth] = bounded ? branch.pivots : this.lowList[depth - 1];
+    this.lowIndex[depth] = bounded ? child - 1 : this.lowIndex[depth - 1]!;
+    const capped = child < branch.pivots.count;
+    this.highList[depth] = capped ? branch.pivots : this.highList[depth - 1];
+    this.highIndex[depth] = capped ? child : this.highIndex[depth - 1]!;
   }
 
-  private enterLeaf(entries: E[], seeking: boolean): void {
+  private enterLeaf(entries: EntryList, seeking: boolean): void {
     const depth = this.branches.length;
-    const low = this.lows[depth];
-    const high = this.highs[depth];
-    const compare = this.schema.compare;
-    let view: readonly E[] = entries;
+    const lowList = this.lowList[depth];
+    const lowIndex = this.lowIndex[depth]!;
+    const highList = this.highList[depth];
+    const highIndex = this.highIndex[depth]!;
+    let view = entries;
     // Oldest first: the branch just above the leaf, then upwards; each newer one overrides.
     for (let d = depth - 1; d >= 0; d--) {
       const branch = this.branches[d]!;
-      if (branch.buffer.length === 0) continue;
-      const from = low === undefined ? 0 : lowerBound(branch.buffer, low, compare);
-      const to = high === undefined ? branch.buffer.length : lowerBound(branch.buffer, high, compare, from);
-      if (from < to) view = applyPending(view, branch.buffer, branch.kinds, from, to, compare);
+      const buffer = branch.buffer;
+      if (buffer.count === 0) continue;
+      const from = lowList === undefined || lowIndex < 0 ? 0 : lowerBound(buffer, lowList.bytes, lowList.start(lowIndex), lowList.end(lowIndex), this.compare);
+      const to =
+        highList === undefined || highIndex < 0
+          ? buffer.count
+          : lowerBound(buffer, highList.bytes, highList.start(highIndex), highList.end(highIndex), this.compare, from);
+      if (from < to) view = mergeOps(this.compare, view, undefined, buffer, branch.kinds, from, to).entries;
     }
     this.view = view;
     if (this.reverse) {
-      const upper = partitionPoint(view, (e) => !this.above(e));
-      const lower = partitionPoint(view, this.below, 0, upper);
+      const upper = this.firstAbove(view);
+      const lower = this.firstNotBelow(view);
       this.position = upper - 1;
-      this.limit = lower - 1;
+      this.limit = Math.min(lower, upper) - 1;
       this.boundInView = lower > 0;
     } else {
-      const lower = seeking ? partitionPoint(view, this.below) : 0;
-      const upper = partitionPoint(view, (e) => !this.above(e), lower);
+      const lower = seeking ? this.firstNotBelow(view) : 0;
+      const upper = Math.max(lower, this.firstAbove(view, lower));
       this.position = lower;
       this.limit = upper;
-      this.boundInView = upper < view.length;
+      this.boundInView = upper < view.count;
     }
   }
 
@@ -134,8 +185,7 @@ export class TreeCursor<E> implements IterableIterator<E> {
       const next = this.reverse ? child - 1 : child + 1;
       if (next < 0 || next >= branch.children.length) continue;
       // The pivot between the two children bounds everything on the far side.
-      const pivot = branch.pivots[this.reverse ? next : child]!;
-      if (this.reverse ? this.below(pivot) : this.above(pivot)) return false;
+      if (this.reverse ? this.isBelow(branch.pivots, next) : this.isAbove(branch.pivots, child)) return false;
       this.branches.length = depth + 1;
       this.indices.length = depth + 1;
       this.indices[depth] = next;
@@ -145,28 +195,4 @@ export class TreeCursor<E> implements IterableIterator<E> {
     }
     return false;
   }
-}
-
-/** `entries` with the operations `ops[from, to)` applied: a new array, the inputs untouched. */
-function applyPending<E>(
-  entries: readonly E[],
-  ops: readonly E[],
-  kinds: readonly OpKind[],
-  from: number,
-  to: number,
-  compare: (a: E, b: E) => number,
-): E[] {
-  const merged: E[] = [];
-  let i = 0;
-  let j = from;
-  while (i < entries.length || j < to) {
-    const order = i === entries.length ? 1 : j === to ? -1 : compare(entries[i]!, ops[j]!);
-    if (order < 0) merged.push(entries[i++]!);
-    else {
-      if (kinds[j] === OpKind.insert) merged.push(ops[j]!);
-      if (order === 0) i++;
-      j++;
-    }
-  }
-  return merged;
 }

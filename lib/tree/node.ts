@@ -2,19 +2,20 @@
  * Tree nodes, in memory. A sealed node (decoded from a page, possibly shared through the cache)
  * is never mutated. A draft belongs to the batch that created it (its `owner`) and is mutated in
  * place by that batch only, then sealed into a page: immutable-js's copy-on-write with owners.
+ * Entries, pivots and buffered operations are packed EntryLists of encoded entries.
  */
 import type { PageId } from '../ids.js';
-import type { OpKind, TreeSchema } from './tree-schema.js';
+import type { EntryList } from './entry-list.js';
 
 /** A child is a page, or a draft node of the batch being applied. */
-export type ChildRef<E> = PageId | TreeNode<E>;
+export type ChildRef = PageId | TreeNode;
 
-export class LeafNode<E> {
+export class LeafNode {
   readonly kind = 'leaf' as const;
 
   constructor(
     /** Strictly increasing under the schema's order. */
-    public entries: E[],
+    public entries: EntryList,
     public owner: object | null,
   ) {}
 }
@@ -24,44 +25,45 @@ export class LeafNode<E> {
  * `buffer` holds pending operations (with `kinds`) not yet pushed down to the children, newer
  * than anything below them.
  */
-export class BranchNode<E> {
+export class BranchNode {
   readonly kind = 'branch' as const;
 
   constructor(
     /** 1 for a branch over leaves, one more for each level above. */
     public level: number,
-    public pivots: E[],
-    public children: ChildRef<E>[],
-    public buffer: E[],
-    public kinds: OpKind[],
+    public pivots: EntryList,
+    public children: ChildRef[],
+    public buffer: EntryList,
+    /** OpKind of each buffered operation. */
+    public kinds: Uint8Array,
     public owner: object | null,
   ) {}
 }
 
-export type TreeNode<E> = LeafNode<E> | BranchNode<E>;
+export type TreeNode = LeafNode | BranchNode;
 
 /** Child `index` of a sealed branch (read from a page), whose children are all page ids. */
-export const sealedChild = <E>(branch: BranchNode<E>, index: number): PageId => branch.children[index] as PageId;
+export const sealedChild = (branch: BranchNode, index: number): PageId => branch.children[index] as PageId;
 
-/** Estimated bytes of an encoded node besides its entries: array headers and kind. */
-export const NODE_OVERHEAD_BYTES = 12;
-/** Bytes a child id takes in a branch (a msgpack uint64, at most): constant, so sizing is deterministic. */
-export const CHILD_ID_BYTES = 9;
-/** Bytes an operation's kind takes in a branch's buffer. */
-export const OP_KIND_BYTES = 1;
+/** Bytes of a child id in a branch page: 6, enough for files up to 256 TiB. */
+export const CHILD_ID_BYTES = 6;
 
-export function entriesBytes<E>(schema: TreeSchema<E>, entries: readonly E[], from = 0, to = entries.length): number {
-  let total = 0;
-  for (let i = from; i < to; i++) total += schema.sizeOf(entries[i]!);
+export const varintBytes = (n: number): number => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5);
+
+/** Encoded bytes of entries [from, to) of a list, each with its length prefix. */
+export function runBytes(list: EntryList, from: number, to: number): number {
+  let total = list.start(to) - list.start(from);
+  for (let i = from; i < to; i++) total += varintBytes(list.end(i) - list.start(i));
   return total;
 }
 
-export const leafBytes = <E>(schema: TreeSchema<E>, leaf: LeafNode<E>): number =>
-  NODE_OVERHEAD_BYTES + entriesBytes(schema, leaf.entries);
+export const listBytes = (list: EntryList): number => varintBytes(list.count) + runBytes(list, 0, list.count);
 
-/** Bytes of a branch's pivots and child ids (its buffer not included). */
-export const structureBytes = <E>(schema: TreeSchema<E>, branch: BranchNode<E>): number =>
-  NODE_OVERHEAD_BYTES + entriesBytes(schema, branch.pivots) + branch.children.length * CHILD_ID_BYTES;
+export const leafBytes = (leaf: LeafNode): number => 1 + listBytes(leaf.entries);
 
-export const bufferBytes = <E>(schema: TreeSchema<E>, branch: BranchNode<E>): number =>
-  entriesBytes(schema, branch.buffer) + branch.buffer.length * OP_KIND_BYTES;
+/** Bytes of a branch's page besides its buffer: kind, level, pivots, child ids. */
+export const structureBytes = (branch: BranchNode): number =>
+  1 + varintBytes(branch.level) + listBytes(branch.pivots) + branch.children.length * CHILD_ID_BYTES;
+
+/** Bytes of a branch's buffer: the operations and one kind byte each. */
+export const bufferBytes = (branch: BranchNode): number => listBytes(branch.buffer) + branch.buffer.count;

@@ -1,15 +1,26 @@
 /**
- * What a tree needs to know about its entries: their order, their encoded size, and how to
- * turn them into msgpack-able values and back. A tree is an ordered set of entries; an entry
- * equal (by `compare`) to one already present replaces it, so a schema whose `compare` looks
- * only at a key makes the tree a map.
+ * What a tree needs to know about its entries: how to encode them as bytes and back, and how
+ * encoded entries are ordered. A tree stores encoded entries only, so lookups and scans compare
+ * bytes in place and decode just the entries they return. Entries that compare equal replace
+ * each other: a schema whose comparator looks only at a key prefix makes the tree a map.
  */
 export interface TreeSchema<E> {
-  compare(a: E, b: E): number;
-  /** Bytes the entry takes in an encoded node: sizes nodes, so it must be deterministic. */
-  sizeOf(entry: E): number;
-  toPlain(entry: E): unknown;
-  fromPlain(plain: unknown): E;
+  encode(entry: E): Uint8Array;
+  decode(bytes: Uint8Array, start: number, end: number): E;
+  /** Order of the encoded entries a[aStart, aEnd) and b[bStart, bEnd): negative, zero, positive. */
+  compare(a: Uint8Array, aStart: number, aEnd: number, b: Uint8Array, bStart: number, bEnd: number): number;
+}
+
+/** Bytewise order (memcmp), a shorter prefix first: right for order-preserving encodings. */
+export function compareBytes(a: Uint8Array, aStart: number, aEnd: number, b: Uint8Array, bStart: number, bEnd: number): number {
+  const aLength = aEnd - aStart;
+  const bLength = bEnd - bStart;
+  const n = aLength < bLength ? aLength : bLength;
+  for (let i = 0; i < n; i++) {
+    const d = a[aStart + i]! - b[bStart + i]!;
+    if (d !== 0) return d;
+  }
+  return aLength - bLength;
 }
 
 /** One change in a batch: insert (or replace) an entry, or remove the entry equal to it. */

@@ -1,15 +1,16 @@
 /**
- * A persistent hitchhiker tree over the page store: an ordered set of entries under a schema.
- * A tree value is just its root page id (undefined when empty); every operation takes a root
- * and writing ones return a new root, leaving the old one and all it reaches untouched.
+ * A persistent hitchhiker tree over the page store: an ordered set of encoded entries under a
+ * schema. A tree value is just its root page id (undefined when empty); every operation takes a
+ * root and writing ones return a new root, leaving the old one and all it reaches untouched.
  */
-import type { PageId } from '../ids.js';
+import { asPageId, type PageId } from '../ids.js';
 import { FrameKind } from '../storage/format.js';
 import type { PageStore } from '../storage/page-store.js';
 import { BatchWriter, type SortedOps } from './apply.js';
 import { bulkLoad } from './bulk-load.js';
 import { checkTree, type TreeReport } from './check.js';
 import { type ScanBounds, TreeCursor } from './cursor.js';
+import { EntryListBuilder } from './entry-list.js';
 import { sealedChild, type TreeNode } from './node.js';
 import { decodeNode, encodeNode } from './node-codec.js';
 import { checkTreeParams, DEFAULT_TREE_PARAMS, type TreeParams } from './params.js';
@@ -20,7 +21,6 @@ export type TreeRoot = PageId | undefined;
 
 export class HitchhikerTree<E> {
   readonly params: TreeParams;
-  private readonly decode: (payload: Buffer, id: PageId) => TreeNode<E>;
 
   constructor(
     readonly store: PageStore,
@@ -28,41 +28,53 @@ export class HitchhikerTree<E> {
     params: TreeParams = DEFAULT_TREE_PARAMS,
   ) {
     this.params = checkTreeParams(params);
-    this.decode = (payload, id) => decodeNode(schema, payload, id);
   }
 
   /** The node at `id`, from the cache or decoded once and cached (pages never change). */
-  readonly load = (id: PageId): TreeNode<E> => this.store.load(id, FrameKind.node, (payload) => this.decode(payload, id));
+  readonly load = (id: PageId): TreeNode => this.store.load(id, FrameKind.node, decodeNode);
 
-  /** Writes a sealed node; the node itself becomes its page's cached decoded form. */
-  private readonly write = (node: TreeNode<E>): PageId => this.store.append(FrameKind.node, encodeNode(this.schema, node), node);
+  /**
+   * Writes a sealed node. The cache receives the node as a reader would decode it from the page
+   * (views over the page's own bytes), not the draft, whose lists may share a larger buffer.
+   */
+  private readonly write = (node: TreeNode): PageId => {
+    const payload = encodeNode(node);
+    // Decoding our own fresh encoding cannot fail, so the id in its error messages is moot.
+    return this.store.append(FrameKind.node, payload, decodeNode(payload, asPageId(0)));
+  };
 
-  /** The entry equal to `key`, if the tree holds one. */
+  /** The entry equal to `key` (compared encoded), if the tree holds one. */
   get(root: TreeRoot, key: E): E | undefined {
     if (root === undefined) return undefined;
     const compare = this.schema.compare;
+    const k = this.schema.encode(key);
     let node = this.load(root);
     while (node.kind === 'branch') {
       const buffer = node.buffer;
-      if (buffer.length > 0) {
-        const i = lowerBound(buffer, key, compare);
-        if (i < buffer.length && compare(buffer[i]!, key) === 0) return node.kinds[i] === OpKind.insert ? buffer[i] : undefined;
+      if (buffer.count > 0) {
+        const i = lowerBound(buffer, k, 0, k.length, compare);
+        if (i < buffer.count && compare(buffer.bytes, buffer.start(i), buffer.end(i), k, 0, k.length) === 0) {
+          return node.kinds[i] === OpKind.insert ? this.schema.decode(buffer.bytes, buffer.start(i), buffer.end(i)) : undefined;
+        }
       }
-      node = this.load(sealedChild(node, upperBound(node.pivots, key, compare)));
+      node = this.load(sealedChild(node, upperBound(node.pivots, k, 0, k.length, compare)));
     }
     const entries = node.entries;
-    const i = lowerBound(entries, key, compare);
-    return i < entries.length && compare(entries[i]!, key) === 0 ? entries[i] : undefined;
+    const i = lowerBound(entries, k, 0, k.length, compare);
+    return i < entries.count && compare(entries.bytes, entries.start(i), entries.end(i), k, 0, k.length) === 0
+      ? this.schema.decode(entries.bytes, entries.start(i), entries.end(i))
+      : undefined;
   }
 
-  /** Entries within the bounds, ascending (or descending with `reverse`), read lazily. */
-  scan(root: TreeRoot, bounds: ScanBounds<E> = {}): TreeCursor<E> {
+  /** Entries within the bounds (encoded keys), ascending or with `reverse` descending, read lazily. */
+  scan(root: TreeRoot, bounds: ScanBounds = {}): TreeCursor<E> {
     return new TreeCursor(this.schema, this.load, root, bounds);
   }
 
   /** Applies a batch of inserts and removes (the last operation on an entry wins). */
   apply(root: TreeRoot, ops: readonly TreeOp<E>[]): TreeRoot {
-    return new BatchWriter({ schema: this.schema, params: this.params, load: this.load, write: this.write }).apply(root, this.sortOps(ops));
+    const writer = new BatchWriter({ compare: this.schema.compare, params: this.params, load: this.load, write: this.write });
+    return writer.apply(root, this.sortOps(ops));
   }
 
   insert(root: TreeRoot, entries: readonly E[]): TreeRoot {
@@ -75,25 +87,31 @@ export class HitchhikerTree<E> {
 
   /** A new tree from entries in strictly increasing order, packed bottom-up into full pages. */
   bulkLoad(entries: Iterable<E>): TreeRoot {
-    return bulkLoad(this.schema, this.params, entries, this.write);
+    const schema = this.schema;
+    function* encoded() {
+      for (const entry of entries) yield schema.encode(entry);
+    }
+    return bulkLoad(schema.compare, this.params, encoded(), this.write);
   }
 
   check(root: TreeRoot): TreeReport {
-    return checkTree(this.schema, this.params, this.load, root);
+    return checkTree(this.schema.compare, this.params, this.load, root);
   }
 
-  private sortOps(ops: readonly TreeOp<E>[]): SortedOps<E> {
+  private sortOps(ops: readonly TreeOp<E>[]): SortedOps {
     const compare = this.schema.compare;
-    const sorted = ops.slice().sort((a, b) => compare(a.entry, b.entry)); // stable: equal ops keep their order
-    const entries: E[] = [];
-    const kinds: OpKind[] = [];
-    for (let i = 0; i < sorted.length; i++) {
-      const op = sorted[i]!;
-      const next = sorted[i + 1];
-      if (next !== undefined && compare(op.entry, next.entry) === 0) continue; // a later op on the same entry wins
-      entries.push(op.entry);
+    const encoded = ops.map((op) => ({ bytes: this.schema.encode(op.entry), remove: op.remove }));
+    // Stable: equal operations keep their order, and the last of them wins.
+    encoded.sort((a, b) => compare(a.bytes, 0, a.bytes.length, b.bytes, 0, b.bytes.length));
+    const entries = new EntryListBuilder();
+    const kinds: number[] = [];
+    for (let i = 0; i < encoded.length; i++) {
+      const op = encoded[i]!;
+      const next = encoded[i + 1];
+      if (next !== undefined && compare(op.bytes, 0, op.bytes.length, next.bytes, 0, next.bytes.length) === 0) continue;
+      entries.push(op.bytes, 0, op.bytes.length);
       kinds.push(op.remove ? OpKind.remove : OpKind.insert);
     }
-    return { entries, kinds };
+    return { entries: entries.finish(), kinds: Uint8Array.from(kinds) };
   }
 }

@@ -1,20 +1,39 @@
 /**
  * The reference model for tree tests: a map from integer keys to versions, kept as a sorted
- * array, and the schema of the tree under test (entries [key, version], ordered by key only, so
- * an insert of an existing key replaces it). Every entry takes 4 bytes, so a page size of
- * 12 + 4n holds exactly n entries per leaf.
+ * array, and the schema of the tree under test. Entries [key, version] encode as 8 bytes: the key
+ * as an order-preserving 4-byte big-endian number (sign bit flipped), then the version; the order
+ * looks at the key only, so inserting an existing key replaces its entry.
  */
-import type { TreeSchema } from '../../lib/tree/tree-schema.js';
+import { compareBytes, type TreeSchema } from '../../lib/tree/tree-schema.js';
 
 export type Entry = readonly [key: number, version: number];
 
-export const ENTRY_BYTES = 4;
+/** An encoded entry in a page: 8 bytes and a 1-byte length. */
+export const ENTRY_PAGE_BYTES = 9;
+/** A leaf page besides its entries: kind and count. */
+export const LEAF_OVERHEAD_BYTES = 2;
+/** A buffered operation in a branch page: the entry and its kind byte. */
+export const OP_PAGE_BYTES = ENTRY_PAGE_BYTES + 1;
+
+export const encodeKey = (key: number): Uint8Array => {
+  const bytes = new Uint8Array(4);
+  new DataView(bytes.buffer).setUint32(0, (key ^ 0x80000000) >>> 0);
+  return bytes;
+};
 
 export const entrySchema: TreeSchema<Entry> = {
-  compare: (a, b) => a[0] - b[0],
-  sizeOf: () => ENTRY_BYTES,
-  toPlain: (e) => e,
-  fromPlain: (plain) => plain as Entry,
+  encode: ([key, version]) => {
+    const bytes = new Uint8Array(8);
+    const view = new DataView(bytes.buffer);
+    view.setUint32(0, (key ^ 0x80000000) >>> 0);
+    view.setUint32(4, version);
+    return bytes;
+  },
+  decode: (bytes, start) => {
+    const view = new DataView(bytes.buffer, bytes.byteOffset + start, 8);
+    return [(view.getUint32(0) ^ 0x80000000) | 0, view.getUint32(4)];
+  },
+  compare: (a, aStart, _aEnd, b, bStart, _bEnd) => compareBytes(a, aStart, aStart + 4, b, bStart, bStart + 4),
 };
 
 export type ModelOp = { readonly key: number; readonly version: number; readonly remove: boolean };

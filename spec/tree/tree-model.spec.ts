@@ -11,19 +11,18 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryBackend } from '../../lib/storage/backend/memory-backend.js';
 import type { PageStore } from '../../lib/storage/page-store.js';
-import { NODE_OVERHEAD_BYTES } from '../../lib/tree/node.js';
 import type { TreeParams } from '../../lib/tree/params.js';
 import { HitchhikerTree, type TreeRoot } from '../../lib/tree/tree.js';
 import { emptyImage, openImage, openOn } from '../support/stores.js';
-import { type Entry, ENTRY_BYTES, entrySchema, type ModelOp, SortedModel } from '../support/tree-model.js';
+import { encodeKey, type Entry, ENTRY_PAGE_BYTES, entrySchema, LEAF_OVERHEAD_BYTES, type ModelOp, OP_PAGE_BYTES, SortedModel } from '../support/tree-model.js';
 
 const KEYS = 120;
 
 const paramsArb: fc.Arbitrary<TreeParams> = fc
   .tuple(fc.integer({ min: 3, max: 7 }), fc.integer({ min: 0, max: 6 }))
   .map(([perLeaf, bufferedOps]) => ({
-    pageSize: NODE_OVERHEAD_BYTES + ENTRY_BYTES * perLeaf,
-    bufferBytes: Math.min((ENTRY_BYTES + 1) * bufferedOps, NODE_OVERHEAD_BYTES + ENTRY_BYTES * perLeaf - 1),
+    pageSize: LEAF_OVERHEAD_BYTES + ENTRY_PAGE_BYTES * perLeaf,
+    bufferBytes: Math.min(1 + OP_PAGE_BYTES * bufferedOps, LEAF_OVERHEAD_BYTES + ENTRY_PAGE_BYTES * perLeaf - 1),
   }));
 
 const opArb: fc.Arbitrary<ModelOp> = fc.record({
@@ -70,11 +69,15 @@ const boundArb: fc.Arbitrary<BoundSpec> = fc.record({
 });
 
 function scanRange(tree: HitchhikerTree<Entry>, root: TreeRoot, b: BoundSpec, reverse: boolean): Entry[] {
-  const below =
-    b.lower === undefined ? undefined : (e: Entry) => (b.lowerInclusive ? e[0] < b.lower! : e[0] <= b.lower!);
-  const above =
-    b.upper === undefined ? undefined : (e: Entry) => (b.upperInclusive ? e[0] > b.upper! : e[0] >= b.upper!);
-  return [...tree.scan(root, { below, above, reverse })];
+  return [
+    ...tree.scan(root, {
+      lower: b.lower === undefined ? undefined : encodeKey(b.lower),
+      lowerExclusive: !b.lowerInclusive,
+      upper: b.upper === undefined ? undefined : encodeKey(b.upper),
+      upperInclusive: b.upperInclusive,
+      reverse,
+    }),
+  ];
 }
 
 function modelRange(entries: Entry[], b: BoundSpec): Entry[] {

@@ -1,0 +1,116 @@
+/**
+ * A sorted run of encoded entries, packed: one byte array and the offsets where each entry
+ * starts (`offsets[count]` is the end). Nodes hold their entries, pivots and buffered operations
+ * this way, so a cached node is a few typed arrays rather than one object per entry — nothing for
+ * the garbage collector to trace entry by entry — and a page decodes without copying its data.
+ * Immutable once built.
+ */
+export class EntryList {
+  constructor(
+    readonly bytes: Uint8Array,
+    /** count + 1 offsets into `bytes`, non-decreasing. */
+    readonly offsets: Uint32Array,
+  ) {}
+
+  static readonly empty = new EntryList(new Uint8Array(0), new Uint32Array(1));
+
+  get count(): number {
+    return this.offsets.length - 1;
+  }
+
+  start(i: number): number {
+    return this.offsets[i]!;
+  }
+
+  end(i: number): number {
+    return this.offsets[i + 1]!;
+  }
+
+  /** Bytes of all entries (without any per-entry framing). */
+  get dataBytes(): number {
+    return this.offsets[this.offsets.length - 1]! - this.offsets[0]!;
+  }
+
+  /** Entries [from, to) as a view sharing these bytes. */
+  slice(from: number, to: number): EntryList {
+    if (from === 0 && to === this.count) return this;
+    const base = this.offsets[from]!;
+    const offsets = new Uint32Array(to - from + 1);
+    for (let i = from; i <= to; i++) offsets[i - from] = this.offsets[i]! - base;
+    return new EntryList(this.bytes.subarray(base, this.offsets[to]!), offsets);
+  }
+
+  /** Entry i, copied out. */
+  entry(i: number): Uint8Array {
+    return this.bytes.slice(this.offsets[i]!, this.offsets[i + 1]!);
+  }
+
+  static of(entries: readonly Uint8Array[]): EntryList {
+    const builder = new EntryListBuilder();
+    for (const e of entries) builder.push(e, 0, e.length);
+    return builder.finish();
+  }
+}
+
+/** Builds an EntryList by appending entries or runs of entries of other lists. */
+export class EntryListBuilder {
+  private bytes: Uint8Array;
+  private offsets: Uint32Array;
+  private count = 0;
+  private length = 0;
+
+  constructor(byteCapacity = 1024, countCapacity = 64) {
+    this.bytes = new Uint8Array(byteCapacity);
+    this.offsets = new Uint32Array(countCapacity + 1);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  push(source: Uint8Array, start: number, end: number): void {
+    this.reserve(end - start, 1);
+    const length = end - start;
+    // Short entries copy faster by hand than through a subarray view.
+    if (length <= 32) {
+      for (let i = 0; i < length; i++) this.bytes[this.length + i] = source[start + i]!;
+    } else {
+      this.bytes.set(source.subarray(start, end), this.length);
+    }
+    this.length += length;
+    this.offsets[++this.count] = this.length;
+  }
+
+  /** Appends entries [from, to) of `list` with one copy of their bytes. */
+  pushRun(list: EntryList, from: number, to: number): void {
+    if (from >= to) return;
+    const base = list.start(from);
+    const runBytes = list.start(to) - base;
+    this.reserve(runBytes, to - from);
+    this.bytes.set(list.bytes.subarray(base, base + runBytes), this.length);
+    const shift = this.length - base;
+    for (let i = from + 1; i <= to; i++) this.offsets[++this.count] = list.offsets[i]! + shift;
+    this.length += runBytes;
+  }
+
+  pushEntry(list: EntryList, i: number): void {
+    this.push(list.bytes, list.start(i), list.end(i));
+  }
+
+  finish(): EntryList {
+    return new EntryList(this.bytes.slice(0, this.length), this.offsets.slice(0, this.count + 1));
+  }
+
+  private reserve(bytes: number, entries: number): void {
+    if (this.length + bytes > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(this.length + bytes, this.bytes.length * 2));
+      grown.set(this.bytes.subarray(0, this.length));
+      this.bytes = grown;
+    }
+    if (this.count + entries + 1 > this.offsets.length) {
+      const grown = new Uint32Array(Math.max(this.count + entries + 1, this.offsets.length * 2));
+      grown.set(this.offsets.subarray(0, this.count + 1));
+      this.offsets = grown;
+    }
+  }
+}
