@@ -94,39 +94,47 @@ export class BatchWriter {
     return this.splitBranch(node);
   }
 
-  /** Pushes runs of buffered operations down until the buffer fits its limit. */
+  /**
+   * Pushes runs of buffered operations down until the buffer fits its limit: the longest runs
+   * first (the first of equals), so the choice depends on nothing but the contents. Operations
+   * are sorted, so each child's share is one contiguous run, and flushing one child neither moves
+   * nor reroutes another's: the runs are chosen up front, applied from the last child to the
+   * first (so splices keep the earlier indices valid), and the buffer is rebuilt once.
+   */
   private flush(branch: BranchNode): void {
     let pending = bufferBytes(branch);
-    while (pending > this.bufferLimit && branch.buffer.count > 0) {
-      // Operations are sorted, so each child's share is one contiguous run; take the longest
-      // (the first of equals, so the choice depends on nothing but the contents).
-      const buffer = branch.buffer;
-      const pivots = branch.pivots;
-      let best = 0;
-      let bestFrom = 0;
-      let bestTo = 0;
-      let runFrom = 0;
-      for (let child = 0; child < branch.children.length; child++) {
-        const runTo =
-          child < pivots.count
-            ? lowerBound(buffer, pivots.bytes, pivots.start(child), pivots.end(child), this.compare, runFrom)
-            : buffer.count;
-        if (runTo - runFrom > bestTo - bestFrom) {
-          best = child;
-          bestFrom = runFrom;
-          bestTo = runTo;
-        }
-        runFrom = runTo;
-      }
-      const replacement = this.applyTo(branch.children[best]!, buffer, branch.kinds, bestFrom, bestTo);
-      pending -= runBytes(buffer, bestFrom, bestTo) + (bestTo - bestFrom);
-      branch.buffer = withoutRun(buffer, bestFrom, bestTo);
-      const kinds = new Uint8Array(branch.kinds.length - (bestTo - bestFrom));
-      kinds.set(branch.kinds.subarray(0, bestFrom));
-      kinds.set(branch.kinds.subarray(bestTo), bestFrom);
-      branch.kinds = kinds;
-      this.replaceChild(branch, best, replacement);
+    if (pending <= this.bufferLimit || branch.buffer.count === 0) return;
+    const buffer = branch.buffer;
+    const kinds = branch.kinds;
+    const pivots = branch.pivots;
+    const runs: Array<{ child: number; from: number; to: number }> = [];
+    let runFrom = 0;
+    for (let child = 0; child < branch.children.length; child++) {
+      const runTo =
+        child < pivots.count ? lowerBound(buffer, pivots.bytes, pivots.start(child), pivots.end(child), this.compare, runFrom) : buffer.count;
+      if (runTo > runFrom) runs.push({ child, from: runFrom, to: runTo });
+      runFrom = runTo;
     }
+    const byLength = runs.slice().sort((a, b) => b.to - b.from - (a.to - a.from) || a.child - b.child);
+    const chosen = new Set<number>();
+    for (const run of byLength) {
+      if (pending <= this.bufferLimit) break;
+      chosen.add(run.child);
+      pending -= runBytes(buffer, run.from, run.to) + (run.to - run.from);
+    }
+    const kept = new EntryListBuilder(buffer.dataBytes, buffer.count);
+    const keptKinds = new Uint8Array(buffer.count);
+    for (const run of runs) {
+      if (chosen.has(run.child)) continue;
+      keptKinds.set(kinds.subarray(run.from, run.to), kept.size);
+      kept.pushRun(buffer, run.from, run.to);
+    }
+    for (let r = runs.length - 1; r >= 0; r--) {
+      const run = runs[r]!;
+      if (chosen.has(run.child)) this.replaceChild(branch, run.child, this.applyTo(branch.children[run.child]!, buffer, kinds, run.from, run.to));
+    }
+    branch.buffer = kept.finish();
+    branch.kinds = keptKinds.slice(0, kept.size);
   }
 
   private replaceChild(branch: BranchNode, index: number, replacement: Replacement): void {
@@ -250,14 +258,6 @@ function splitAgain(parts: Replacement, split: (node: ChildRef) => Replacement):
     separators.pushRun(again.separators, 0, again.separators.count);
   });
   return { nodes, separators: separators.finish() };
-}
-
-/** The list without entries [from, to). */
-function withoutRun(list: EntryList, from: number, to: number): EntryList {
-  const out = new EntryListBuilder(list.dataBytes, list.count);
-  out.pushRun(list, 0, from);
-  out.pushRun(list, to, list.count);
-  return out.finish();
 }
 
 /**

@@ -35,14 +35,9 @@ export class EntryList {
   slice(from: number, to: number): EntryList {
     if (from === 0 && to === this.count) return this;
     const base = this.offsets[from]!;
-    const offsets = new Uint32Array(to - from + 1);
+    const offsets = allocOffsets(to - from + 1);
     for (let i = from; i <= to; i++) offsets[i - from] = this.offsets[i]! - base;
     return new EntryList(this.bytes.subarray(base, this.offsets[to]!), offsets);
-  }
-
-  /** Entry i, copied out. */
-  entry(i: number): Uint8Array {
-    return this.bytes.slice(this.offsets[i]!, this.offsets[i + 1]!);
   }
 
   static of(entries: readonly Uint8Array[]): EntryList {
@@ -52,16 +47,33 @@ export class EntryList {
   }
 }
 
-/** Builds an EntryList by appending entries or runs of entries of other lists. */
+/**
+ * Memory for lists, from Node's buffer pool: small requests share pooled slabs instead of each
+ * getting an ArrayBuffer of its own, whose off-heap bytes would push V8 into more collections.
+ * Uninitialized: builders write every byte and offset they later read.
+ */
+const allocBytes = (n: number): Uint8Array => Buffer.allocUnsafe(n);
+
+export function allocOffsets(n: number): Uint32Array {
+  const memory = Buffer.allocUnsafe(n * 4);
+  // Pool slices are 8-byte aligned; a typed array view needs its own alignment.
+  return memory.byteOffset % 4 === 0 ? new Uint32Array(memory.buffer, memory.byteOffset, n) : new Uint32Array(n);
+}
+
+/**
+ * Builds an EntryList by appending entries or runs of entries of other lists. The list it makes
+ * views the builder's memory: lists built on the write path live only until their batch is sealed.
+ */
 export class EntryListBuilder {
   private bytes: Uint8Array;
   private offsets: Uint32Array;
   private count = 0;
   private length = 0;
 
-  constructor(byteCapacity = 1024, countCapacity = 64) {
-    this.bytes = new Uint8Array(byteCapacity);
-    this.offsets = new Uint32Array(countCapacity + 1);
+  constructor(byteCapacity = 256, countCapacity = 16) {
+    this.bytes = allocBytes(Math.max(16, byteCapacity));
+    this.offsets = allocOffsets(countCapacity + 1);
+    this.offsets[0] = 0;
   }
 
   get size(): number {
@@ -98,17 +110,17 @@ export class EntryListBuilder {
   }
 
   finish(): EntryList {
-    return new EntryList(this.bytes.slice(0, this.length), this.offsets.slice(0, this.count + 1));
+    return new EntryList(this.bytes.subarray(0, this.length), this.offsets.subarray(0, this.count + 1));
   }
 
   private reserve(bytes: number, entries: number): void {
     if (this.length + bytes > this.bytes.length) {
-      const grown = new Uint8Array(Math.max(this.length + bytes, this.bytes.length * 2));
+      const grown = allocBytes(Math.max(this.length + bytes, this.bytes.length * 2));
       grown.set(this.bytes.subarray(0, this.length));
       this.bytes = grown;
     }
     if (this.count + entries + 1 > this.offsets.length) {
-      const grown = new Uint32Array(Math.max(this.count + entries + 1, this.offsets.length * 2));
+      const grown = allocOffsets(Math.max(this.count + entries + 1, this.offsets.length * 2));
       grown.set(this.offsets.subarray(0, this.count + 1));
       this.offsets = grown;
     }

@@ -8,7 +8,7 @@
  */
 import { CorruptionError } from '../errors.js';
 import type { PageId } from '../ids.js';
-import { EntryList } from './entry-list.js';
+import { allocOffsets, EntryList } from './entry-list.js';
 import { BranchNode, CHILD_ID_BYTES, LeafNode, leafBytes, type TreeNode, bufferBytes, structureBytes } from './node.js';
 
 const LEAF = 0;
@@ -83,7 +83,8 @@ class Reader {
   list(): EntryList {
     const count = this.varint();
     if (count > this.bytes.length) throw this.malformed();
-    const offsets = new Uint32Array(count + 1);
+    const offsets = allocOffsets(count + 1);
+    offsets[0] = 0;
     for (let i = 0; i < count; i++) offsets[i + 1] = offsets[i]! + this.varint();
     const total = offsets[count]!;
     if (this.position + total > this.bytes.length) throw this.malformed();
