@@ -177,6 +177,7 @@ const datomSchema: TreeSchema<Datom> = {
   encode: encodeDatom,
   decode: (bytes, start) => decodeDatom(bytes, start),
   compare: compareBytes,
+  prefixOrdered: process.env['SEDIMENT_NO_PREFIX'] === undefined,
 };
 
 function shuffle<T>(items: T[], random: () => number): T[] {

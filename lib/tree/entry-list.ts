@@ -6,11 +6,25 @@
  * Immutable once built.
  */
 export class EntryList {
+  /**
+   * The first four bytes of each entry as a big-endian number (zero-padded), when the tree's
+   * order agrees with them: searches narrow by integer comparison before comparing bytes.
+   */
+  prefixes: Uint32Array | undefined = undefined;
+
   constructor(
     readonly bytes: Uint8Array,
     /** count + 1 offsets into `bytes`, non-decreasing. */
     readonly offsets: Uint32Array,
   ) {}
+
+  /** Computes `prefixes` (once; the list never changes). */
+  indexPrefixes(): void {
+    if (this.prefixes !== undefined) return;
+    const prefixes = allocOffsets(this.count);
+    for (let i = 0; i < prefixes.length; i++) prefixes[i] = prefixOf(this.bytes, this.offsets[i]!, this.offsets[i + 1]!);
+    this.prefixes = prefixes;
+  }
 
   static readonly empty = new EntryList(new Uint8Array(0), new Uint32Array(1));
 
@@ -45,6 +59,15 @@ export class EntryList {
     for (const e of entries) builder.push(e, 0, e.length);
     return builder.finish();
   }
+}
+
+/** The first four bytes of bytes[start, end) as a big-endian number, zero-padded. */
+export function prefixOf(bytes: Uint8Array, start: number, end: number): number {
+  const b0 = start < end ? bytes[start]! : 0;
+  const b1 = start + 1 < end ? bytes[start + 1]! : 0;
+  const b2 = start + 2 < end ? bytes[start + 2]! : 0;
+  const b3 = start + 3 < end ? bytes[start + 3]! : 0;
+  return ((b0 << 24) | (b1 << 16) | (b2 << 8) | b3) >>> 0;
 }
 
 /**

@@ -1,8 +1,35 @@
 /** Binary searches over packed entry lists: the key is a byte range, nothing is allocated. */
-import type { EntryList } from './entry-list.js';
+import { type EntryList, prefixOf } from './entry-list.js';
 import type { TreeSchema } from './tree-schema.js';
 
 type Compare = TreeSchema<unknown>['compare'];
+
+/**
+ * Narrows [from, to) to the entries whose prefix equals the key's, when the list has prefixes:
+ * entries with a smaller prefix are smaller than the key, those with a larger one larger. The
+ * range goes into `range` rather than a returned pair, so a search allocates nothing.
+ */
+const range = [0, 0];
+function narrow(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, from: number, to: number): void {
+  const prefixes = list.prefixes!;
+  const p = prefixOf(key, keyStart, keyEnd);
+  let lo = from;
+  let hi = to;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (prefixes[mid]! < p) lo = mid + 1;
+    else hi = mid;
+  }
+  let end = lo;
+  hi = to;
+  while (end < hi) {
+    const mid = (end + hi) >>> 1;
+    if (prefixes[mid]! <= p) end = mid + 1;
+    else hi = mid;
+  }
+  range[0] = lo;
+  range[1] = end;
+}
 
 /** First index i in [from, to) whose entry is >= key (or `to`). */
 export function lowerBound(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare, from = 0, to = list.count): number {
@@ -10,6 +37,11 @@ export function lowerBound(list: EntryList, key: Uint8Array, keyStart: number, k
   const offsets = list.offsets;
   let lo = from;
   let hi = to;
+  if (list.prefixes !== undefined) {
+    narrow(list, key, keyStart, keyEnd, from, to);
+    lo = range[0]!;
+    hi = range[1]!;
+  }
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (compare(bytes, offsets[mid]!, offsets[mid + 1]!, key, keyStart, keyEnd) < 0) lo = mid + 1;
@@ -24,6 +56,11 @@ export function upperBound(list: EntryList, key: Uint8Array, keyStart: number, k
   const offsets = list.offsets;
   let lo = from;
   let hi = to;
+  if (list.prefixes !== undefined) {
+    narrow(list, key, keyStart, keyEnd, from, to);
+    lo = range[0]!;
+    hi = range[1]!;
+  }
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (compare(bytes, offsets[mid]!, offsets[mid + 1]!, key, keyStart, keyEnd) <= 0) lo = mid + 1;

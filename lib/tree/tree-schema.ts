@@ -9,6 +9,12 @@ export interface TreeSchema<E> {
   decode(bytes: Uint8Array, start: number, end: number): E;
   /** Order of the encoded entries a[aStart, aEnd) and b[bStart, bEnd): negative, zero, positive. */
   compare(a: Uint8Array, aStart: number, aEnd: number, b: Uint8Array, bStart: number, bEnd: number): number;
+  /**
+   * True when entries whose first four bytes differ (zero-padded) compare as those bytes do, as
+   * for any bytewise order: cached nodes then keep those bytes as numbers, and searches narrow
+   * by integer comparison before calling `compare`.
+   */
+  readonly prefixOrdered?: boolean;
 }
 
 /** Bytewise order (memcmp), a shorter prefix first: right for order-preserving encodings. */

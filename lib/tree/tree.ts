@@ -19,8 +19,20 @@ import { OpKind, type TreeOp, type TreeSchema } from './tree-schema.js';
 
 export type TreeRoot = PageId | undefined;
 
+/** A node as cached for a prefix-ordered schema: every list with its prefixes. */
+function decodeIndexed(payload: Buffer, id: PageId): TreeNode {
+  const node = decodeNode(payload, id);
+  if (node.kind === 'leaf') node.entries.indexPrefixes();
+  else {
+    node.pivots.indexPrefixes();
+    node.buffer.indexPrefixes();
+  }
+  return node;
+}
+
 export class HitchhikerTree<E> {
   readonly params: TreeParams;
+  private readonly decode: (payload: Buffer, id: PageId) => TreeNode;
 
   constructor(
     readonly store: PageStore,
@@ -28,10 +40,13 @@ export class HitchhikerTree<E> {
     params: TreeParams = DEFAULT_TREE_PARAMS,
   ) {
     this.params = checkTreeParams(params);
+    this.decode = schema.prefixOrdered === true ? decodeIndexed : decodeNode;
   }
 
   /** The node at `id`, from the cache or decoded once and cached (pages never change). */
-  readonly load = (id: PageId): TreeNode => this.store.load(id, FrameKind.node, decodeNode);
+  readonly load = (id: PageId): TreeNode => this.store.load(id, FrameKind.node, this.decode);
+
+
 
   /**
    * Writes a sealed node. The cache receives the node as a reader would decode it from the page
@@ -40,7 +55,7 @@ export class HitchhikerTree<E> {
   private readonly write = (node: TreeNode): PageId => {
     const payload = encodeNode(node);
     // Decoding our own fresh encoding cannot fail, so the id in its error messages is moot.
-    return this.store.append(FrameKind.node, payload, decodeNode(payload, asPageId(0)));
+    return this.store.append(FrameKind.node, payload, this.decode(payload, asPageId(0)));
   };
 
   /** The entry equal to `key` (compared encoded), if the tree holds one. */

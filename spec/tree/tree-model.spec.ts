@@ -109,10 +109,12 @@ describe('hitchhiker tree against a sorted-array model', () => {
   it('agrees after every batch, for every older root, and after reopening', () => {
     const stats = { runs: 0, batches: 0, deepest: 0, rootsRechecked: 0 };
     fc.assert(
-      fc.property(paramsArb, fc.array(batchArb, { minLength: 1, maxLength: 25 }), fc.array(boundArb, { minLength: 3, maxLength: 3 }), (params, batches, bounds) => {
+      fc.property(paramsArb, fc.boolean(), fc.array(batchArb, { minLength: 1, maxLength: 25 }), fc.array(boundArb, { minLength: 3, maxLength: 3 }), (params, prefixOrdered, batches, bounds) => {
+        // Both search paths: with cached nodes indexing their entries' prefixes, and without.
+        const schema = { ...entrySchema, prefixOrdered };
         const backend = new MemoryBackend(emptyImage());
         const store = openOn(backend);
-        const tree = new HitchhikerTree(store, entrySchema, params);
+        const tree = new HitchhikerTree(store, schema, params);
         const model = new SortedModel();
         const history: Array<{ root: TreeRoot; model: SortedModel }> = [];
         let root: TreeRoot;
@@ -128,7 +130,7 @@ describe('hitchhiker tree against a sorted-array model', () => {
         for (const past of history) expectTreeEquals(tree, past.root, past.model, bounds.slice(0, 1));
         store.close();
 
-        const reopened = new HitchhikerTree(openImage(backend.snapshot(), { readOnly: true }), entrySchema, params);
+        const reopened = new HitchhikerTree(openImage(backend.snapshot(), { readOnly: true }), schema, params);
         for (const past of history) expectTreeEquals(reopened, past.root, past.model, bounds.slice(0, 1));
         stats.runs += 1;
         stats.rootsRechecked += history.length * 2;
