@@ -10,7 +10,7 @@ import type { PageStore } from './page-store.js';
 /** Values of up to this many bytes are kept inline in the node that holds them. */
 export const HEAP_THRESHOLD_BYTES = 64;
 
-/** Inline bytes, or the page id of a heap frame holding them. Encodes as-is in msgpack. */
+/** Inline bytes, or the page id of a heap frame holding them. */
 export type StoredBytes = Uint8Array | PageId;
 
 export function putBytes(store: PageStore, bytes: Uint8Array): StoredBytes {

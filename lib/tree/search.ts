@@ -31,8 +31,11 @@ function narrow(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: numb
   range[1] = end;
 }
 
-/** First index i in [from, to) whose entry is >= key (or `to`). */
-export function lowerBound(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare, from = 0, to = list.count): number {
+/**
+ * First index i in [from, to) whose entry is past the key: >= key, or with `afterEqual` > key
+ * (or `to`).
+ */
+function search(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare, from: number, to: number, afterEqual: boolean): number {
   const bytes = list.bytes;
   const offsets = list.offsets;
   let lo = from;
@@ -44,30 +47,20 @@ export function lowerBound(list: EntryList, key: Uint8Array, keyStart: number, k
   }
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (compare(bytes, offsets[mid]!, offsets[mid + 1]!, key, keyStart, keyEnd) < 0) lo = mid + 1;
+    const order = compare(bytes, offsets[mid]!, offsets[mid + 1]!, key, keyStart, keyEnd);
+    if (order < 0 || (afterEqual && order === 0)) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
+/** First index i in [from, to) whose entry is >= key (or `to`). */
+export const lowerBound = (list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare, from = 0, to = list.count): number =>
+  search(list, key, keyStart, keyEnd, compare, from, to, false);
+
 /** First index i in [from, to) whose entry is > key (or `to`). */
-export function upperBound(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare, from = 0, to = list.count): number {
-  const bytes = list.bytes;
-  const offsets = list.offsets;
-  let lo = from;
-  let hi = to;
-  if (list.prefixes !== undefined) {
-    narrow(list, key, keyStart, keyEnd, from, to);
-    lo = range[0]!;
-    hi = range[1]!;
-  }
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compare(bytes, offsets[mid]!, offsets[mid + 1]!, key, keyStart, keyEnd) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+export const upperBound = (list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare, from = 0, to = list.count): number =>
+  search(list, key, keyStart, keyEnd, compare, from, to, true);
 
 /** Entry i of `a` against entry j of `b`. */
 export const compareAt = (compare: Compare, a: EntryList, i: number, b: EntryList, j: number): number =>
