@@ -15,7 +15,7 @@ import { BranchNode, bufferBytes, CHILD_ID_BYTES, type ChildRef, LeafNode, leafB
 import type { TreeParams } from './params.js';
 import { mergeOps } from './merge.js';
 import { lowerBound } from './search.js';
-import { OpKind, type TreeSchema } from './tree-schema.js';
+import type { TreeSchema } from './tree-schema.js';
 
 /** What the write path needs from the tree: the order, reading sealed nodes, writing new ones. */
 export interface NodeIo {
@@ -55,14 +55,8 @@ export class BatchWriter {
   /** Applies `ops` to the tree at `root` (undefined: empty) and returns the new root. */
   apply(root: PageId | undefined, ops: SortedOps): PageId | undefined {
     if (ops.entries.count === 0) return root;
-    let replacement: Replacement;
-    if (root === undefined) {
-      const inserts = new EntryListBuilder(ops.entries.dataBytes, ops.entries.count);
-      for (let i = 0; i < ops.entries.count; i++) if (ops.kinds[i] === OpKind.insert) inserts.pushEntry(ops.entries, i);
-      replacement = this.splitLeaf(new LeafNode(inserts.finish(), this));
-    } else {
-      replacement = this.applyTo(root, ops.entries, ops.kinds, 0, ops.entries.count);
-    }
+    // An empty tree is an empty leaf: its batch applies like any other leaf's.
+    let replacement = this.applyTo(root ?? new LeafNode(EntryList.empty, this), ops.entries, ops.kinds, 0, ops.entries.count);
     while (replacement.nodes.length > 1) {
       const level = this.levelOf(replacement.nodes[0]!) + 1;
       replacement = this.splitBranch(new BranchNode(level, replacement.separators, replacement.nodes, EntryList.empty, new Uint8Array(0), this));
