@@ -23,6 +23,32 @@ export const ErrorCode = {
   readOnly: 'SEDIMENT_READ_ONLY',
   /** An option or argument is malformed. */
   invalidArgument: 'SEDIMENT_INVALID_ARGUMENT',
+  /** Transaction data that is not a list of map or list forms (or not valid EDN). */
+  invalidTx: 'SEDIMENT_INVALID_TX',
+  /** An attribute ident that no transaction installed (yet, in this snapshot). */
+  unknownAttribute: 'SEDIMENT_UNKNOWN_ATTRIBUTE',
+  /** A value that is not of its attribute's `db/valueType`. */
+  wrongType: 'SEDIMENT_WRONG_TYPE',
+  /** Several values given for a cardinality-one attribute. */
+  cardinality: 'SEDIMENT_CARDINALITY',
+  /** A `db/unique` value already held by another entity. */
+  uniqueConflict: 'SEDIMENT_UNIQUE_CONFLICT',
+  /** One transaction both asserting two values of a cardinality-one attribute, or asserting and retracting one datom. */
+  datomConflict: 'SEDIMENT_DATOM_CONFLICT',
+  /** A tempid that is used only as a value, so no entity is made for it. */
+  tempidUnresolved: 'SEDIMENT_TEMPID_UNRESOLVED',
+  /** A lookup ref `[uniqueAttr, value]` that names no entity. */
+  lookupRefNotFound: 'SEDIMENT_LOOKUP_REF_NOT_FOUND',
+  /** An entity id that was never allocated, or an ident that names nothing. */
+  entityNotFound: 'SEDIMENT_ENTITY_NOT_FOUND',
+  /** `db/cas` found a value other than the expected one. */
+  casFailed: 'SEDIMENT_CAS_FAILED',
+  /** A schema transaction that is malformed, or alters what cannot change. */
+  schema: 'SEDIMENT_SCHEMA',
+  /** A transaction instant earlier than the previous transaction's. */
+  txInstant: 'SEDIMENT_TX_INSTANT',
+  /** An index read that needs an AVET entry for an attribute without `db/index` or `db/unique`. */
+  notIndexed: 'SEDIMENT_NOT_INDEXED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

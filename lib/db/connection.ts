@@ -1,0 +1,239 @@
+/**
+ * A connection: the latest database value of one file, and (unless read-only) the one writer.
+ *
+ * Write flow: the transactor turns tx data into datoms against the latest snapshot; the datoms
+ * go into a clone of the novelty; if novelty has reached INDEX_THRESHOLD_DATOMS, its contents
+ * are written into the nine trees; the log record (datoms, plus roots or the epoch's offset)
+ * becomes the commit's meta; the page store commits. Only then does the connection move to the
+ * new state and tell its listeners. Any failure before that leaves the connection as it was
+ * (the page store discards the pages written for the failed commit).
+ */
+import { ErrorCode, SedimentError } from '../errors.js';
+import type { PageStore } from '../storage/page-store.js';
+import { Datom, type LogEntry, type TxOptions, type TxReport } from './datom.js';
+import { Db } from './db.js';
+import type { LogDatom } from './encoding/log-record.js';
+import { decodeLogRecord, encodeLogRecord, TREE_COUNT, type TreeRoots } from './encoding/log-record.js';
+import { datomsOfRecord, loadStateAt } from './index/epoch-loader.js';
+import { decodeLogEntry, encodeLogKey, type IndexState, IndexTrees, rootOf, TreeSlot } from './index/index-trees.js';
+import { applyDatoms, INDEX_THRESHOLD_DATOMS, writeNovelty } from './index/indexing.js';
+import { Novelty } from './index/novelty.js';
+import { type Basis, Snapshot } from './read/snapshot.js';
+import { loadSchema } from './schema/load.js';
+import { BOOTSTRAP_TX, BUILT_IN_ATTRIBUTES, BuiltIn, FIRST_FREE_ID, Schema } from './schema/schema.js';
+import { chooseInstant } from './tx/instant.js';
+import { runTransaction } from './tx/transactor.js';
+
+export type TxListener = (report: TxReport) => void;
+
+export class Connection {
+  private readonly trees: IndexTrees;
+  private latest!: Db;
+  private readonly listeners = new Set<TxListener>();
+  private closed = false;
+
+  /** @internal Use `Database.open` or `Database.memory`. */
+  constructor(private readonly store: PageStore) {
+    this.trees = new IndexTrees(store);
+    if (store.head.seq === 0) {
+      if (store.options.readOnly) this.latest = this.emptyDb();
+      else this.bootstrap();
+    } else {
+      this.latest = this.loadLatest();
+    }
+  }
+
+  /** The latest database value: an immutable snapshot. */
+  db(): Db {
+    this.checkOpen();
+    return this.latest;
+  }
+
+  get readOnly(): boolean {
+    return this.store.options.readOnly;
+  }
+
+  transact(txData: unknown, options: TxOptions = {}): TxReport {
+    this.checkOpen();
+    if (this.store.options.readOnly) throw new SedimentError(ErrorCode.readOnly, 'transact: the connection is read-only');
+    const before = this.latest;
+    const snapshot = before.snapshot;
+    const instant = chooseInstant(snapshot.basis.instant, options.txInstant);
+    const outcome = runTransaction(snapshot, txData, instant);
+
+    const novelty = snapshot.state.novelty.clone();
+    applyDatoms(novelty, outcome.datoms, outcome.schema);
+    const indexing = novelty.datomCount >= INDEX_THRESHOLD_DATOMS;
+    let roots = snapshot.state.roots;
+    let recordOffset: number;
+    try {
+      if (indexing) roots = writeNovelty(this.trees, roots, novelty);
+      const meta = encodeLogRecord(
+        {
+          tx: outcome.tx,
+          instant,
+          nextId: outcome.nextId,
+          datoms: outcome.datoms.slice(1),
+          index: indexing ? roots : snapshot.state.epochOffset,
+        },
+        (a) => outcome.schema.ofDatom(a).valueType,
+      );
+      recordOffset = this.store.commit(meta).recordOffset;
+    } catch (error) {
+      this.store.abort();
+      throw error;
+    }
+
+    const epochTx = { tx: outcome.tx, recordOffset, instant, nextId: outcome.nextId };
+    let state: IndexState;
+    if (indexing) {
+      const fresh = Novelty.empty();
+      fresh.txs.push(epochTx);
+      state = { roots, novelty: fresh, epochOffset: recordOffset };
+    } else {
+      novelty.txs.push(epochTx);
+      state = { roots, novelty, epochOffset: snapshot.state.epochOffset };
+    }
+    const basis: Basis = { tx: outcome.tx, nextId: outcome.nextId, instant };
+    const after = new Snapshot(this.trees, state, outcome.schema, basis);
+    this.latest = new Db(after);
+    const report: TxReport = {
+      tx: outcome.tx,
+      tempids: outcome.tempids,
+      txData: outcome.datoms.map((d) => new Datom(d.e, outcome.schema.ofDatom(d.a).ident, d.v, d.tx, d.added)),
+      dbBefore: before,
+      dbAfter: this.latest,
+    };
+    this.notify(report);
+    return report;
+  }
+
+  /** Calls `listener` with every later TxReport, in commit order; returns the unsubscribe function. */
+  listen(listener: TxListener): () => void {
+    this.checkOpen();
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /** Makes every applied commit durable (relaxed mode; a no-op in full mode). */
+  sync(): void {
+    this.checkOpen();
+    this.store.sync();
+  }
+
+  /** Read-only connections: moves to the newest commit another process wrote. Returns whether it moved. */
+  refresh(): boolean {
+    this.checkOpen();
+    if (!this.store.refresh()) return false;
+    this.latest = this.loadLatest();
+    return true;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.clear();
+    this.store.close();
+  }
+
+  /** The transaction log: `txRange(from, to)` yields transactions with from <= tx < to. */
+  log(): { txRange(from?: number, to?: number): Iterable<LogEntry> } {
+    this.checkOpen();
+    const snapshot = this.latest.snapshot;
+    const store = this.store;
+    const trees = this.trees;
+    return {
+      txRange(from = 0, to = Number.MAX_SAFE_INTEGER): Iterable<LogEntry> {
+        return {
+          *[Symbol.iterator]() {
+            const offsets: number[] = [];
+            const cursor = trees.tree.scan(rootOf(snapshot.state.roots, TreeSlot.log), {
+              lower: encodeLogKey(from),
+              upper: encodeLogKey(to),
+            });
+            for (let entry = cursor.nextEntry(); entry !== undefined; entry = cursor.nextEntry()) {
+              offsets.push(decodeLogEntry(entry).recordOffset);
+            }
+            for (const t of snapshot.state.novelty.txs) if (t.tx >= from && t.tx < to) offsets.push(t.recordOffset);
+            for (const offset of offsets) {
+              const record = decodeLogRecord(store.readCommit(offset).record.meta, offset);
+              const data = datomsOfRecord(record).map((d) => new Datom(d.e, snapshot.schema.ofDatom(d.a).ident, d.v, d.tx, d.added));
+              yield { tx: record.tx, txInstant: new Date(record.instant), data };
+            }
+          },
+        };
+      },
+    };
+  }
+
+  private notify(report: TxReport): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(report);
+      } catch (error) {
+        // The commit has happened; a failing listener must not make it look as if it had not.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+
+  private bootstrap(): void {
+    const schema = Schema.builtIn();
+    const datoms: LogDatom[] = [];
+    const add = (e: number, a: number, v: LogDatom['v']) =>
+      datoms.push({ e, a, v, tx: BOOTSTRAP_TX, added: true, assertedTx: BOOTSTRAP_TX });
+    for (const attribute of BUILT_IN_ATTRIBUTES) {
+      add(attribute.id, BuiltIn.ident, attribute.ident);
+      add(attribute.id, BuiltIn.valueType, `db.type/${attribute.valueType}`);
+      add(attribute.id, BuiltIn.cardinality, `db.cardinality/${attribute.cardinality}`);
+      if (attribute.unique !== undefined) add(attribute.id, BuiltIn.unique, `db.unique/${attribute.unique}`);
+      else if (attribute.indexed) add(attribute.id, BuiltIn.index, true);
+      if (attribute.doc !== undefined) add(attribute.id, BuiltIn.doc, attribute.doc);
+    }
+    const instant = 0;
+    const txDatom: LogDatom = { e: BOOTSTRAP_TX, a: BuiltIn.txInstant, v: new Date(instant), tx: BOOTSTRAP_TX, added: true, assertedTx: BOOTSTRAP_TX };
+    const novelty = Novelty.empty();
+    applyDatoms(novelty, [txDatom, ...datoms], schema);
+    let recordOffset: number;
+    let roots: TreeRoots;
+    try {
+      roots = writeNovelty(this.trees, new Array<undefined>(TREE_COUNT).fill(undefined), novelty);
+      const meta = encodeLogRecord(
+        { tx: BOOTSTRAP_TX, instant, nextId: FIRST_FREE_ID, datoms, index: roots },
+        (a) => schema.ofDatom(a).valueType,
+      );
+      recordOffset = this.store.commit(meta).recordOffset;
+    } catch (error) {
+      this.store.abort();
+      throw error;
+    }
+    const fresh = Novelty.empty();
+    fresh.txs.push({ tx: BOOTSTRAP_TX, recordOffset, instant, nextId: FIRST_FREE_ID });
+    const state: IndexState = { roots, novelty: fresh, epochOffset: recordOffset };
+    this.latest = new Db(new Snapshot(this.trees, state, schema, { tx: BOOTSTRAP_TX, nextId: FIRST_FREE_ID, instant }));
+  }
+
+  private loadLatest(): Db {
+    const loaded = loadStateAt(
+      this.store,
+      this.store.head.recordOffset,
+      (epochState) => loadSchema(new Snapshot(this.trees, epochState, Schema.builtIn(), { tx: Number.MAX_SAFE_INTEGER, nextId: 0, instant: 0 })),
+      true,
+    );
+    return new Db(new Snapshot(this.trees, loaded.state, loaded.schema, loaded.basis));
+  }
+
+  /** A file whose creation was interrupted before its first commit, opened read-only. */
+  private emptyDb(): Db {
+    const state: IndexState = { roots: new Array<undefined>(TREE_COUNT).fill(undefined), novelty: Novelty.empty(), epochOffset: 0 };
+    return new Db(new Snapshot(this.trees, state, Schema.builtIn(), { tx: 0, nextId: FIRST_FREE_ID, instant: 0 }));
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new SedimentError(ErrorCode.closed, 'the connection is closed');
+  }
+}

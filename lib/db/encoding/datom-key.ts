@@ -1,0 +1,145 @@
+/**
+ * Datoms as index entries. Each index order puts the components in its own order, then the tx;
+ * a history entry adds one byte for `added` (0 retraction, 1 assertion). Current entries carry no
+ * such byte: every entry of a current index is an assertion that still holds.
+ *
+ *   eavt  e a v tx [added]      aevt  a e v tx [added]
+ *   avet  a v e tx [added]      vaet  v a e tx [added]   (v a ref: an unsigned int, no tag)
+ */
+import type { Value, ValueType } from '../schema/value-type.js';
+import { KeyReader, KeyWriter } from './key-codec.js';
+
+export type IndexOrder = 'eavt' | 'aevt' | 'avet' | 'vaet';
+export const INDEX_ORDERS: readonly IndexOrder[] = ['eavt', 'aevt', 'avet', 'vaet'];
+
+/** A datom inside the database: the attribute by its entity id. */
+export interface RawDatom {
+  readonly e: number;
+  readonly a: number;
+  readonly v: Value;
+  readonly tx: number;
+  readonly added: boolean;
+}
+
+/** What the encoder needs to know of attributes: each one's value type. */
+export type TypeOf = (attribute: number) => ValueType;
+
+const writer = new KeyWriter();
+const reader = new KeyReader();
+
+export function encodeEntry(order: IndexOrder, d: RawDatom, type: ValueType, history: boolean): Buffer {
+  writer.reset();
+  switch (order) {
+    case 'eavt':
+      writer.uint(d.e).uint(d.a).value(type, d.v);
+      break;
+    case 'aevt':
+      writer.uint(d.a).uint(d.e).value(type, d.v);
+      break;
+    case 'avet':
+      writer.uint(d.a).value(type, d.v).uint(d.e);
+      break;
+    case 'vaet':
+      writer.uint(d.v as number).uint(d.a).uint(d.e);
+      break;
+  }
+  writer.uint(d.tx);
+  if (history) writer.byte(d.added ? 1 : 0);
+  return writer.finish();
+}
+
+/** The datom an entry encodes; `history` says whether the entry has the `added` byte. */
+export function decodeEntry(order: IndexOrder, bytes: Uint8Array, start: number, end: number, history: boolean): RawDatom {
+  const r = reader.reset(bytes, start, end);
+  let e: number;
+  let a: number;
+  let v: Value;
+  switch (order) {
+    case 'eavt':
+      e = r.uint();
+      a = r.uint();
+      v = r.value();
+      break;
+    case 'aevt':
+      a = r.uint();
+      e = r.uint();
+      v = r.value();
+      break;
+    case 'avet':
+      a = r.uint();
+      v = r.value();
+      e = r.uint();
+      break;
+    case 'vaet':
+      v = r.uint();
+      a = r.uint();
+      e = r.uint();
+      break;
+  }
+  const tx = r.uint();
+  const added = history ? r.byte() === 1 : true;
+  return { e, a, v, tx, added };
+}
+
+/** The tx of an entry, read without decoding its value. */
+export function entryTx(order: IndexOrder, bytes: Uint8Array, start: number, end: number): number {
+  const r = reader.reset(bytes, start, end);
+  switch (order) {
+    case 'eavt':
+    case 'aevt':
+      r.uint();
+      r.uint();
+      r.skipValue();
+      break;
+    case 'avet':
+      r.uint();
+      r.skipValue();
+      r.uint();
+      break;
+    case 'vaet':
+      r.uint();
+      r.uint();
+      r.uint();
+      break;
+  }
+  return r.uint();
+}
+
+/**
+ * Leading components of a key in the order's sequence, as far as they are given: `[e]`, `[e, a]`,
+ * `[e, a, v]` for eavt and so on. The value needs its attribute's type, which every order but
+ * vaet names before it (vaet's value is a ref). `tx` may follow the three components.
+ */
+export interface KeyComponents {
+  readonly e?: number | undefined;
+  readonly a?: number | undefined;
+  readonly v?: Value | undefined;
+  readonly tx?: number | undefined;
+}
+
+/** Encodes the given leading components; stops at the first one that is missing. */
+export function encodePrefix(order: IndexOrder, c: KeyComponents, typeOf: TypeOf): Buffer {
+  writer.reset();
+  const put = (name: 'e' | 'a' | 'v'): boolean => {
+    const value = c[name];
+    if (value === undefined) return false;
+    if (name === 'v') {
+      if (order === 'vaet') writer.uint(value as number);
+      else writer.value(typeOf(c.a!), value);
+    } else {
+      writer.uint(value as number);
+    }
+    return true;
+  };
+  const sequence: readonly ('e' | 'a' | 'v')[] =
+    order === 'eavt' ? ['e', 'a', 'v'] : order === 'aevt' ? ['a', 'e', 'v'] : order === 'avet' ? ['a', 'v', 'e'] : ['v', 'a', 'e'];
+  let complete = true;
+  for (const name of sequence) {
+    if (!put(name)) {
+      complete = false;
+      break;
+    }
+  }
+  if (complete && c.tx !== undefined) writer.uint(c.tx);
+  return writer.finish();
+}

@@ -1,0 +1,362 @@
+/**
+ * Order-preserving bytes for index keys: comparing two encodings bytewise (memcmp) orders them as
+ * the values they encode, and every component is self-delimiting, so a key prefix encodes "every
+ * datom that starts with these components" and the trees never decode to compare.
+ *
+ *   unsigned int  one length byte k (0..7), then k big-endian bytes (0 is the single byte 0x00)
+ *   signed int    0x80+k then k bytes of n (n >= 0); 0x7f-k then k bytes of ~(-n-1) (n < 0)
+ *   double        8 bytes IEEE-754 big-endian, sign bit flipped (negatives: every bit flipped)
+ *   bytes/text    the bytes with 0x00 written as 0x00 0xff, then the terminator 0x00 0x00
+ *   value         a type tag (the order between types), then the body for the type
+ */
+import type { Value, ValueType } from '../schema/value-type.js';
+
+/** Type tags: their order is the order between values of different types. */
+export const TypeTag = {
+  boolean: 1,
+  long: 2,
+  double: 3,
+  bigint: 4,
+  instant: 5,
+  string: 6,
+  keyword: 7,
+  uuid: 8,
+  ref: 9,
+  bytes: 10,
+} as const satisfies Record<ValueType, number>;
+
+const TYPE_OF_TAG: readonly (ValueType | undefined)[] = (() => {
+  const types: (ValueType | undefined)[] = [];
+  for (const [type, tag] of Object.entries(TypeTag)) types[tag] = type as ValueType;
+  return types;
+})();
+
+const BIGINT_MAX_BYTES = 126;
+
+/** Builds one key in a reused scratch buffer; `finish` copies it out. */
+export class KeyWriter {
+  private buffer = Buffer.allocUnsafe(256);
+  private length = 0;
+
+  reset(): this {
+    this.length = 0;
+    return this;
+  }
+
+  get size(): number {
+    return this.length;
+  }
+
+  finish(): Buffer {
+    return Buffer.from(this.buffer.subarray(0, this.length));
+  }
+
+  byte(b: number): this {
+    this.reserve(1);
+    this.buffer[this.length++] = b;
+    return this;
+  }
+
+  uint(n: number): this {
+    this.reserve(8);
+    const k = uintBytes(n);
+    this.buffer[this.length++] = k;
+    this.writeBigEndian(n, k, false);
+    return this;
+  }
+
+  int(n: number): this {
+    this.reserve(9);
+    if (n >= 0) {
+      const k = uintBytes(n);
+      this.buffer[this.length++] = 0x80 + k;
+      this.writeBigEndian(n, k, false);
+    } else {
+      const m = -n - 1;
+      const k = uintBytes(m);
+      this.buffer[this.length++] = 0x7f - k;
+      this.writeBigEndian(m, k, true);
+    }
+    return this;
+  }
+
+  bigint(n: bigint): this {
+    const negative = n < 0n;
+    const magnitude = negative ? -n - 1n : n;
+    const hex = magnitude === 0n ? '' : magnitude.toString(16);
+    const bytes = Buffer.from(hex.length % 2 === 1 ? `0${hex}` : hex, 'hex');
+    if (bytes.length > BIGINT_MAX_BYTES) throw new RangeError(`bigint of ${bytes.length} bytes exceeds ${BIGINT_MAX_BYTES}`);
+    this.reserve(1 + bytes.length);
+    this.buffer[this.length++] = negative ? 0x7f - bytes.length : 0x80 + bytes.length;
+    for (const b of bytes) this.buffer[this.length++] = negative ? 255 - b : b;
+    return this;
+  }
+
+  double(x: number): this {
+    this.reserve(8);
+    this.buffer.writeDoubleBE(x, this.length);
+    if (this.buffer[this.length]! & 0x80) {
+      for (let i = 0; i < 8; i++) this.buffer[this.length + i] = 255 - this.buffer[this.length + i]!;
+    } else {
+      this.buffer[this.length] = this.buffer[this.length]! | 0x80;
+    }
+    this.length += 8;
+    return this;
+  }
+
+  text(s: string): this {
+    // UTF-8 takes at most three bytes per UTF-16 unit; escaping at most doubles that.
+    this.reserve(s.length * 3 + 2);
+    const start = this.length;
+    const written = this.buffer.write(s, start, 'utf8');
+    if (this.buffer.subarray(start, start + written).includes(0)) {
+      const raw = Buffer.from(this.buffer.subarray(start, start + written));
+      this.length = start;
+      return this.escaped(raw);
+    }
+    this.length += written;
+    this.buffer[this.length++] = 0;
+    this.buffer[this.length++] = 0;
+    return this;
+  }
+
+  escaped(bytes: Uint8Array): this {
+    this.reserve(bytes.length * 2 + 2);
+    for (const b of bytes) {
+      this.buffer[this.length++] = b;
+      if (b === 0) this.buffer[this.length++] = 0xff;
+    }
+    this.buffer[this.length++] = 0;
+    this.buffer[this.length++] = 0;
+    return this;
+  }
+
+  /** A value with its type tag. */
+  value(type: ValueType, v: Value): this {
+    this.byte(TypeTag[type]);
+    switch (type) {
+      case 'boolean':
+        return this.byte(v === true ? 1 : 0);
+      case 'long':
+        return this.int(v as number);
+      case 'ref':
+        return this.uint(v as number);
+      case 'double':
+        return this.double(v as number);
+      case 'bigint':
+        return this.bigint(v as bigint);
+      case 'instant':
+        return this.int((v as Date).getTime());
+      case 'string':
+      case 'keyword':
+        return this.text(v as string);
+      case 'uuid':
+        this.reserve(16);
+        this.buffer.write((v as string).replaceAll('-', ''), this.length, 'hex');
+        this.length += 16;
+        return this;
+      case 'bytes':
+        return this.escaped(v as Uint8Array);
+    }
+  }
+
+  private writeBigEndian(n: number, k: number, invert: boolean): void {
+    for (let i = k - 1; i >= 0; i--) {
+      const b = n % 256;
+      this.buffer[this.length + i] = invert ? 255 - b : b;
+      n = Math.floor(n / 256);
+    }
+    this.length += k;
+  }
+
+  private reserve(extra: number): void {
+    if (this.length + extra <= this.buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + extra));
+    this.buffer.copy(grown, 0, 0, this.length);
+    this.buffer = grown;
+  }
+}
+
+function uintBytes(n: number): number {
+  let k = 0;
+  while (n > 0) {
+    k++;
+    n = Math.floor(n / 256);
+  }
+  return k;
+}
+
+/** Reads keys written by `KeyWriter`, component by component. */
+export class KeyReader {
+  bytes: Uint8Array = new Uint8Array(0);
+  position = 0;
+  end = 0;
+
+  reset(bytes: Uint8Array, start = 0, end = bytes.length): this {
+    this.bytes = bytes;
+    this.position = start;
+    this.end = end;
+    return this;
+  }
+
+  get atEnd(): boolean {
+    return this.position >= this.end;
+  }
+
+  byte(): number {
+    return this.bytes[this.position++]!;
+  }
+
+  uint(): number {
+    const k = this.bytes[this.position++]!;
+    return this.readBigEndian(k, false);
+  }
+
+  int(): number {
+    const head = this.bytes[this.position++]!;
+    if (head >= 0x80) return this.readBigEndian(head - 0x80, false);
+    return -this.readBigEndian(0x7f - head, true) - 1;
+  }
+
+  bigint(): bigint {
+    const head = this.bytes[this.position++]!;
+    const negative = head < 0x80;
+    const k = negative ? 0x7f - head : head - 0x80;
+    let n = 0n;
+    for (let i = 0; i < k; i++) {
+      const b = this.bytes[this.position++]!;
+      n = (n << 8n) | BigInt(negative ? 255 - b : b);
+    }
+    return negative ? -n - 1n : n;
+  }
+
+  double(): number {
+    const scratch = Buffer.from(this.bytes.subarray(this.position, this.position + 8));
+    if (scratch[0]! & 0x80) scratch[0] = scratch[0]! & 0x7f;
+    else for (let i = 0; i < 8; i++) scratch[i] = 255 - scratch[i]!;
+    this.position += 8;
+    return scratch.readDoubleBE(0);
+  }
+
+  escaped(): Uint8Array {
+    const bytes = this.bytes;
+    let i = this.position;
+    // Fast path: no escaped zero before the terminator, so the body is one slice.
+    while (bytes[i] !== 0 || bytes[i + 1] !== 0) {
+      if (bytes[i] === 0) return this.unescape();
+      i++;
+    }
+    const body = bytes.subarray(this.position, i);
+    this.position = i + 2;
+    return body;
+  }
+
+  text(): string {
+    const body = this.escaped();
+    return Buffer.from(body.buffer, body.byteOffset, body.length).toString('utf8');
+  }
+
+  /** A tagged value: its type and its stored form. */
+  value(): Value {
+    const tag = this.bytes[this.position++]!;
+    switch (TYPE_OF_TAG[tag]) {
+      case 'boolean':
+        return this.bytes[this.position++] === 1;
+      case 'long':
+        return this.int();
+      case 'ref':
+        return this.uint();
+      case 'double':
+        return this.double();
+      case 'bigint':
+        return this.bigint();
+      case 'instant':
+        return new Date(this.int());
+      case 'string':
+      case 'keyword':
+        return this.text();
+      case 'uuid': {
+        const hex = Buffer.from(this.bytes.subarray(this.position, this.position + 16)).toString('hex');
+        this.position += 16;
+        return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+      }
+      case 'bytes':
+        return new Uint8Array(this.escaped());
+      case undefined:
+        throw new RangeError(`unknown value type tag ${tag} at byte ${this.position - 1}`);
+    }
+  }
+
+  /** Skips one tagged value without decoding it. */
+  skipValue(): void {
+    const tag = this.bytes[this.position++]!;
+    switch (TYPE_OF_TAG[tag]) {
+      case 'boolean':
+        this.position += 1;
+        return;
+      case 'long':
+      case 'instant':
+      case 'bigint': {
+        const head = this.bytes[this.position++]!;
+        this.position += head >= 0x80 ? head - 0x80 : 0x7f - head;
+        return;
+      }
+      case 'ref':
+        this.position += 1 + this.bytes[this.position]!;
+        return;
+      case 'double':
+        this.position += 8;
+        return;
+      case 'uuid':
+        this.position += 16;
+        return;
+      case 'string':
+      case 'keyword':
+      case 'bytes':
+        this.escaped();
+        return;
+      case undefined:
+        throw new RangeError(`unknown value type tag ${tag} at byte ${this.position - 1}`);
+    }
+  }
+
+  private unescape(): Uint8Array {
+    const bytes = this.bytes;
+    const out: number[] = [];
+    let i = this.position;
+    for (;;) {
+      const b = bytes[i]!;
+      if (b === 0) {
+        if (bytes[i + 1] === 0) break;
+        out.push(0);
+        i += 2;
+      } else {
+        out.push(b);
+        i++;
+      }
+    }
+    this.position = i + 2;
+    return Uint8Array.from(out);
+  }
+
+  private readBigEndian(k: number, invert: boolean): number {
+    let n = 0;
+    for (let i = 0; i < k; i++) {
+      const b = this.bytes[this.position++]!;
+      n = n * 256 + (invert ? 255 - b : b);
+    }
+    return n;
+  }
+}
+
+/** The smallest key greater than every key that starts with `prefix` (undefined: none is). */
+export function prefixEnd(prefix: Uint8Array): Buffer | undefined {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i]! < 0xff) {
+      end[i] = end[i]! + 1;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return undefined;
+}

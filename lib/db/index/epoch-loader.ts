@@ -1,0 +1,92 @@
+/**
+ * Rebuilding the index state of any commit from the file: the roots its indexing commit wrote,
+ * plus the novelty of the commits after that one, replayed from their log records. Opening the
+ * latest state and opening an `asOf` snapshot in an older epoch both come here, so the work is
+ * bounded by one epoch (at most INDEX_THRESHOLD_DATOMS datoms), however long the history.
+ */
+import { CorruptionError } from '../../errors.js';
+import type { PageStore } from '../../storage/page-store.js';
+import { decodeLogRecord, type LogDatom, type LogRecord } from '../encoding/log-record.js';
+import type { Basis } from '../read/snapshot.js';
+import { schemaAfter } from '../schema/install.js';
+import { BuiltIn, type Schema } from '../schema/schema.js';
+import { decodeLogEntry, encodeLogKey, type IndexState, type IndexTrees, rootOf, TreeSlot } from './index-trees.js';
+import { applyDatoms } from './indexing.js';
+import { Novelty } from './novelty.js';
+
+export interface LoadedState {
+  readonly state: IndexState;
+  readonly basis: Basis;
+  /** The schema after replaying (only when asked to evolve one). */
+  readonly schema: Schema;
+}
+
+/** The transaction's datoms as the log stores them, with its `db/txInstant` datom restored. */
+export function datomsOfRecord(record: LogRecord): LogDatom[] {
+  const txDatom: LogDatom = {
+    e: record.tx,
+    a: BuiltIn.txInstant,
+    v: new Date(record.instant),
+    tx: record.tx,
+    added: true,
+    assertedTx: record.tx,
+  };
+  return [txDatom, ...record.datoms];
+}
+
+/**
+ * The state as of the commit whose record is at `recordOffset`. `schema` is the schema at the
+ * epoch's start (when `evolveSchema`, the replay extends it with the epoch's installations) or
+ * any later schema (attributes never change, so a later one serves an older epoch).
+ */
+export function loadStateAt(
+  store: PageStore,
+  recordOffset: number,
+  schemaAtEpochStart: (roots: IndexState) => Schema,
+  evolveSchema: boolean,
+): LoadedState {
+  const chain: { record: LogRecord; offset: number }[] = [];
+  let offset = recordOffset;
+  for (;;) {
+    const { record: raw } = store.readCommit(offset);
+    const record = decodeLogRecord(raw.meta, offset);
+    chain.push({ record, offset });
+    if (typeof record.index !== 'number') break;
+    if (offset === record.index) throw new CorruptionError(`log record at ${offset} names itself as its epoch`, offset);
+    offset = raw.previousRecordOffset;
+    if (offset < record.index) {
+      throw new CorruptionError(`commit chain from ${recordOffset} passes its epoch's indexing commit ${record.index}`, offset);
+    }
+  }
+  chain.reverse();
+  const epoch = chain[0]!;
+  const roots = epoch.record.index as Exclude<LogRecord['index'], number>;
+  const novelty = Novelty.empty();
+  const txOf = (c: { record: LogRecord; offset: number }) => ({
+    tx: c.record.tx,
+    recordOffset: c.offset,
+    instant: c.record.instant,
+    nextId: c.record.nextId,
+  });
+  novelty.txs.push(txOf(epoch));
+  let schema = schemaAtEpochStart({ roots, novelty: Novelty.empty(), epochOffset: epoch.offset });
+  for (const c of chain.slice(1)) {
+    const datoms = datomsOfRecord(c.record);
+    if (evolveSchema) schema = schemaAfter(schema, datoms, c.record.tx);
+    applyDatoms(novelty, datoms, schema);
+    novelty.txs.push(txOf(c));
+  }
+  const last = chain[chain.length - 1]!.record;
+  return {
+    state: { roots, novelty, epochOffset: epoch.offset },
+    basis: { tx: last.tx, nextId: last.nextId, instant: last.instant },
+    schema,
+  };
+}
+
+/** The record offset of the last commit with a tx at or before `t`, from the log tree of `state`. */
+export function findCommitInLog(trees: IndexTrees, state: IndexState, t: number): number | undefined {
+  const cursor = trees.tree.scan(rootOf(state.roots, TreeSlot.log), { upper: encodeLogKey(t + 1), reverse: true });
+  const entry = cursor.nextEntry();
+  return entry === undefined ? undefined : decodeLogEntry(entry).recordOffset;
+}

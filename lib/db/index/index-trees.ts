@@ -1,0 +1,69 @@
+/**
+ * The nine trees of a database and the state a snapshot reads them in. Four *current* trees
+ * (EAVT, AEVT, AVET, VAET) hold only the assertions that still hold, so reading the present never
+ * wades through history; four *history* trees hold what is no longer current (retracted
+ * assertions and the retractions themselves), so current + history is every datom ever; the log
+ * tree maps each tx to the file offset of its commit record.
+ */
+import type { PageStore } from '../../storage/page-store.js';
+import { HitchhikerTree, type TreeRoot } from '../../tree/tree.js';
+import { compareBytes, type TreeSchema } from '../../tree/tree-schema.js';
+import { asPageId } from '../../ids.js';
+import type { IndexOrder } from '../encoding/datom-key.js';
+import { KeyReader, KeyWriter } from '../encoding/key-codec.js';
+import type { TreeRoots } from '../encoding/log-record.js';
+import type { Novelty } from './novelty.js';
+
+/** Tree entries are the encoded keys themselves; readers decode what they return. */
+const RAW_ENTRIES: TreeSchema<Uint8Array> = {
+  encode: (entry) => entry,
+  decode: (bytes, start, end) => bytes.subarray(start, end),
+  compare: compareBytes,
+  prefixOrdered: true,
+};
+
+/** Position of each tree in a `TreeRoots` array (and in the log record). */
+export const TreeSlot = {
+  current: { eavt: 0, aevt: 1, avet: 2, vaet: 3 },
+  history: { eavt: 4, aevt: 5, avet: 6, vaet: 7 },
+  log: 8,
+} as const satisfies { current: Record<IndexOrder, number>; history: Record<IndexOrder, number>; log: number };
+
+export class IndexTrees {
+  readonly tree: HitchhikerTree<Uint8Array>;
+
+  constructor(readonly store: PageStore) {
+    // One tree object serves all nine: a tree value is only its root.
+    this.tree = new HitchhikerTree(store, RAW_ENTRIES);
+  }
+}
+
+/** What a snapshot reads: tree roots as of the last indexing, and the novelty since. */
+export interface IndexState {
+  readonly roots: TreeRoots;
+  readonly novelty: Novelty;
+  /** The record offset of the commit that wrote `roots` (0 before the first). */
+  readonly epochOffset: number;
+}
+
+export function rootOf(roots: TreeRoots, slot: number): TreeRoot {
+  const root = roots[slot];
+  return root === undefined ? undefined : asPageId(root);
+}
+
+const logWriter = new KeyWriter();
+const logReader = new KeyReader();
+
+export function encodeLogEntry(tx: number, recordOffset: number): Buffer {
+  return logWriter.reset().uint(tx).uint(recordOffset).finish();
+}
+
+export function encodeLogKey(tx: number): Buffer {
+  return logWriter.reset().uint(tx).finish();
+}
+
+export function decodeLogEntry(bytes: Uint8Array): { tx: number; recordOffset: number } {
+  const r = logReader.reset(bytes);
+  const tx = r.uint();
+  return { tx, recordOffset: r.uint() };
+}

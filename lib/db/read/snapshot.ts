@@ -1,0 +1,112 @@
+/**
+ * The read core of one database value: index state, schema and basis, with the lookups that
+ * both the public `Db` and the transactor need (current values of an attribute, the holder of a
+ * unique value, an entity's datoms, the references to it) and datom scans in any index, current
+ * or history, with a `since` filter.
+ */
+import { type IndexOrder, type KeyComponents, type RawDatom, decodeEntry, encodePrefix } from '../encoding/datom-key.js';
+import { prefixEnd } from '../encoding/key-codec.js';
+import { IndexReader, type KeyRange } from '../index/index-reader.js';
+import type { IndexState, IndexTrees } from '../index/index-trees.js';
+import type { Attribute, Schema } from '../schema/schema.js';
+import type { Value } from '../schema/value-type.js';
+
+/** The commit a snapshot stands at. */
+export interface Basis {
+  readonly tx: number;
+  /** The entity-id counter after that commit: ids below it have been allocated. */
+  readonly nextId: number;
+  /** Its `db/txInstant` in milliseconds. */
+  readonly instant: number;
+}
+
+export interface ScanOptions {
+  readonly history?: boolean | undefined;
+  /** Only datoms with a tx greater than this. */
+  readonly since?: number | undefined;
+  /** Scan from the components onward (seek) instead of only entries that start with them. */
+  readonly seek?: boolean | undefined;
+  readonly reverse?: boolean | undefined;
+}
+
+export class Snapshot {
+  readonly reader: IndexReader;
+
+  constructor(
+    readonly trees: IndexTrees,
+    readonly state: IndexState,
+    readonly schema: Schema,
+    readonly basis: Basis,
+  ) {
+    this.reader = new IndexReader(trees, state, basis.tx);
+  }
+
+  readonly typeOf = (attribute: number) => this.schema.ofDatom(attribute).valueType;
+
+  /** Datoms of `order` whose leading components are `c` (or from `c` onward with `seek`). */
+  *scan(order: IndexOrder, c: KeyComponents, options: ScanOptions = {}): Generator<RawDatom> {
+    const prefix = encodePrefix(order, c, this.typeOf);
+    const range: KeyRange = options.seek === true
+      ? { lower: prefix, reverse: options.reverse }
+      : { lower: prefix, upper: prefixEnd(prefix), reverse: options.reverse };
+    const since = options.since;
+    if (options.history !== true) {
+      for (const entry of this.reader.current(order, range)) {
+        const datom = decodeEntry(order, entry, 0, entry.length, false);
+        if (since === undefined || datom.tx > since) yield datom;
+      }
+      return;
+    }
+    // History: current and history entries merged in key order. A current entry (no added byte)
+    // never has the components and tx of a history entry, so the two streams never tie.
+    const direction = options.reverse === true ? -1 : 1;
+    const current = this.reader.current(order, range);
+    const past = this.reader.history(order, range);
+    let a = current.next();
+    let b = past.next();
+    while (a.done !== true || b.done !== true) {
+      let datom: RawDatom;
+      if (b.done === true || (a.done !== true && Buffer.compare(a.value, b.value) * direction < 0)) {
+        datom = decodeEntry(order, a.value!, 0, a.value!.length, false);
+        a = current.next();
+      } else {
+        datom = decodeEntry(order, b.value, 0, b.value.length, true);
+        b = past.next();
+      }
+      if (since === undefined || datom.tx > since) yield datom;
+    }
+  }
+
+  /** Current datoms of attribute `a` on entity `e`. */
+  values(e: number, a: number): RawDatom[] {
+    return [...this.scan('eavt', { e, a })];
+  }
+
+  /** The current datom [e a v], if it holds. */
+  find(e: number, a: Attribute, v: Value): RawDatom | undefined {
+    for (const d of this.scan('eavt', { e, a: a.id, v })) return d;
+    return undefined;
+  }
+
+  /** Entities currently holding `v` for a unique (hence AVET-indexed) attribute. */
+  holders(a: Attribute, v: Value): number[] {
+    const out: number[] = [];
+    for (const d of this.scan('avet', { a: a.id, v })) out.push(d.e);
+    return out;
+  }
+
+  entityDatoms(e: number): RawDatom[] {
+    return [...this.scan('eavt', { e })];
+  }
+
+  /** Current datoms whose ref value is `e`. */
+  referencesTo(e: number): RawDatom[] {
+    return [...this.scan('vaet', { v: e })];
+  }
+
+  /** Whether any current datom describes `e`. */
+  exists(e: number): boolean {
+    for (const _ of this.scan('eavt', { e })) return true;
+    return false;
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * What a transaction's datoms do to the schema. An entity that gains `db/valueType` becomes an
+ * attribute, which needs `db/ident` and `db/cardinality` in the same transaction; an entity that
+ * gains only `db/ident` becomes a plain ident (an enum value). Once installed, an attribute's
+ * ident, type, cardinality, uniqueness, indexing and component flag never change (changing them
+ * would need existing datoms re-indexed or re-checked); only `db/doc` may change.
+ *
+ * The transactor calls this to validate and the log replay calls it to rebuild, so both derive the
+ * schema from the same datoms the same way.
+ */
+import { ErrorCode, SedimentError } from '../../errors.js';
+import type { RawDatom } from '../encoding/datom-key.js';
+import { type Attribute, BuiltIn, type Cardinality, type Schema, type Uniqueness } from './schema.js';
+import { VALUE_TYPE_BY_IDENT } from './value-type.js';
+
+const SCHEMA_ATTRIBUTES: ReadonlySet<number> = new Set([
+  BuiltIn.ident,
+  BuiltIn.valueType,
+  BuiltIn.cardinality,
+  BuiltIn.unique,
+  BuiltIn.index,
+  BuiltIn.isComponent,
+  BuiltIn.doc,
+]);
+
+const CARDINALITY: ReadonlyMap<string, Cardinality> = new Map([
+  ['db.cardinality/one', 'one'],
+  ['db.cardinality/many', 'many'],
+]);
+const UNIQUENESS: ReadonlyMap<string, Uniqueness> = new Map([
+  ['db.unique/identity', 'identity'],
+  ['db.unique/value', 'value'],
+]);
+
+const schemaError = (message: string) => new SedimentError(ErrorCode.schema, message);
+
+/** The schema after `datoms` (one transaction's, at `tx`) are applied to `schema`. */
+export function schemaAfter(schema: Schema, datoms: readonly RawDatom[], tx: number): Schema {
+  const byEntity = new Map<number, RawDatom[]>();
+  for (const d of datoms) {
+    if (!SCHEMA_ATTRIBUTES.has(d.a)) continue;
+    let list = byEntity.get(d.e);
+    if (list === undefined) byEntity.set(d.e, (list = []));
+    list.push(d);
+  }
+  if (byEntity.size === 0) return schema;
+
+  const attributes: Attribute[] = [];
+  const idents: { ident: string; id: number; since: number }[] = [];
+  for (const [e, list] of byEntity) {
+    const existing = schema.byEntity(e);
+    const existingIdent = schema.identOf(e);
+    const asserted = new Map<number, unknown>();
+    for (const d of list) {
+      const name = schema.identOf(d.a) ?? String(d.a);
+      if (!d.added) {
+        if (d.a === BuiltIn.doc) continue;
+        throw schemaError(`cannot retract ${name} of entity ${e} (${existingIdent ?? 'no ident'}): schema is not removable`);
+      }
+      asserted.set(d.a, d.v);
+    }
+    if (existing !== undefined || existingIdent !== undefined) {
+      for (const a of asserted.keys()) {
+        if (a === BuiltIn.doc) continue;
+        const name = schema.identOf(a)!;
+        throw schemaError(`cannot alter ${name} of ${existingIdent ?? `entity ${e}`}: an installed attribute or ident does not change`);
+      }
+      if (existing !== undefined && asserted.has(BuiltIn.doc)) {
+        attributes.push({ ...existing, doc: asserted.get(BuiltIn.doc) as string });
+      }
+      continue;
+    }
+    const ident = asserted.get(BuiltIn.ident) as string | undefined;
+    const definesAttribute = [BuiltIn.valueType, BuiltIn.cardinality, BuiltIn.unique, BuiltIn.index, BuiltIn.isComponent].some((a) =>
+      asserted.has(a),
+    );
+    if (ident === undefined) {
+      if (definesAttribute) throw schemaError(`attribute entity ${e} has no db/ident`);
+      continue; // only db/doc on a non-schema entity: plain data
+    }
+    idents.push({ ident, id: e, since: tx });
+    if (!definesAttribute) continue;
+    attributes.push(defineAttribute(e, ident, asserted, tx));
+  }
+  return schema.with(attributes, idents);
+}
+
+function defineAttribute(e: number, ident: string, asserted: ReadonlyMap<number, unknown>, tx: number): Attribute {
+  if (ident.length === 0 || /\s/.test(ident) || ident.startsWith(':')) {
+    throw schemaError(`attribute ident ${JSON.stringify(ident)} is not a keyword name (no colon, no spaces)`);
+  }
+  if (ident.slice(ident.lastIndexOf('/') + 1).startsWith('_')) {
+    throw schemaError(`attribute ident ${JSON.stringify(ident)} may not start its name with _ (that names a reverse reference)`);
+  }
+  const typeName = asserted.get(BuiltIn.valueType) as string | undefined;
+  if (typeName === undefined) throw schemaError(`attribute ${ident} needs db/valueType`);
+  const valueType = VALUE_TYPE_BY_IDENT.get(typeName);
+  if (valueType === undefined) {
+    throw schemaError(`attribute ${ident}: unknown db/valueType ${typeName}; use one of ${[...VALUE_TYPE_BY_IDENT.keys()].join(', ')}`);
+  }
+  const cardinalityName = asserted.get(BuiltIn.cardinality) as string | undefined;
+  if (cardinalityName === undefined) throw schemaError(`attribute ${ident} needs db/cardinality`);
+  const cardinality = CARDINALITY.get(cardinalityName);
+  if (cardinality === undefined) throw schemaError(`attribute ${ident}: unknown db/cardinality ${cardinalityName}`);
+  const uniqueName = asserted.get(BuiltIn.unique) as string | undefined;
+  const unique = uniqueName === undefined ? undefined : UNIQUENESS.get(uniqueName);
+  if (uniqueName !== undefined && unique === undefined) throw schemaError(`attribute ${ident}: unknown db/unique ${uniqueName}`);
+  const isComponent = asserted.get(BuiltIn.isComponent) === true;
+  if (isComponent && valueType !== 'ref') throw schemaError(`attribute ${ident}: db/isComponent needs db.type/ref`);
+  return {
+    id: e,
+    ident,
+    valueType,
+    cardinality,
+    unique,
+    indexed: unique !== undefined || asserted.get(BuiltIn.index) === true,
+    isComponent,
+    doc: asserted.get(BuiltIn.doc) as string | undefined,
+    since: tx,
+  };
+}

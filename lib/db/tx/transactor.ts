@@ -1,0 +1,366 @@
+/**
+ * One transaction, from operations to the datoms it adds, with Datomic's semantics, against the
+ * snapshot it is applied to:
+ *
+ *   1. resolve references: entity ids (must have been allocated), idents, lookup refs, and values
+ *      checked against their attribute's type;
+ *   2. upsert: a tempid asserting a unique-identity value that an entity holds becomes that
+ *      entity; tempids asserting the same such value in one transaction become one entity;
+ *   3. allocate ids for the remaining tempids in entity position, in order of first appearance
+ *      (a tempid only ever used as a value is an error);
+ *   4. expand `db/retractEntity` (its datoms, references to it, its components) and `db/cas`;
+ *   5. drop redundant assertions and retractions of what does not hold, retract the old value of
+ *      a cardinality-one attribute, and reject conflicts (two values for one cardinality-one
+ *      attribute, asserting and retracting one datom, a unique value held elsewhere);
+ *   6. validate schema changes.
+ *
+ * Nothing is written here: the outcome is the datoms, and the connection commits them.
+ */
+import { ErrorCode, SedimentError } from '../../errors.js';
+import { Keyword } from '../edn.js';
+import type { LogDatom } from '../encoding/log-record.js';
+import { KeyWriter } from '../encoding/key-codec.js';
+import type { Snapshot } from '../read/snapshot.js';
+import { schemaAfter } from '../schema/install.js';
+import { type Attribute, BuiltIn, type Schema } from '../schema/schema.js';
+import { checkValue, describeValue, type Value, valuesEqual } from '../schema/value-type.js';
+import { type EntityRef, parseTxData, RefValue, TX_TEMPID, type TxOp } from './tx-data.js';
+
+export interface TxOutcome {
+  readonly tx: number;
+  readonly instant: number;
+  /** The entity-id counter after this transaction. */
+  readonly nextId: number;
+  /** The transaction's datoms, its `db/txInstant` first. */
+  readonly datoms: readonly LogDatom[];
+  readonly tempids: Readonly<Record<string, number>>;
+  readonly schema: Schema;
+}
+
+class Temp {
+  constructor(readonly name: string) {}
+}
+
+type Resolved = number | Temp;
+
+interface ResolvedOp {
+  readonly op: TxOp['op'];
+  readonly e: Resolved;
+  readonly attribute: Attribute | undefined;
+  readonly v: Value | Temp | undefined;
+  readonly old: Value | undefined;
+  readonly where: string;
+}
+
+interface Pending {
+  readonly e: number;
+  readonly attribute: Attribute;
+  readonly v: Value;
+  readonly assertedTx: number;
+  readonly where: string;
+}
+
+const keyWriter = new KeyWriter();
+
+function valueKey(attribute: Attribute, v: Value): string {
+  return keyWriter.reset().value(attribute.valueType, v).finish().toString('latin1');
+}
+
+function datomKey(e: number, attribute: Attribute, v: Value): string {
+  return `${e} ${attribute.id} ${valueKey(attribute, v)}`;
+}
+
+export function runTransaction(snapshot: Snapshot, txData: unknown, instant: number): TxOutcome {
+  return new Transaction(snapshot, instant).run(txData);
+}
+
+class Transaction {
+  private readonly tx: number;
+  private nextId: number;
+  private readonly basis: number;
+  private readonly tempids = new Map<string, number>();
+  /** Tempids that name the same new entity as another (same unique identity value). */
+  private readonly aliases = new Map<string, string>();
+
+  constructor(
+    private readonly snapshot: Snapshot,
+    private readonly instant: number,
+  ) {
+    this.tx = snapshot.basis.nextId;
+    this.nextId = this.tx + 1;
+    this.basis = snapshot.basis.tx;
+  }
+
+  run(txData: unknown): TxOutcome {
+    const ops = parseTxData(txData, this.snapshot.schema, this.basis).map((op) => this.resolve(op));
+    this.upsert(ops);
+    this.allocate(ops);
+    const concrete = ops.map((op) => this.concrete(op));
+    const datoms = this.expand(concrete);
+    const schema = schemaAfter(this.snapshot.schema, datoms, this.tx);
+    const txDatom: LogDatom = { e: this.tx, a: BuiltIn.txInstant, v: new Date(this.instant), tx: this.tx, added: true, assertedTx: this.tx };
+    const tempids: Record<string, number> = {};
+    for (const [name, id] of this.tempids) if (!name.startsWith('__map')) tempids[name] = id;
+    return { tx: this.tx, instant: this.instant, nextId: this.nextId, datoms: [txDatom, ...datoms], tempids, schema };
+  }
+
+  // ----- 1. references ------------------------------------------------------------------------
+
+  private resolve(op: TxOp): ResolvedOp {
+    const e = this.entity(op.e, op.where);
+    if (op.op === 'retractEntity') return { op: op.op, e, attribute: undefined, v: undefined, old: undefined, where: op.where };
+    const attribute = this.snapshot.schema.attribute(op.a, this.basis, () => op.where);
+    if (attribute.id === BuiltIn.txInstant) {
+      throw new SedimentError(ErrorCode.invalidTx, `${op.where}: db/txInstant is set by the transaction (use the txInstant option)`);
+    }
+    const v = op.v === undefined && op.op === 'retract' ? undefined : this.value(attribute, op.v, op.where);
+    const old = op.op === 'cas' && op.old !== undefined && op.old !== null ? this.concreteValue(attribute, op.old, op.where) : undefined;
+    return { op: op.op, e, attribute, v, old, where: op.where };
+  }
+
+  private entity(ref: EntityRef, where: string): Resolved {
+    switch (ref.kind) {
+      case 'id':
+        if (ref.id >= this.snapshot.basis.nextId) {
+          throw new SedimentError(ErrorCode.entityNotFound, `${where}: entity ${ref.id} does not exist (ids so far end at ${this.snapshot.basis.nextId - 1})`);
+        }
+        return ref.id;
+      case 'tempid':
+        return ref.name === TX_TEMPID ? this.tx : new Temp(ref.name);
+      case 'ident': {
+        const id = this.snapshot.schema.entityOfIdent(ref.ident, this.basis);
+        if (id === undefined) throw new SedimentError(ErrorCode.entityNotFound, `${where}: no entity has the ident :${ref.ident}`);
+        return id;
+      }
+      case 'lookup': {
+        const attribute = this.snapshot.schema.attribute(ref.attribute, this.basis, () => where);
+        if (attribute.unique === undefined) {
+          throw new SedimentError(ErrorCode.invalidTx, `${where}: lookup ref attribute ${attribute.ident} is not db/unique`);
+        }
+        const value = this.concreteValue(attribute, ref.value, where);
+        const holder = this.snapshot.holders(attribute, value)[0];
+        if (holder === undefined) {
+          throw new SedimentError(ErrorCode.lookupRefNotFound, `${where}: lookup ref [${attribute.ident} ${describeValue(value)}] names no entity`);
+        }
+        return holder;
+      }
+    }
+  }
+
+  private value(attribute: Attribute, raw: unknown, where: string): Value | Temp {
+    if (attribute.valueType !== 'ref') {
+      const plain = raw instanceof Keyword && attribute.valueType === 'keyword' ? raw.name : raw;
+      return checkValue(attribute.valueType, plain, () => `${where}: ${attribute.ident}`);
+    }
+    if (raw instanceof RefValue) return this.entity(raw.ref, where);
+    if (raw instanceof Keyword) return this.entity({ kind: 'ident', ident: raw.name }, where);
+    if (typeof raw === 'number' || typeof raw === 'string' || Array.isArray(raw)) {
+      if (typeof raw === 'number' && !Number.isSafeInteger(raw)) {
+        throw new SedimentError(ErrorCode.wrongType, `${where}: ${attribute.ident}: ${describeValue(raw)} is not a ref`);
+      }
+      if (Array.isArray(raw) && !(raw.length === 2 && (typeof raw[0] === 'string' || raw[0] instanceof Keyword))) {
+        throw new SedimentError(ErrorCode.wrongType, `${where}: ${attribute.ident}: ${describeValue(raw)} is not a ref`);
+      }
+      const ref: EntityRef =
+        typeof raw === 'number'
+          ? raw < 0
+            ? { kind: 'tempid', name: String(raw), generated: false }
+            : { kind: 'id', id: raw }
+          : typeof raw === 'string'
+            ? { kind: 'tempid', name: raw, generated: false }
+            : { kind: 'lookup', attribute: raw[0] instanceof Keyword ? raw[0].name : (raw[0] as string), value: raw[1] };
+      if (ref.kind === 'id' && ref.id === 0) throw new SedimentError(ErrorCode.wrongType, `${where}: ${attribute.ident}: 0 is not an entity id`);
+      return this.entity(ref, where);
+    }
+    throw new SedimentError(ErrorCode.wrongType, `${where}: ${attribute.ident}: ${describeValue(raw)} is not a ref`);
+  }
+
+  /** A value that must not be a tempid (lookup-ref values, `db/cas` expectations). */
+  private concreteValue(attribute: Attribute, raw: unknown, where: string): Value {
+    const v = this.value(attribute, raw, where);
+    if (v instanceof Temp) throw new SedimentError(ErrorCode.tempidUnresolved, `${where}: tempid ${v.name} cannot be used here`);
+    return v;
+  }
+
+  // ----- 2. upsert ----------------------------------------------------------------------------
+
+  private deref<T>(x: T | Temp): T | Temp | number {
+    if (!(x instanceof Temp)) return x;
+    const name = this.aliases.get(x.name) ?? x.name;
+    return this.tempids.get(name) ?? (name === x.name ? x : new Temp(name));
+  }
+
+  private upsert(ops: readonly ResolvedOp[]): void {
+    // Resolving one tempid can make another's identity value concrete (a ref to it): repeat.
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const op of ops) {
+        if (op.op !== 'add' || op.attribute?.unique !== 'identity') continue;
+        const e = this.deref(op.e);
+        const v = this.deref(op.v);
+        if (!(e instanceof Temp) || v instanceof Temp || v === undefined) continue;
+        const holder = this.snapshot.holders(op.attribute, v)[0];
+        if (holder === undefined) continue;
+        const earlier = this.tempids.get(e.name);
+        if (earlier !== undefined && earlier !== holder) {
+          throw new SedimentError(ErrorCode.uniqueConflict, `${op.where}: tempid ${e.name} upserts to both entity ${earlier} and entity ${holder}`);
+        }
+        this.tempids.set(e.name, holder);
+        changed = true;
+      }
+    }
+    // Unresolved tempids asserting the same identity value name one new entity.
+    const first = new Map<string, string>();
+    for (const op of ops) {
+      if (op.op !== 'add' || op.attribute?.unique !== 'identity') continue;
+      const e = this.deref(op.e);
+      const v = this.deref(op.v);
+      if (!(e instanceof Temp) || v instanceof Temp || v === undefined) continue;
+      const key = `${op.attribute.id} ${valueKey(op.attribute, v)}`;
+      const owner = first.get(key);
+      if (owner === undefined) first.set(key, e.name);
+      else if (owner !== e.name) this.aliases.set(e.name, owner);
+    }
+  }
+
+  // ----- 3. allocation ------------------------------------------------------------------------
+
+  private allocate(ops: readonly ResolvedOp[]): void {
+    for (const op of ops) {
+      if (op.op !== 'add' && op.op !== 'cas') continue;
+      const e = this.deref(op.e);
+      if (e instanceof Temp && !this.tempids.has(e.name)) this.tempids.set(e.name, this.nextId++);
+    }
+    for (const [alias, owner] of this.aliases) {
+      const id = this.tempids.get(owner);
+      if (id !== undefined) this.tempids.set(alias, id);
+    }
+  }
+
+  private concrete(op: ResolvedOp): ResolvedOp & { e: number; v: Value | undefined } {
+    const e = this.deref(op.e);
+    const v = this.deref(op.v);
+    if (e instanceof Temp) {
+      throw new SedimentError(ErrorCode.tempidUnresolved, `${op.where}: tempid ${e.name} names no entity (it is only retracted or used as a value)`);
+    }
+    if (v instanceof Temp) {
+      throw new SedimentError(ErrorCode.tempidUnresolved, `${op.where}: tempid ${v.name} is used only as a value, so no entity is made for it`);
+    }
+    return { ...op, e, v };
+  }
+
+  // ----- 4 and 5. expansion and conflicts ------------------------------------------------------
+
+  private expand(ops: readonly (ResolvedOp & { e: number; v: Value | undefined })[]): LogDatom[] {
+    const assertions = new Map<string, Pending>();
+    const retractions = new Map<string, Pending>();
+    const cardinalityOne = new Map<string, Pending>();
+    const retract = (d: Pending) => {
+      const key = datomKey(d.e, d.attribute, d.v);
+      if (!retractions.has(key)) retractions.set(key, d);
+    };
+    const assert = (e: number, attribute: Attribute, v: Value, where: string) => {
+      if (attribute.cardinality === 'one') {
+        const slot = `${e} ${attribute.id}`;
+        const other = cardinalityOne.get(slot);
+        if (other !== undefined && !valuesEqual(other.v, v)) {
+          throw new SedimentError(
+            ErrorCode.datomConflict,
+            `${where}: entity ${e} gets two values of cardinality-one ${attribute.ident} in one transaction: ${describeValue(other.v)} and ${describeValue(v)}`,
+          );
+        }
+        cardinalityOne.set(slot, { e, attribute, v, assertedTx: this.tx, where });
+      }
+      assertions.set(datomKey(e, attribute, v), { e, attribute, v, assertedTx: this.tx, where });
+    };
+
+    const retractedEntities = new Set<number>();
+    const retractEntity = (e: number, where: string) => {
+      if (retractedEntities.has(e)) return;
+      retractedEntities.add(e);
+      for (const d of this.snapshot.entityDatoms(e)) {
+        const attribute = this.snapshot.schema.ofDatom(d.a);
+        retract({ e, attribute, v: d.v, assertedTx: d.tx, where });
+        if (attribute.isComponent) retractEntity(d.v as number, where);
+      }
+      for (const d of this.snapshot.referencesTo(e)) {
+        retract({ e: d.e, attribute: this.snapshot.schema.ofDatom(d.a), v: d.v, assertedTx: d.tx, where });
+      }
+    };
+
+    for (const op of ops) {
+      switch (op.op) {
+        case 'add':
+          assert(op.e, op.attribute!, op.v!, op.where);
+          break;
+        case 'retract': {
+          const attribute = op.attribute!;
+          const current = op.v === undefined ? this.snapshot.values(op.e, attribute.id) : [this.snapshot.find(op.e, attribute, op.v)];
+          for (const d of current) if (d !== undefined) retract({ e: op.e, attribute, v: d.v, assertedTx: d.tx, where: op.where });
+          break;
+        }
+        case 'retractEntity':
+          retractEntity(op.e, op.where);
+          break;
+        case 'cas': {
+          const attribute = op.attribute!;
+          if (attribute.cardinality !== 'one') {
+            throw new SedimentError(ErrorCode.invalidTx, `${op.where}: db/cas needs a cardinality-one attribute, ${attribute.ident} is many`);
+          }
+          const found = this.snapshot.values(op.e, attribute.id)[0]?.v;
+          const matches = op.old === undefined ? found === undefined : found !== undefined && valuesEqual(found, op.old);
+          if (!matches) {
+            throw new SedimentError(
+              ErrorCode.casFailed,
+              `${op.where}: db/cas expected ${op.old === undefined ? 'no value' : describeValue(op.old)} for ${attribute.ident} of entity ${op.e}, found ${found === undefined ? 'no value' : describeValue(found)}`,
+            );
+          }
+          assert(op.e, attribute, op.v!, op.where);
+          break;
+        }
+      }
+    }
+
+    for (const [key, a] of assertions) {
+      const r = retractions.get(key);
+      if (r !== undefined) {
+        throw new SedimentError(
+          ErrorCode.datomConflict,
+          `${a.where}: the transaction both asserts and retracts [${a.e} ${a.attribute.ident} ${describeValue(a.v)}]`,
+        );
+      }
+    }
+
+    const out: LogDatom[] = [];
+    const added: Pending[] = [];
+    const uniqueInTx = new Map<string, Pending>();
+    for (const a of assertions.values()) {
+      if (this.snapshot.find(a.e, a.attribute, a.v) !== undefined) continue; // redundant
+      if (a.attribute.cardinality === 'one') {
+        for (const old of this.snapshot.values(a.e, a.attribute.id)) {
+          retract({ e: a.e, attribute: a.attribute, v: old.v, assertedTx: old.tx, where: a.where });
+        }
+      }
+      if (a.attribute.unique !== undefined) this.checkUnique(a, retractions, uniqueInTx);
+      added.push(a);
+    }
+    for (const r of retractions.values()) out.push({ e: r.e, a: r.attribute.id, v: r.v, tx: this.tx, added: false, assertedTx: r.assertedTx });
+    for (const a of added) out.push({ e: a.e, a: a.attribute.id, v: a.v, tx: this.tx, added: true, assertedTx: this.tx });
+    return out;
+  }
+
+  private checkUnique(a: Pending, retractions: ReadonlyMap<string, Pending>, uniqueInTx: Map<string, Pending>): void {
+    const conflict = (holder: number) =>
+      new SedimentError(
+        ErrorCode.uniqueConflict,
+        `${a.where}: ${describeValue(a.v)} for unique ${a.attribute.ident} is already held by entity ${holder} (asserted for entity ${a.e})`,
+      );
+    for (const holder of this.snapshot.holders(a.attribute, a.v)) {
+      if (holder !== a.e && !retractions.has(datomKey(holder, a.attribute, a.v))) throw conflict(holder);
+    }
+    const key = `${a.attribute.id} ${valueKey(a.attribute, a.v)}`;
+    const other = uniqueInTx.get(key);
+    if (other !== undefined && other.e !== a.e) throw conflict(other.e);
+    uniqueInTx.set(key, a);
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * Transaction data in, operations out: the map and list forms of JavaScript (DataScript-style) or
+ * EDN (Datomic-style) become a flat list of operations on entity references. Nested maps become
+ * entities of their own; a map without `db/id` gets a generated tempid. Nothing is resolved here
+ * beyond what the shape says; the transactor resolves references against a snapshot.
+ */
+import { ErrorCode, SedimentError } from '../../errors.js';
+import { Keyword, parseEdn } from '../edn.js';
+import type { Schema } from '../schema/schema.js';
+import { describeValue } from '../schema/value-type.js';
+
+export type EntityRef =
+  | { readonly kind: 'id'; readonly id: number }
+  | { readonly kind: 'tempid'; readonly name: string; readonly generated: boolean }
+  | { readonly kind: 'lookup'; readonly attribute: string; readonly value: unknown }
+  | { readonly kind: 'ident'; readonly ident: string };
+
+export type TxOp =
+  | { readonly op: 'add'; readonly e: EntityRef; readonly a: string; readonly v: unknown; readonly where: string }
+  | { readonly op: 'retract'; readonly e: EntityRef; readonly a: string; readonly v: unknown; readonly where: string }
+  | { readonly op: 'retractEntity'; readonly e: EntityRef; readonly where: string }
+  | { readonly op: 'cas'; readonly e: EntityRef; readonly a: string; readonly old: unknown; readonly v: unknown; readonly where: string };
+
+/** The tempid that names the transaction entity itself. */
+export const TX_TEMPID = 'datomic.tx';
+
+const invalid = (message: string) => new SedimentError(ErrorCode.invalidTx, message);
+
+/** Reads tx data (an array, or an EDN string holding a vector) into operations. */
+export function parseTxData(txData: unknown, schema: Schema, basis: number): TxOp[] {
+  const data = typeof txData === 'string' ? parseEdn(txData, 'transaction data') : txData;
+  if (!Array.isArray(data)) {
+    throw invalid(`transaction data must be an array (or an EDN vector) of map and list forms, got ${describeValue(data)}`);
+  }
+  const parser = new TxParser(schema, basis);
+  data.forEach((item, i) => parser.item(item, i));
+  return parser.ops;
+}
+
+class TxParser {
+  readonly ops: TxOp[] = [];
+  private generated = 0;
+
+  constructor(
+    private readonly schema: Schema,
+    private readonly basis: number,
+  ) {}
+
+  item(item: unknown, index: number): void {
+    if (Array.isArray(item)) this.list(item, index);
+    else if (isPlainMap(item)) this.map(item, `map form ${index}`);
+    else throw invalid(`transaction item ${index} must be a map or a list form, got ${describeValue(item)}`);
+  }
+
+  private list(form: unknown[], index: number): void {
+    const head = form[0] instanceof Keyword ? form[0].name : form[0];
+    const where = `[${form.map(render).join(' ')}]`;
+    const arity = (n: number | readonly number[]) => {
+      const allowed = typeof n === 'number' ? [n] : n;
+      if (!allowed.includes(form.length)) {
+        throw invalid(`${where} (item ${index}): ${String(head)} takes ${allowed.map((k) => k - 1).join(' or ')} arguments`);
+      }
+    };
+    switch (head) {
+      case 'db/add':
+        arity(4);
+        this.ops.push({ op: 'add', e: entityRef(form[1], where), a: attributeName(form[2], where), v: form[3], where });
+        return;
+      case 'db/retract':
+        arity([3, 4]);
+        this.ops.push({ op: 'retract', e: entityRef(form[1], where), a: attributeName(form[2], where), v: form[3], where });
+        return;
+      case 'db/retractEntity':
+        arity(2);
+        this.ops.push({ op: 'retractEntity', e: entityRef(form[1], where), where });
+        return;
+      case 'db/cas':
+        arity(5);
+        this.ops.push({ op: 'cas', e: entityRef(form[1], where), a: attributeName(form[2], where), old: form[3], v: form[4], where });
+        return;
+      default:
+        throw invalid(`${where} (item ${index}): unknown operation ${render(form[0])}; use db/add, db/retract, db/retractEntity or db/cas`);
+    }
+  }
+
+  /** A map form; returns the reference to the entity it describes. */
+  private map(form: Record<string, unknown>, context: string): EntityRef {
+    const where = `${context} ${describeValue(form)}`;
+    const e = 'db/id' in form ? entityRef(form['db/id'], where) : this.generatedTempid();
+    for (const [key, value] of Object.entries(form)) {
+      if (key === 'db/id') continue;
+      const reverse = reverseAttribute(key);
+      if (reverse !== undefined) {
+        for (const source of many(value)) {
+          const sourceRef = isPlainMap(source) ? this.map(source, `${where} ${key}`) : entityRef(source, where);
+          this.ops.push({ op: 'add', e: sourceRef, a: reverse, v: refValue(e), where: `${where} ${key}` });
+        }
+        continue;
+      }
+      const attribute = this.schema.find(key, this.basis);
+      const singleLookupRef = attribute?.valueType === 'ref' && Array.isArray(value) && isLookupRef(value, this.schema, this.basis);
+      const values = attribute?.cardinality === 'many' && !singleLookupRef ? many(value) : [value];
+      if (attribute?.cardinality === 'one' && Array.isArray(value) && !isLookupRef(value, this.schema, this.basis)) {
+        throw new SedimentError(
+          ErrorCode.cardinality,
+          `${where}: attribute ${key} has cardinality one but was given ${value.length} values ${describeValue(value)}`,
+        );
+      }
+      for (const v of values) {
+        const resolved = attribute?.valueType === 'ref' && isPlainMap(v) ? refValue(this.map(v, `${where} ${key}`)) : v;
+        this.ops.push({ op: 'add', e, a: key, v: resolved, where: `${where} ${key}` });
+      }
+    }
+    return e;
+  }
+
+  private generatedTempid(): EntityRef {
+    return { kind: 'tempid', name: `__map${this.generated++}`, generated: true };
+  }
+}
+
+/** A value that already is an entity reference (from a nested or reverse map). */
+export class RefValue {
+  constructor(readonly ref: EntityRef) {}
+}
+
+const refValue = (ref: EntityRef) => new RefValue(ref);
+
+export function entityRef(value: unknown, where: string): EntityRef {
+  if (value instanceof RefValue) return value.ref;
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value) || value === 0) throw invalid(`${where}: ${describeValue(value)} is not an entity id or tempid`);
+    return value < 0 ? { kind: 'tempid', name: String(value), generated: false } : { kind: 'id', id: value };
+  }
+  if (typeof value === 'string') {
+    if (value.length === 0) throw invalid(`${where}: an empty string is not a tempid`);
+    return { kind: 'tempid', name: value, generated: false };
+  }
+  if (value instanceof Keyword) return { kind: 'ident', ident: value.name };
+  if (Array.isArray(value) && value.length === 2 && (typeof value[0] === 'string' || value[0] instanceof Keyword)) {
+    return { kind: 'lookup', attribute: value[0] instanceof Keyword ? value[0].name : value[0], value: value[1] };
+  }
+  throw invalid(`${where}: ${describeValue(value)} is not an entity id, tempid, lookup ref or ident`);
+}
+
+function attributeName(value: unknown, where: string): string {
+  if (typeof value === 'string' && value.length > 0) return value;
+  if (value instanceof Keyword) return value.name;
+  throw invalid(`${where}: ${describeValue(value)} is not an attribute`);
+}
+
+/** `ns/_name` names the reverse of `ns/name`. */
+function reverseAttribute(key: string): string | undefined {
+  const slash = key.lastIndexOf('/');
+  return key[slash + 1] === '_' ? `${key.slice(0, slash + 1)}${key.slice(slash + 2)}` : undefined;
+}
+
+function isLookupRef(value: unknown[], schema: Schema, basis: number): boolean {
+  const head = value[0] instanceof Keyword ? value[0].name : value[0];
+  return value.length === 2 && typeof head === 'string' && schema.find(head, basis)?.unique !== undefined;
+}
+
+function many(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [value];
+}
+
+export function isPlainMap(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function render(value: unknown): string {
+  if (value instanceof Keyword) return value.toString();
+  if (value instanceof RefValue) return '<nested entity>';
+  return describeValue(value);
+}
