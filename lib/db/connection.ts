@@ -26,6 +26,14 @@ import { runTransaction } from './tx/transactor.js';
 
 export type TxListener = (report: TxReport) => void;
 
+/** Internal tuning, fixed for a file's whole life (its bytes depend on it); tests use small values. */
+export interface ConnectionTuning {
+  /** Novelty this large (in datoms) is written into the trees. */
+  readonly indexThreshold: number;
+}
+
+export const DEFAULT_TUNING: ConnectionTuning = { indexThreshold: INDEX_THRESHOLD_DATOMS };
+
 export class Connection {
   private readonly trees: IndexTrees;
   private latest!: Db;
@@ -33,7 +41,10 @@ export class Connection {
   private closed = false;
 
   /** @internal Use `Database.open` or `Database.memory`. */
-  constructor(private readonly store: PageStore) {
+  constructor(
+    private readonly store: PageStore,
+    private readonly tuning: ConnectionTuning = DEFAULT_TUNING,
+  ) {
     this.trees = new IndexTrees(store);
     if (store.head.seq === 0) {
       if (store.options.readOnly) this.latest = this.emptyDb();
@@ -63,7 +74,7 @@ export class Connection {
 
     const novelty = snapshot.state.novelty.clone();
     applyDatoms(novelty, outcome.datoms, outcome.schema);
-    const indexing = novelty.datomCount >= INDEX_THRESHOLD_DATOMS;
+    const indexing = novelty.datomCount >= this.tuning.indexThreshold;
     let roots = snapshot.state.roots;
     let recordOffset: number;
     try {
