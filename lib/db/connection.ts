@@ -16,7 +16,7 @@ import type { LogDatom } from './encoding/log-record.js';
 import { decodeLogRecord, encodeLogRecord, TREE_COUNT, type TreeRoots } from './encoding/log-record.js';
 import { datomsOfRecord, loadStateAt } from './index/epoch-loader.js';
 import { decodeLogEntry, encodeLogKey, type IndexState, IndexTrees, rootOf, TreeSlot } from './index/index-trees.js';
-import { applyDatoms, INDEX_THRESHOLD_DATOMS, writeNovelty } from './index/indexing.js';
+import { INDEX_THRESHOLD_DATOMS, planDatoms, writeNovelty } from './index/indexing.js';
 import { Novelty } from './index/novelty.js';
 import { type Basis, Snapshot } from './read/snapshot.js';
 import { loadSchema } from './schema/load.js';
@@ -72,13 +72,14 @@ export class Connection {
     const instant = chooseInstant(snapshot.basis.instant, options.txInstant);
     const outcome = runTransaction(snapshot, txData, instant);
 
-    const novelty = snapshot.state.novelty.clone();
-    applyDatoms(novelty, outcome.datoms, outcome.schema);
-    const indexing = novelty.datomCount >= this.tuning.indexThreshold;
+    // Everything that can fail comes before the commit: afterwards the change only lands in memory.
+    const changes = planDatoms(outcome.datoms, outcome.schema);
+    const novelty = snapshot.state.novelty;
+    const indexing = novelty.datomCount + outcome.datoms.length >= this.tuning.indexThreshold;
     let roots = snapshot.state.roots;
     let recordOffset: number;
     try {
-      if (indexing) roots = writeNovelty(this.trees, roots, novelty);
+      if (indexing) roots = writeNovelty(this.trees, roots, novelty, changes);
       const meta = encodeLogRecord(
         {
           tx: outcome.tx,
@@ -102,8 +103,10 @@ export class Connection {
       fresh.txs.push(epochTx);
       state = { roots, novelty: fresh, epochOffset: recordOffset };
     } else {
+      // The epoch's novelty is shared by its snapshots; this commit's entries lie after their bases.
+      novelty.apply(changes, outcome.datoms.length);
       novelty.txs.push(epochTx);
-      state = { roots, novelty, epochOffset: snapshot.state.epochOffset };
+      state = snapshot.state;
     }
     const basis: Basis = { tx: outcome.tx, nextId: outcome.nextId, instant };
     const after = new Snapshot(this.trees, state, outcome.schema, basis);
@@ -207,12 +210,11 @@ export class Connection {
     }
     const instant = 0;
     const txDatom: LogDatom = { e: BOOTSTRAP_TX, a: BuiltIn.txInstant, v: new Date(instant), tx: BOOTSTRAP_TX, added: true, assertedTx: BOOTSTRAP_TX };
-    const novelty = Novelty.empty();
-    applyDatoms(novelty, [txDatom, ...datoms], schema);
+    const changes = planDatoms([txDatom, ...datoms], schema);
     let recordOffset: number;
     let roots: TreeRoots;
     try {
-      roots = writeNovelty(this.trees, new Array<undefined>(TREE_COUNT).fill(undefined), novelty);
+      roots = writeNovelty(this.trees, new Array<undefined>(TREE_COUNT).fill(undefined), Novelty.empty(), changes);
       const meta = encodeLogRecord(
         { tx: BOOTSTRAP_TX, instant, nextId: FIRST_FREE_ID, datoms, index: roots },
         (a) => schema.ofDatom(a).valueType,

@@ -71,6 +71,8 @@ export class Db {
     const base = this.snapshot;
     const instant = chooseInstant(base.basis.instant, options.txInstant);
     const outcome = runTransaction(base, txData, instant);
+    // The connection keeps writing the epoch's novelty; a speculative commit writes its own copy,
+    // cut back to this basis if later commits have written it, since they share its tx ids.
     const older = base.state.novelty.lastTx !== undefined && base.state.novelty.lastTx.tx > base.basis.tx;
     const novelty = older ? base.state.novelty.truncatedTo(base.basis.tx) : base.state.novelty.clone();
     applyDatoms(novelty, outcome.datoms, outcome.schema);
@@ -189,9 +191,7 @@ export class Db {
     const filters = this.filters;
     if (c === undefined) return [];
     return {
-      *[Symbol.iterator]() {
-        for (const d of snapshot.scan(index, c, { history: filters.history, since: filters.since, seek })) yield toDatom(snapshot, d);
-      },
+      [Symbol.iterator]: () => new PublicDatoms(snapshot, snapshot.scan(index, c, { history: filters.history, since: filters.since, seek })),
     };
   }
 
@@ -199,7 +199,7 @@ export class Db {
   private components(order: IndexOrder, given: unknown[]): KeyComponents | undefined {
     const where = `datoms(${order})`;
     if (given.length > 4) throw new SedimentError(ErrorCode.invalidArgument, `${where}: at most 4 components (the last a tx)`);
-    const names = { eavt: ['e', 'a', 'v'], aevt: ['a', 'e', 'v'], avet: ['a', 'v', 'e'], vaet: ['v', 'a', 'e'] }[order];
+    const names = COMPONENT_NAMES[order];
     const out: { e?: number; a?: number; v?: Value; tx?: number } = {};
     let attribute: Attribute | undefined;
     for (let i = 0; i < given.length; i++) {
@@ -272,6 +272,30 @@ export class Db {
     if (offset === undefined) throw new SedimentError(ErrorCode.invalidArgument, `asOf: ${tx} is before the first transaction`);
     const loaded = loadStateAt(trees.store, offset, () => schema, false);
     return new Snapshot(trees, loaded.state, schema, loaded.basis);
+  }
+}
+
+const COMPONENT_NAMES: Record<IndexOrder, readonly ('e' | 'a' | 'v')[]> = {
+  eavt: ['e', 'a', 'v'],
+  aevt: ['a', 'e', 'v'],
+  avet: ['a', 'v', 'e'],
+  vaet: ['v', 'a', 'e'],
+};
+
+/** Raw datoms as public ones (attribute idents), lazily. */
+class PublicDatoms implements IterableIterator<Datom> {
+  constructor(
+    private readonly snapshot: Snapshot,
+    private readonly raw: IterableIterator<RawDatom>,
+  ) {}
+
+  [Symbol.iterator](): IterableIterator<Datom> {
+    return this;
+  }
+
+  next(): IteratorResult<Datom> {
+    const step = this.raw.next();
+    return step.done === true ? step : { done: false, value: toDatom(this.snapshot, step.value) };
   }
 }
 

@@ -120,26 +120,44 @@ export interface KeyComponents {
 /** Encodes the given leading components; stops at the first one that is missing. */
 export function encodePrefix(order: IndexOrder, c: KeyComponents, typeOf: TypeOf): Buffer {
   writer.reset();
-  const put = (name: 'e' | 'a' | 'v'): boolean => {
-    const value = c[name];
-    if (value === undefined) return false;
-    if (name === 'v') {
-      if (order === 'vaet') writer.uint(value as number);
-      else writer.value(typeOf(c.a!), value);
-    } else {
-      writer.uint(value as number);
-    }
-    return true;
-  };
-  const sequence: readonly ('e' | 'a' | 'v')[] =
-    order === 'eavt' ? ['e', 'a', 'v'] : order === 'aevt' ? ['a', 'e', 'v'] : order === 'avet' ? ['a', 'v', 'e'] : ['v', 'a', 'e'];
-  let complete = true;
-  for (const name of sequence) {
-    if (!put(name)) {
-      complete = false;
+  // Written out per order: this runs for every read, so no closures or arrays.
+  switch (order) {
+    case 'eavt':
+      if (c.e === undefined) break;
+      writer.uint(c.e);
+      if (c.a === undefined) break;
+      writer.uint(c.a);
+      if (c.v === undefined) break;
+      writer.value(typeOf(c.a), c.v);
+      if (c.tx !== undefined) writer.uint(c.tx);
       break;
-    }
+    case 'aevt':
+      if (c.a === undefined) break;
+      writer.uint(c.a);
+      if (c.e === undefined) break;
+      writer.uint(c.e);
+      if (c.v === undefined) break;
+      writer.value(typeOf(c.a), c.v);
+      if (c.tx !== undefined) writer.uint(c.tx);
+      break;
+    case 'avet':
+      if (c.a === undefined) break;
+      writer.uint(c.a);
+      if (c.v === undefined) break;
+      writer.value(typeOf(c.a), c.v);
+      if (c.e === undefined) break;
+      writer.uint(c.e);
+      if (c.tx !== undefined) writer.uint(c.tx);
+      break;
+    case 'vaet':
+      if (c.v === undefined) break;
+      writer.uint(c.v as number);
+      if (c.a === undefined) break;
+      writer.uint(c.a);
+      if (c.e === undefined) break;
+      writer.uint(c.e);
+      if (c.tx !== undefined) writer.uint(c.tx);
+      break;
   }
-  if (complete && c.tx !== undefined) writer.uint(c.tx);
   return writer.finish();
 }

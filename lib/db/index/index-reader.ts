@@ -6,7 +6,7 @@
 import type { TreeCursor } from '../../tree/cursor.js';
 import type { IndexOrder } from '../encoding/datom-key.js';
 import { type IndexState, type IndexTrees, rootOf, TreeSlot } from './index-trees.js';
-import { type EntryMap, isVisible, type Mark } from './novelty.js';
+import { type EntryMap, isVisible, type Mark, type Novelty } from './novelty.js';
 
 export interface KeyRange {
   /** Inclusive lower bound. */
@@ -37,7 +37,7 @@ export class IndexReader {
       upper: range.upper,
       reverse: range.reverse,
     });
-    return new MergedEntries(cursor, novelty, range, this.basis);
+    return new MergedEntries(cursor, this.state.novelty, novelty, range, this.basis);
   }
 }
 
@@ -45,22 +45,22 @@ class MergedEntries implements IterableIterator<Uint8Array> {
   private tree: Uint8Array | undefined;
   private novelKey: Buffer | undefined;
   private novelMark: Mark | undefined;
-  private readonly novel: Iterator<[Buffer, Mark]>;
-  private readonly direction: number;
+  private novel: Iterator<[Buffer, Mark]>;
+  private version: number;
+  private readonly reverse: boolean;
+  private readonly pair: (Buffer | Mark)[] = [];
 
   constructor(
     private readonly cursor: TreeCursor<Uint8Array>,
-    novelty: EntryMap,
+    private readonly owner: Novelty,
+    private readonly map: EntryMap,
     private readonly range: KeyRange,
     private readonly basis: number,
   ) {
-    this.direction = range.reverse === true ? -1 : 1;
-    if (range.reverse === true) {
-      // entriesReversed starts at its key inclusive; the upper bound is exclusive.
-      this.novel = novelty.entriesReversed(range.upper, undefined, true);
-    } else {
-      this.novel = novelty.entries(range.lower);
-    }
+    this.reverse = range.reverse === true;
+    this.version = owner.version;
+    // entriesReversed starts at its key inclusive unless told to skip it; the upper bound is exclusive.
+    this.novel = this.reverse ? map.entriesReversed(range.upper, this.pair, true) : map.entries(range.lower, this.pair);
     this.tree = cursor.nextEntry();
     this.advanceNovel();
   }
@@ -74,7 +74,8 @@ class MergedEntries implements IterableIterator<Uint8Array> {
       const tree = this.tree;
       const novelKey = this.novelKey;
       if (tree === undefined && novelKey === undefined) return { done: true, value: undefined };
-      const order = tree === undefined ? 1 : novelKey === undefined ? -1 : Buffer.compare(tree, novelKey) * this.direction;
+      // The direction applies to the comparison only: an exhausted side always yields to the other.
+      const order = tree === undefined ? 1 : novelKey === undefined ? -1 : Buffer.compare(tree, novelKey) * (this.reverse ? -1 : 1);
       if (order < 0) {
         this.tree = this.cursor.nextEntry();
         return { done: false, value: tree! };
@@ -83,7 +84,7 @@ class MergedEntries implements IterableIterator<Uint8Array> {
       this.advanceNovel();
       if (order === 0) {
         this.tree = this.cursor.nextEntry();
-        if (isVisible({ added: 0, removed: mark.removed }, this.basis)) return { done: false, value: tree! };
+        if (mark.removed === 0 || mark.removed > this.basis) return { done: false, value: tree! };
       } else if (mark.added !== 0 && isVisible(mark, this.basis)) {
         return { done: false, value: novelKey! };
       }
@@ -91,23 +92,33 @@ class MergedEntries implements IterableIterator<Uint8Array> {
   }
 
   private advanceNovel(): void {
+    if (this.owner.version !== this.version && this.novelKey !== undefined) {
+      // A commit wrote the maps since the iterator was made: continue from the last key by seeking.
+      this.version = this.owner.version;
+      const last = this.novelKey;
+      this.novel = this.reverse ? this.map.entriesReversed(last, this.pair, true) : this.map.entries(last, this.pair);
+      if (!this.reverse) {
+        const step = this.novel.next();
+        if (step.done !== true && Buffer.compare(step.value[0], last) !== 0) {
+          this.accept(step.value[0], step.value[1]);
+          return;
+        }
+      }
+    }
     const step = this.novel.next();
     if (step.done === true) {
       this.novelKey = undefined;
       this.novelMark = undefined;
       return;
     }
-    const [key, mark] = step.value;
-    const outside =
-      this.direction === 1
-        ? this.range.upper !== undefined && Buffer.compare(key, this.range.upper) >= 0
-        : this.range.lower !== undefined && Buffer.compare(key, this.range.lower) < 0;
-    if (outside) {
-      this.novelKey = undefined;
-      this.novelMark = undefined;
-      return;
-    }
-    this.novelKey = key;
-    this.novelMark = mark;
+    this.accept(step.value[0], step.value[1]);
+  }
+
+  private accept(key: Buffer, mark: Mark): void {
+    const outside = this.reverse
+      ? this.range.lower !== undefined && Buffer.compare(key, this.range.lower) < 0
+      : this.range.upper !== undefined && Buffer.compare(key, this.range.upper) >= 0;
+    this.novelKey = outside ? undefined : key;
+    this.novelMark = outside ? undefined : mark;
   }
 }

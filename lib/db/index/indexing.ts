@@ -11,7 +11,7 @@ import type { LogDatom, TreeRoots } from '../encoding/log-record.js';
 import type { Attribute, Schema } from '../schema/schema.js';
 import type { TreeOp } from '../../tree/tree-schema.js';
 import { encodeLogEntry, type IndexTrees, rootOf, TreeSlot } from './index-trees.js';
-import type { Novelty } from './novelty.js';
+import { compareKeys, type EntryMap, type Novelty, type NoveltyChange } from './novelty.js';
 
 /** Novelty this large (in datoms) is written into the trees by the commit that reaches it. */
 export const INDEX_THRESHOLD_DATOMS = 16_384;
@@ -26,26 +26,37 @@ export function ordersOf(attribute: Attribute): readonly IndexOrder[] {
   return attribute.indexed ? INDEXED : PLAIN;
 }
 
-export function applyDatoms(novelty: Novelty, datoms: readonly LogDatom[], schema: Schema): void {
+/** The novelty changes a transaction's datoms make (encoding can fail; applying them cannot). */
+export function planDatoms(datoms: readonly LogDatom[], schema: Schema): NoveltyChange[] {
+  const changes: NoveltyChange[] = [];
   for (const d of datoms) {
     const attribute = schema.ofDatom(d.a);
     const type = attribute.valueType;
     for (const order of ordersOf(attribute)) {
       if (d.added) {
-        novelty.addCurrent(order, encodeEntry(order, d, type, false), d.tx);
+        changes.push({ order, kind: 'add', key: encodeEntry(order, d, type, false), tx: d.tx });
         continue;
       }
       const assertion = { e: d.e, a: d.a, v: d.v, tx: d.assertedTx, added: true };
-      novelty.removeCurrent(order, encodeEntry(order, assertion, type, false), d.tx);
-      novelty.addHistory(order, encodeEntry(order, assertion, type, true), d.tx);
-      novelty.addHistory(order, encodeEntry(order, d, type, true), d.tx);
+      changes.push({ order, kind: 'remove', key: encodeEntry(order, assertion, type, false), tx: d.tx });
+      changes.push({ order, kind: 'history', key: encodeEntry(order, assertion, type, true), tx: d.tx });
+      changes.push({ order, kind: 'history', key: encodeEntry(order, d, type, true), tx: d.tx });
     }
   }
-  novelty.datomCount += datoms.length;
+  return changes;
 }
 
-/** Writes all of `novelty` into the trees as one batch per tree; returns the new roots. */
-export function writeNovelty(trees: IndexTrees, roots: TreeRoots, novelty: Novelty): TreeRoots {
+export function applyDatoms(novelty: Novelty, datoms: readonly LogDatom[], schema: Schema): void {
+  novelty.apply(planDatoms(datoms, schema), datoms.length);
+}
+
+/**
+ * Writes the epoch into the trees: all of `novelty` plus `changes` (the indexing commit's own,
+ * which never went into the maps), merged in key order, as one batch per tree. Returns the new
+ * roots. A big transaction thus goes from its datoms to sorted tree batches without passing
+ * through the sorted maps.
+ */
+export function writeNovelty(trees: IndexTrees, roots: TreeRoots, novelty: Novelty, changes: readonly NoveltyChange[] = []): TreeRoots {
   const next = [...roots];
   const tree = trees.tree;
   const write = (slot: number, ops: TreeOp<Uint8Array>[]) => {
@@ -54,21 +65,74 @@ export function writeNovelty(trees: IndexTrees, roots: TreeRoots, novelty: Novel
     // An empty tree taking only inserts is built bottom-up into full pages.
     next[slot] = root === undefined && ops.every((op) => !op.remove) ? tree.bulkLoad(ops.map((op) => op.entry)) : tree.apply(root, ops);
   };
+  const byOrder = groupChanges(changes);
   for (const order of ALL) {
-    const current: TreeOp<Uint8Array>[] = [];
-    for (const [key, mark] of novelty.current[order].entries()) {
-      if (mark.removed === 0) current.push({ entry: key, remove: false });
-      else if (mark.added === 0) current.push({ entry: key, remove: true });
-      // Added and removed within the epoch: never reaches the current tree.
-    }
-    write(TreeSlot.current[order], current);
-    const history: TreeOp<Uint8Array>[] = [];
-    for (const key of novelty.history[order].keys()) history.push({ entry: key, remove: false });
-    write(TreeSlot.history[order], history);
+    const mine = byOrder[order];
+    write(TreeSlot.current[order], currentOps(novelty.current[order], mine.current));
+    write(TreeSlot.history[order], mergeSorted([...novelty.history[order].keys()], mine.history).map((entry) => ({ entry, remove: false })));
   }
   write(
     TreeSlot.log,
     novelty.txs.map((t) => ({ entry: encodeLogEntry(t.tx, t.recordOffset), remove: false })),
   );
   return next;
+}
+
+interface OrderChanges {
+  /** Adds and removes of current entries, sorted by key (a key is never both). */
+  readonly current: NoveltyChange[];
+  readonly history: Buffer[];
+}
+
+function groupChanges(changes: readonly NoveltyChange[]): Record<IndexOrder, OrderChanges> {
+  const out = Object.fromEntries(ALL.map((o) => [o, { current: [] as NoveltyChange[], history: [] as Buffer[] }])) as Record<IndexOrder, OrderChanges>;
+  for (const c of changes) {
+    if (c.kind === 'history') out[c.order].history.push(c.key);
+    else out[c.order].current.push(c);
+  }
+  for (const order of ALL) {
+    out[order].current.sort((a, b) => compareKeys(a.key, b.key));
+    out[order].history.sort(compareKeys);
+  }
+  return out;
+}
+
+/** The current tree's batch: novelty's marks, with the commit's own adds and removes merged in. */
+function currentOps(map: EntryMap, changes: readonly NoveltyChange[]): TreeOp<Uint8Array>[] {
+  const ops: TreeOp<Uint8Array>[] = [];
+  const emit = (key: Buffer, added: number, removed: number) => {
+    if (removed === 0) ops.push({ entry: key, remove: false });
+    else if (added === 0) ops.push({ entry: key, remove: true });
+    // Added and removed within the epoch: it never reaches the current tree.
+  };
+  let j = 0;
+  for (const [key, mark] of map.entries()) {
+    while (j < changes.length && compareKeys(changes[j]!.key, key) < 0) {
+      const c = changes[j++]!;
+      emit(c.key, c.kind === 'add' ? c.tx : 0, c.kind === 'remove' ? c.tx : 0);
+    }
+    if (j < changes.length && compareKeys(changes[j]!.key, key) === 0) {
+      // Only a removal can meet an existing entry: adds carry the new tx in their key.
+      emit(key, mark.added, changes[j++]!.tx);
+    } else {
+      emit(key, mark.added, mark.removed);
+    }
+  }
+  for (; j < changes.length; j++) {
+    const c = changes[j]!;
+    emit(c.key, c.kind === 'add' ? c.tx : 0, c.kind === 'remove' ? c.tx : 0);
+  }
+  return ops;
+}
+
+function mergeSorted(a: readonly Buffer[], b: readonly Buffer[]): Buffer[] {
+  if (b.length === 0) return a as Buffer[];
+  if (a.length === 0) return b as Buffer[];
+  const out: Buffer[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(compareKeys(a[i]!, b[j]!) <= 0 ? a[i++]! : b[j++]!);
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
 }

@@ -6,16 +6,18 @@
  *
  * Each entry of a tree's novelty carries a mark: the tx that added it (0: the entry is in the tree
  * already) and the tx that removed it (0: not removed). A reader at basis t sees an entry when it
- * was added at or before t and not removed at or before t, so every snapshot within the epoch
- * reads the same novelty object. Novelty is copy-on-write: a commit clones the sorted maps (O(1),
- * sorted-btree shares nodes until written) and writes only the clone, so an iterator over an older
- * snapshot never sees a map change under it.
+ * was added at or before t and not removed at or before t, so every snapshot of the epoch reads
+ * the same novelty object, which later commits of the epoch keep writing: what they add is after
+ * every existing snapshot's basis, so no snapshot sees it. Readers iterate by key and re-seek when
+ * the maps changed under them (`version`), so a lazy scan survives commits made while it runs.
+ * Speculative transactions (`Db.with`) write a clone, which shares nodes until written.
  */
 import sortedBtree from 'sorted-btree';
 import { INDEX_ORDERS, type IndexOrder } from '../encoding/datom-key.js';
 
 // sorted-btree is CommonJS whose class is `exports.default`; an ESM default import is the whole module.
-const BTree = sortedBtree.default;
+// Loaders that honour `__esModule` (vitest, bundlers) hand over `exports.default` itself.
+const BTree = sortedBtree.default ?? (sortedBtree as unknown as typeof sortedBtree.default);
 export type EntryMap = InstanceType<typeof BTree<Buffer, Mark>>;
 
 export interface Mark {
@@ -23,7 +25,15 @@ export interface Mark {
   readonly removed: number;
 }
 
-export const compareKeys = (a: Buffer, b: Buffer): number => Buffer.compare(a, b);
+/** Bytewise order in JavaScript: for keys of a few dozen bytes cheaper than a native call. */
+export function compareKeys(a: Uint8Array, b: Uint8Array): number {
+  const n = a.length < b.length ? a.length : b.length;
+  for (let i = 0; i < n; i++) {
+    const d = a[i]! - b[i]!;
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
+}
 
 export function isVisible(mark: Mark, basis: number): boolean {
   return mark.added <= basis && (mark.removed === 0 || mark.removed > basis);
@@ -38,11 +48,22 @@ export interface EpochTx {
   readonly nextId: number;
 }
 
+/** One change to one index's novelty: the entry and the tx it happens at. */
+export interface NoveltyChange {
+  readonly order: IndexOrder;
+  readonly kind: 'add' | 'remove' | 'history';
+  readonly key: Buffer;
+  readonly tx: number;
+}
+
 export class Novelty {
+  /** Bumped on every write, so that iterators know to re-seek. */
+  version = 0;
+
   private constructor(
     readonly current: Record<IndexOrder, EntryMap>,
     readonly history: Record<IndexOrder, EntryMap>,
-    /** Commits since the trees were written, oldest first; the indexing commit itself comes first. */
+    /** Commits of the epoch, oldest first; the indexing commit that began it comes first. */
     readonly txs: EpochTx[],
     /** Datoms applied since the trees were written: the indexing trigger. */
     public datomCount: number,
@@ -52,27 +73,34 @@ export class Novelty {
     return new Novelty(emptyMaps(), emptyMaps(), [], 0);
   }
 
-  /** A copy to write to, sharing every node with this one until written. */
+  /** A copy to write to, sharing every node with this one until either is written. */
   clone(): Novelty {
     const copy = (maps: Record<IndexOrder, EntryMap>) =>
       Object.fromEntries(INDEX_ORDERS.map((o) => [o, maps[o].clone()])) as Record<IndexOrder, EntryMap>;
     return new Novelty(copy(this.current), copy(this.history), [...this.txs], this.datomCount);
   }
 
-  addCurrent(order: IndexOrder, key: Buffer, tx: number): void {
-    this.current[order].set(key, { added: tx, removed: 0 });
-  }
-
-  /** Removes the current entry `key` as of `tx`, whether it lives in the tree or in novelty. */
-  removeCurrent(order: IndexOrder, key: Buffer, tx: number): void {
-    const map = this.current[order];
-    const mark = map.get(key);
-    map.set(key, { added: mark?.added ?? 0, removed: tx });
-  }
-
-  /** History entries become visible at `visibleAt`: a retracted assertion joins history when retracted. */
-  addHistory(order: IndexOrder, key: Buffer, visibleAt: number): void {
-    this.history[order].set(key, { added: visibleAt, removed: 0 });
+  /** Applies one transaction's changes (planned beforehand, so that this cannot fail halfway). */
+  apply(changes: readonly NoveltyChange[], datomCount: number): void {
+    this.version++;
+    for (const c of changes) {
+      switch (c.kind) {
+        case 'add':
+          this.current[c.order].set(c.key, { added: c.tx, removed: 0 });
+          break;
+        case 'remove': {
+          // The entry may live in the tree (added 0) or in novelty (added by an earlier commit).
+          const map = this.current[c.order];
+          map.set(c.key, { added: map.get(c.key)?.added ?? 0, removed: c.tx });
+          break;
+        }
+        case 'history':
+          // A retracted assertion joins history when retracted, so it is visible from that tx.
+          this.history[c.order].set(c.key, { added: c.tx, removed: 0 });
+          break;
+      }
+    }
+    this.datomCount += datomCount;
   }
 
   get lastTx(): EpochTx | undefined {
@@ -94,8 +122,7 @@ export class Novelty {
       }
       return out;
     };
-    const txs = this.txs.filter((t) => t.tx <= basis);
-    return new Novelty(cut(this.current), cut(this.history), txs, this.datomCount);
+    return new Novelty(cut(this.current), cut(this.history), this.txs.filter((t) => t.tx <= basis), this.datomCount);
   }
 }
 

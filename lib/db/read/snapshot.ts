@@ -44,22 +44,19 @@ export class Snapshot {
   readonly typeOf = (attribute: number) => this.schema.ofDatom(attribute).valueType;
 
   /** Datoms of `order` whose leading components are `c` (or from `c` onward with `seek`). */
-  *scan(order: IndexOrder, c: KeyComponents, options: ScanOptions = {}): Generator<RawDatom> {
+  scan(order: IndexOrder, c: KeyComponents, options: ScanOptions = {}): IterableIterator<RawDatom> {
     const prefix = encodePrefix(order, c, this.typeOf);
     const range: KeyRange = options.seek === true
       ? { lower: prefix, reverse: options.reverse }
       : { lower: prefix, upper: prefixEnd(prefix), reverse: options.reverse };
-    const since = options.since;
-    if (options.history !== true) {
-      for (const entry of this.reader.current(order, range)) {
-        const datom = decodeEntry(order, entry, 0, entry.length, false);
-        if (since === undefined || datom.tx > since) yield datom;
-      }
-      return;
-    }
+    if (options.history !== true) return new CurrentDatoms(order, this.reader.current(order, range), options.since);
+    return this.historyScan(order, range, options.since);
+  }
+
+  private *historyScan(order: IndexOrder, range: KeyRange, since: number | undefined): Generator<RawDatom> {
     // History: current and history entries merged in key order. A current entry (no added byte)
     // never has the components and tx of a history entry, so the two streams never tie.
-    const direction = options.reverse === true ? -1 : 1;
+    const direction = range.reverse === true ? -1 : 1;
     const current = this.reader.current(order, range);
     const past = this.reader.history(order, range);
     let a = current.next();
@@ -108,5 +105,27 @@ export class Snapshot {
   exists(e: number): boolean {
     for (const _ of this.scan('eavt', { e })) return true;
     return false;
+  }
+}
+
+/** Current entries decoded, with the `since` filter: a plain iterator, as scans are hot. */
+class CurrentDatoms implements IterableIterator<RawDatom> {
+  constructor(
+    private readonly order: IndexOrder,
+    private readonly entries: IterableIterator<Uint8Array>,
+    private readonly since: number | undefined,
+  ) {}
+
+  [Symbol.iterator](): IterableIterator<RawDatom> {
+    return this;
+  }
+
+  next(): IteratorResult<RawDatom> {
+    for (;;) {
+      const step = this.entries.next();
+      if (step.done === true) return step;
+      const datom = decodeEntry(this.order, step.value, 0, step.value.length, false);
+      if (this.since === undefined || datom.tx > this.since) return { done: false, value: datom };
+    }
   }
 }

@@ -19,12 +19,11 @@
 import { ErrorCode, SedimentError } from '../../errors.js';
 import { Keyword } from '../edn.js';
 import type { LogDatom } from '../encoding/log-record.js';
-import { KeyWriter } from '../encoding/key-codec.js';
 import type { Snapshot } from '../read/snapshot.js';
 import { schemaAfter } from '../schema/install.js';
 import { type Attribute, BuiltIn, type Schema } from '../schema/schema.js';
 import { checkValue, describeValue, type Value, valuesEqual } from '../schema/value-type.js';
-import { type EntityRef, parseTxData, RefValue, TX_TEMPID, type TxOp } from './tx-data.js';
+import { type EntityRef, parseTxData, RefValue, type Site, TX_TEMPID, type TxOp } from './tx-data.js';
 
 export interface TxOutcome {
   readonly tx: number;
@@ -49,7 +48,7 @@ interface ResolvedOp {
   readonly attribute: Attribute | undefined;
   readonly v: Value | Temp | undefined;
   readonly old: Value | undefined;
-  readonly where: string;
+  readonly where: Site;
 }
 
 interface Pending {
@@ -57,17 +56,21 @@ interface Pending {
   readonly attribute: Attribute;
   readonly v: Value;
   readonly assertedTx: number;
-  readonly where: string;
+  readonly where: Site;
 }
 
-const keyWriter = new KeyWriter();
-
-function valueKey(attribute: Attribute, v: Value): string {
-  return keyWriter.reset().value(attribute.valueType, v).finish().toString('latin1');
+/** A string equal for equal values of one attribute (values of an attribute share a type). */
+function valueKey(v: Value): string {
+  if (typeof v === 'string') return `s${v}`;
+  if (typeof v === 'number') return `n${v}`;
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  if (typeof v === 'bigint') return `b${v}`;
+  if (v instanceof Date) return `d${v.getTime()}`;
+  return `x${Buffer.from(v).toString('latin1')}`;
 }
 
 function datomKey(e: number, attribute: Attribute, v: Value): string {
-  return `${e} ${attribute.id} ${valueKey(attribute, v)}`;
+  return `${e} ${attribute.id} ${valueKey(v)}`;
 }
 
 export function runTransaction(snapshot: Snapshot, txData: unknown, instant: number): TxOutcome {
@@ -109,7 +112,7 @@ class Transaction {
   private resolve(op: TxOp): ResolvedOp {
     const e = this.entity(op.e, op.where);
     if (op.op === 'retractEntity') return { op: op.op, e, attribute: undefined, v: undefined, old: undefined, where: op.where };
-    const attribute = this.snapshot.schema.attribute(op.a, this.basis, () => op.where);
+    const attribute = this.snapshot.schema.attribute(op.a, this.basis, () => String(op.where));
     if (attribute.id === BuiltIn.txInstant) {
       throw new SedimentError(ErrorCode.invalidTx, `${op.where}: db/txInstant is set by the transaction (use the txInstant option)`);
     }
@@ -118,7 +121,7 @@ class Transaction {
     return { op: op.op, e, attribute, v, old, where: op.where };
   }
 
-  private entity(ref: EntityRef, where: string): Resolved {
+  private entity(ref: EntityRef, where: Site): Resolved {
     switch (ref.kind) {
       case 'id':
         if (ref.id >= this.snapshot.basis.nextId) {
@@ -133,7 +136,7 @@ class Transaction {
         return id;
       }
       case 'lookup': {
-        const attribute = this.snapshot.schema.attribute(ref.attribute, this.basis, () => where);
+        const attribute = this.snapshot.schema.attribute(ref.attribute, this.basis, () => String(where));
         if (attribute.unique === undefined) {
           throw new SedimentError(ErrorCode.invalidTx, `${where}: lookup ref attribute ${attribute.ident} is not db/unique`);
         }
@@ -147,7 +150,7 @@ class Transaction {
     }
   }
 
-  private value(attribute: Attribute, raw: unknown, where: string): Value | Temp {
+  private value(attribute: Attribute, raw: unknown, where: Site): Value | Temp {
     if (attribute.valueType !== 'ref') {
       const plain = raw instanceof Keyword && attribute.valueType === 'keyword' ? raw.name : raw;
       return checkValue(attribute.valueType, plain, () => `${where}: ${attribute.ident}`);
@@ -176,7 +179,7 @@ class Transaction {
   }
 
   /** A value that must not be a tempid (lookup-ref values, `db/cas` expectations). */
-  private concreteValue(attribute: Attribute, raw: unknown, where: string): Value {
+  private concreteValue(attribute: Attribute, raw: unknown, where: Site): Value {
     const v = this.value(attribute, raw, where);
     if (v instanceof Temp) throw new SedimentError(ErrorCode.tempidUnresolved, `${where}: tempid ${v.name} cannot be used here`);
     return v;
@@ -216,7 +219,7 @@ class Transaction {
       const e = this.deref(op.e);
       const v = this.deref(op.v);
       if (!(e instanceof Temp) || v instanceof Temp || v === undefined) continue;
-      const key = `${op.attribute.id} ${valueKey(op.attribute, v)}`;
+      const key = `${op.attribute.id} ${valueKey(v)}`;
       const owner = first.get(key);
       if (owner === undefined) first.set(key, e.name);
       else if (owner !== e.name) this.aliases.set(e.name, owner);
@@ -259,7 +262,7 @@ class Transaction {
       const key = datomKey(d.e, d.attribute, d.v);
       if (!retractions.has(key)) retractions.set(key, d);
     };
-    const assert = (e: number, attribute: Attribute, v: Value, where: string) => {
+    const assert = (e: number, attribute: Attribute, v: Value, where: Site) => {
       if (attribute.cardinality === 'one') {
         const slot = `${e} ${attribute.id}`;
         const other = cardinalityOne.get(slot);
@@ -275,7 +278,7 @@ class Transaction {
     };
 
     const retractedEntities = new Set<number>();
-    const retractEntity = (e: number, where: string) => {
+    const retractEntity = (e: number, where: Site) => {
       if (retractedEntities.has(e)) return;
       retractedEntities.add(e);
       for (const d of this.snapshot.entityDatoms(e)) {
@@ -335,8 +338,10 @@ class Transaction {
     const added: Pending[] = [];
     const uniqueInTx = new Map<string, Pending>();
     for (const a of assertions.values()) {
-      if (this.snapshot.find(a.e, a.attribute, a.v) !== undefined) continue; // redundant
-      if (a.attribute.cardinality === 'one') {
+      // Entities made by this transaction (ids from its tx on) have no datoms yet to compare with.
+      const fresh = a.e >= this.tx;
+      if (!fresh && this.snapshot.find(a.e, a.attribute, a.v) !== undefined) continue; // redundant
+      if (!fresh && a.attribute.cardinality === 'one') {
         for (const old of this.snapshot.values(a.e, a.attribute.id)) {
           retract({ e: a.e, attribute: a.attribute, v: old.v, assertedTx: old.tx, where: a.where });
         }
@@ -358,7 +363,7 @@ class Transaction {
     for (const holder of this.snapshot.holders(a.attribute, a.v)) {
       if (holder !== a.e && !retractions.has(datomKey(holder, a.attribute, a.v))) throw conflict(holder);
     }
-    const key = `${a.attribute.id} ${valueKey(a.attribute, a.v)}`;
+    const key = `${a.attribute.id} ${valueKey(a.v)}`;
     const other = uniqueInTx.get(key);
     if (other !== undefined && other.e !== a.e) throw conflict(other.e);
     uniqueInTx.set(key, a);

@@ -16,10 +16,34 @@ export type EntityRef =
   | { readonly kind: 'ident'; readonly ident: string };
 
 export type TxOp =
-  | { readonly op: 'add'; readonly e: EntityRef; readonly a: string; readonly v: unknown; readonly where: string }
-  | { readonly op: 'retract'; readonly e: EntityRef; readonly a: string; readonly v: unknown; readonly where: string }
-  | { readonly op: 'retractEntity'; readonly e: EntityRef; readonly where: string }
-  | { readonly op: 'cas'; readonly e: EntityRef; readonly a: string; readonly old: unknown; readonly v: unknown; readonly where: string };
+  | { readonly op: 'add'; readonly e: EntityRef; readonly a: string; readonly v: unknown; readonly where: Site }
+  | { readonly op: 'retract'; readonly e: EntityRef; readonly a: string; readonly v: unknown; readonly where: Site }
+  | { readonly op: 'retractEntity'; readonly e: EntityRef; readonly where: Site }
+  | { readonly op: 'cas'; readonly e: EntityRef; readonly a: string; readonly old: unknown; readonly v: unknown; readonly where: Site };
+
+/**
+ * Where an operation came from, for error messages: rendered only when a message needs it, so a
+ * large import does not pay for describing every form it accepts.
+ */
+export class Site {
+  private text: string | undefined;
+
+  constructor(
+    private readonly parent: Site | string,
+    private readonly form: unknown,
+    private readonly key?: string,
+  ) {}
+
+  toString(): string {
+    if (this.text === undefined) {
+      const parent = String(this.parent);
+      if (this.key !== undefined) this.text = `${parent} ${this.key}`;
+      else if (Array.isArray(this.form)) this.text = `${parent}[${this.form.map(render).join(' ')}]`;
+      else this.text = `${parent} ${describeValue(this.form)}`;
+    }
+    return this.text;
+  }
+}
 
 /** The tempid that names the transaction entity itself. */
 export const TX_TEMPID = 'datomic.tx';
@@ -54,7 +78,7 @@ class TxParser {
 
   private list(form: unknown[], index: number): void {
     const head = form[0] instanceof Keyword ? form[0].name : form[0];
-    const where = `[${form.map(render).join(' ')}]`;
+    const where = new Site('', form);
     const arity = (n: number | readonly number[]) => {
       const allowed = typeof n === 'number' ? [n] : n;
       if (!allowed.includes(form.length)) {
@@ -84,16 +108,16 @@ class TxParser {
   }
 
   /** A map form; returns the reference to the entity it describes. */
-  private map(form: Record<string, unknown>, context: string): EntityRef {
-    const where = `${context} ${describeValue(form)}`;
+  private map(form: Record<string, unknown>, context: Site | string): EntityRef {
+    const where = new Site(context, form);
     const e = 'db/id' in form ? entityRef(form['db/id'], where) : this.generatedTempid();
     for (const [key, value] of Object.entries(form)) {
       if (key === 'db/id') continue;
       const reverse = reverseAttribute(key);
       if (reverse !== undefined) {
         for (const source of many(value)) {
-          const sourceRef = isPlainMap(source) ? this.map(source, `${where} ${key}`) : entityRef(source, where);
-          this.ops.push({ op: 'add', e: sourceRef, a: reverse, v: refValue(e), where: `${where} ${key}` });
+          const sourceRef = isPlainMap(source) ? this.map(source, new Site(where, undefined, key)) : entityRef(source, where);
+          this.ops.push({ op: 'add', e: sourceRef, a: reverse, v: refValue(e), where: new Site(where, undefined, key) });
         }
         continue;
       }
@@ -106,9 +130,10 @@ class TxParser {
           `${where}: attribute ${key} has cardinality one but was given ${value.length} values ${describeValue(value)}`,
         );
       }
+      const site = new Site(where, undefined, key);
       for (const v of values) {
-        const resolved = attribute?.valueType === 'ref' && isPlainMap(v) ? refValue(this.map(v, `${where} ${key}`)) : v;
-        this.ops.push({ op: 'add', e, a: key, v: resolved, where: `${where} ${key}` });
+        const resolved = attribute?.valueType === 'ref' && isPlainMap(v) ? refValue(this.map(v, site)) : v;
+        this.ops.push({ op: 'add', e, a: key, v: resolved, where: site });
       }
     }
     return e;
@@ -126,7 +151,7 @@ export class RefValue {
 
 const refValue = (ref: EntityRef) => new RefValue(ref);
 
-export function entityRef(value: unknown, where: string): EntityRef {
+export function entityRef(value: unknown, where: Site | string): EntityRef {
   if (value instanceof RefValue) return value.ref;
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value) || value === 0) throw invalid(`${where}: ${describeValue(value)} is not an entity id or tempid`);
@@ -143,7 +168,7 @@ export function entityRef(value: unknown, where: string): EntityRef {
   throw invalid(`${where}: ${describeValue(value)} is not an entity id, tempid, lookup ref or ident`);
 }
 
-function attributeName(value: unknown, where: string): string {
+function attributeName(value: unknown, where: Site): string {
   if (typeof value === 'string' && value.length > 0) return value;
   if (value instanceof Keyword) return value.name;
   throw invalid(`${where}: ${describeValue(value)} is not an attribute`);
