@@ -35,7 +35,7 @@ import {
   sealFrame,
 } from './format.js';
 import { PageCache } from './page-cache.js';
-import { readCommitRecord, recover, scanForward } from './recovery.js';
+import { readCommitRecord, readCommitsAfter, recover, scanForward } from './recovery.js';
 
 export type Durability = 'full' | 'relaxed';
 
@@ -291,6 +291,18 @@ export class PageStore {
       throw new CorruptionError(`commit record ${recordOffset} lies beyond the newest commit`, recordOffset);
     }
     return this.guardRead(() => readCommitRecord(this.backend, recordOffset, this.headName.end));
+  }
+
+  /**
+   * The records of the commits after `from` up to and including the one at `toRecordOffset`, read
+   * in large windows: for replaying a stretch of the log.
+   */
+  readCommitsAfter(from: CommitName, toRecordOffset: number): { offset: number; record: CommitRecord }[] {
+    this.checkOpen();
+    if (toRecordOffset >= this.headName.end) {
+      throw new CorruptionError(`commit record ${toRecordOffset} lies beyond the newest commit`, toRecordOffset);
+    }
+    return this.guardRead(() => readCommitsAfter(this.backend, from, toRecordOffset, this.headName.end));
   }
 
   /** Read-only connections: picks up commits written since. Returns whether the head moved. */

@@ -177,3 +177,45 @@ export function scanForward(
   }
   return { head, meta };
 }
+
+/**
+ * The commit records after commit `from`, up to and including the one at `toRecordOffset`, read
+ * forward in large windows rather than one record at a time. Everything read here is committed,
+ * so any frame that fails its checks, or a chain that does not link up, is corruption.
+ */
+export function readCommitsAfter(
+  backend: FileBackend,
+  from: CommitName,
+  toRecordOffset: number,
+  fileSize: number,
+): { offset: number; record: CommitRecord }[] {
+  const reader = new WindowReader(backend, 1 << 20);
+  const out: { offset: number; record: CommitRecord }[] = [];
+  let previous = from;
+  let position = from.end;
+  while (position <= toRecordOffset) {
+    const corrupt = (what: string) => new CorruptionError(`frame at offset ${position} ${what}`, position);
+    const header = reader.read(position, FRAME_HEADER_BYTES);
+    if (header.length < FRAME_HEADER_BYTES) throw corrupt('lies beyond the end of the file');
+    const length = header.readUInt32LE(0);
+    const kind = header.readUInt32LE(4);
+    const frameEnd = position + FRAME_HEADER_BYTES + length;
+    if (!isFrameKind(kind) || frameEnd > fileSize) throw corrupt('has a malformed header');
+    const frame = reader.read(position, FRAME_HEADER_BYTES + length);
+    if (frame.length < FRAME_HEADER_BYTES + length) throw corrupt('is cut short by the end of the file');
+    if (frameCrc(frame, position, length) !== frame.readUInt32LE(8)) throw corrupt('fails its checksum');
+    if (kind === FrameKind.commit) {
+      const record = decodeCommitPayload(frame.subarray(FRAME_HEADER_BYTES), position);
+      if (record.seq !== previous.seq + 1 || record.previousRecordOffset !== previous.recordOffset) {
+        throw corrupt(`does not follow commit ${previous.seq} at ${previous.recordOffset}`);
+      }
+      out.push({ offset: position, record: { ...record, meta: Buffer.from(record.meta) } });
+      previous = { seq: record.seq, recordOffset: position, end: frameEnd, recordCrc: frame.readUInt32LE(8) };
+    }
+    position = frameEnd;
+  }
+  if (previous.recordOffset !== toRecordOffset) {
+    throw new CorruptionError(`no commit record at offset ${toRecordOffset} after commit ${from.seq}`, toRecordOffset);
+  }
+  return out;
+}

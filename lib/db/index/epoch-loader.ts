@@ -45,20 +45,27 @@ export function loadStateAt(
   schemaAtEpochStart: (roots: IndexState) => Schema,
   evolveSchema: boolean,
 ): LoadedState {
+  const target = store.readCommit(recordOffset);
+  const targetRecord = decodeLogRecord(target.record.meta, recordOffset);
   const chain: { record: LogRecord; offset: number }[] = [];
-  let offset = recordOffset;
-  for (;;) {
-    const { record: raw } = store.readCommit(offset);
-    const record = decodeLogRecord(raw.meta, offset);
-    chain.push({ record, offset });
-    if (typeof record.index !== 'number') break;
-    if (offset === record.index) throw new CorruptionError(`log record at ${offset} names itself as its epoch`, offset);
-    offset = raw.previousRecordOffset;
-    if (offset < record.index) {
-      throw new CorruptionError(`commit chain from ${recordOffset} passes its epoch's indexing commit ${record.index}`, offset);
+  if (typeof targetRecord.index === 'number') {
+    const epochOffset = targetRecord.index;
+    if (epochOffset >= recordOffset) {
+      throw new CorruptionError(`log record at ${recordOffset} names a later commit (${epochOffset}) as its epoch`, recordOffset);
     }
+    const epoch = store.readCommit(epochOffset);
+    const epochRecord = decodeLogRecord(epoch.record.meta, epochOffset);
+    if (typeof epochRecord.index === 'number') {
+      throw new CorruptionError(`commit at ${epochOffset}, named as an indexing commit, holds no roots`, epochOffset);
+    }
+    chain.push({ record: epochRecord, offset: epochOffset });
+    // The epoch's commits lie one after another behind its indexing commit: one forward read.
+    for (const { offset, record } of store.readCommitsAfter(epoch.name, recordOffset)) {
+      chain.push({ record: decodeLogRecord(record.meta, offset), offset });
+    }
+  } else {
+    chain.push({ record: targetRecord, offset: recordOffset });
   }
-  chain.reverse();
   const epoch = chain[0]!;
   const roots = epoch.record.index as Exclude<LogRecord['index'], number>;
   const novelty = Novelty.empty();

@@ -346,9 +346,11 @@ class Transaction {
           retract({ e: a.e, attribute: a.attribute, v: old.v, assertedTx: old.tx, where: a.where });
         }
       }
-      if (a.attribute.unique !== undefined) this.checkUnique(a, retractions, uniqueInTx);
       added.push(a);
     }
+    // After every cardinality-one retraction is known: a value given up anywhere in the
+    // transaction may be taken by another entity, whatever the order of the operations.
+    for (const a of added) if (a.attribute.unique !== undefined) this.checkUnique(a, retractions, uniqueInTx);
     for (const r of retractions.values()) out.push({ e: r.e, a: r.attribute.id, v: r.v, tx: this.tx, added: false, assertedTx: r.assertedTx });
     for (const a of added) out.push({ e: a.e, a: a.attribute.id, v: a.v, tx: this.tx, added: true, assertedTx: this.tx });
     return out;
