@@ -37,6 +37,8 @@ export class IndexReader {
       upper: range.upper,
       reverse: range.reverse,
     });
+    // Right after indexing (or a bulk import) novelty is empty: the tree alone answers.
+    if (novelty.size === 0) return cursor;
     return new MergedEntries(cursor, this.state.novelty, novelty, range, this.basis);
   }
 }
