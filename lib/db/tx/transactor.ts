@@ -82,7 +82,7 @@ class Transaction {
   private nextId: number;
   private readonly basis: number;
   private readonly tempids = new Map<string, number>();
-  /** Tempids that name the same new entity as another (same unique identity value). */
+  /** Tempid to a tempid it shares a unique identity value with (one entity): links towards `root`. */
   private readonly aliases = new Map<string, string>();
 
   constructor(
@@ -189,40 +189,55 @@ class Transaction {
 
   private deref<T>(x: T | Temp): T | Temp | number {
     if (!(x instanceof Temp)) return x;
-    const name = this.aliases.get(x.name) ?? x.name;
+    const name = this.root(x.name);
     return this.tempids.get(name) ?? (name === x.name ? x : new Temp(name));
   }
 
+  /** The tempid that stands for every tempid sharing an identity value with `name`. */
+  private root(name: string): string {
+    for (let parent = this.aliases.get(name); parent !== undefined; parent = this.aliases.get(name)) name = parent;
+    return name;
+  }
+
   private upsert(ops: readonly ResolvedOp[]): void {
-    // Resolving one tempid can make another's identity value concrete (a ref to it): repeat.
+    const identity = ops.filter((op) => op.op === 'add' && op.attribute?.unique === 'identity' && op.e instanceof Temp);
+    const conflict = (op: ResolvedOp, name: string, a: number, b: number) =>
+      new SedimentError(ErrorCode.uniqueConflict, `${op.where}: tempid ${name} upserts to both entity ${a} and entity ${b}`);
+    // Tempids asserting one identity value are one entity, and a value some entity holds makes
+    // the tempid that entity. Resolving one tempid can make another's identity value concrete
+    // (a ref to it): repeat until nothing changes.
     for (let changed = true; changed; ) {
       changed = false;
-      for (const op of ops) {
-        if (op.op !== 'add' || op.attribute?.unique !== 'identity') continue;
-        const e = this.deref(op.e);
+      const owners = new Map<string, string>();
+      for (const op of identity) {
         const v = this.deref(op.v);
-        if (!(e instanceof Temp) || v instanceof Temp || v === undefined) continue;
-        const holder = this.snapshot.holders(op.attribute, v)[0];
-        if (holder === undefined) continue;
-        const earlier = this.tempids.get(e.name);
-        if (earlier !== undefined && earlier !== holder) {
-          throw new SedimentError(ErrorCode.uniqueConflict, `${op.where}: tempid ${e.name} upserts to both entity ${earlier} and entity ${holder}`);
+        if (v instanceof Temp || v === undefined) continue;
+        const name = this.root((op.e as Temp).name);
+        const key = `${op.attribute!.id} ${valueKey(v)}`;
+        const owner = owners.get(key);
+        if (owner === undefined) owners.set(key, name);
+        else if (this.root(owner) !== name) {
+          const other = this.root(owner);
+          const [a, b] = [this.tempids.get(name), this.tempids.get(other)];
+          if (a !== undefined && b !== undefined && a !== b) throw conflict(op, name, a, b);
+          this.aliases.set(name, other);
+          if (b === undefined && a !== undefined) this.tempids.set(other, a);
+          changed = true;
         }
-        this.tempids.set(e.name, holder);
-        changed = true;
       }
-    }
-    // Unresolved tempids asserting the same identity value name one new entity.
-    const first = new Map<string, string>();
-    for (const op of ops) {
-      if (op.op !== 'add' || op.attribute?.unique !== 'identity') continue;
-      const e = this.deref(op.e);
-      const v = this.deref(op.v);
-      if (!(e instanceof Temp) || v instanceof Temp || v === undefined) continue;
-      const key = `${op.attribute.id} ${valueKey(v)}`;
-      const owner = first.get(key);
-      if (owner === undefined) first.set(key, e.name);
-      else if (owner !== e.name) this.aliases.set(e.name, owner);
+      for (const op of identity) {
+        const v = this.deref(op.v);
+        if (v instanceof Temp || v === undefined) continue;
+        const holder = this.snapshot.holders(op.attribute!, v)[0];
+        if (holder === undefined) continue;
+        const name = this.root((op.e as Temp).name);
+        const earlier = this.tempids.get(name);
+        if (earlier !== undefined && earlier !== holder) throw conflict(op, name, earlier, holder);
+        if (earlier === undefined) {
+          this.tempids.set(name, holder);
+          changed = true;
+        }
+      }
     }
   }
 
@@ -234,8 +249,8 @@ class Transaction {
       const e = this.deref(op.e);
       if (e instanceof Temp && !this.tempids.has(e.name)) this.tempids.set(e.name, this.nextId++);
     }
-    for (const [alias, owner] of this.aliases) {
-      const id = this.tempids.get(owner);
+    for (const alias of this.aliases.keys()) {
+      const id = this.tempids.get(this.root(alias));
       if (id !== undefined) this.tempids.set(alias, id);
     }
   }
