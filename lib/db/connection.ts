@@ -10,8 +10,10 @@
  */
 import { ErrorCode, SedimentError } from '../errors.js';
 import type { PageStore } from '../storage/page-store.js';
-import { Datom, type LogEntry, type TxOptions, type TxReport } from './datom.js';
+import type { LogEntry, TxOptions, TxReport } from './datom.js';
 import { Db } from './db.js';
+import { largeValueOf, rawBytes } from './encoding/large-value.js';
+import { putBytes } from '../storage/value-heap.js';
 import type { LogDatom } from './encoding/log-record.js';
 import { decodeLogRecord, encodeLogRecord, TREE_COUNT, type TreeRoots } from './encoding/log-record.js';
 import { datomsOfRecord, loadStateAt } from './index/epoch-loader.js';
@@ -78,14 +80,17 @@ export class Connection {
     const indexing = novelty.datomCount + outcome.datoms.length >= this.tuning.indexThreshold;
     let roots = snapshot.state.roots;
     let recordOffset: number;
+    const newPages = new Map<string, number>();
+    let datoms: readonly LogDatom[];
     try {
-      if (indexing) roots = writeNovelty(this.trees, roots, novelty, changes);
+      datoms = this.storeLargeValues(snapshot, outcome.datoms, outcome.schema, newPages);
+      if (indexing) roots = writeNovelty(this.trees, roots, novelty, changes, newPages);
       const meta = encodeLogRecord(
         {
           tx: outcome.tx,
           instant,
           nextId: outcome.nextId,
-          datoms: outcome.datoms.slice(1),
+          datoms: datoms.slice(1),
           index: indexing ? roots : snapshot.state.epochOffset,
         },
         (a) => outcome.schema.ofDatom(a).valueType,
@@ -106,6 +111,7 @@ export class Connection {
       // The epoch's novelty is shared by its snapshots; this commit's entries lie after their bases.
       novelty.apply(changes, outcome.datoms.length);
       novelty.txs.push(epochTx);
+      for (const [digest, page] of newPages) novelty.heap.set(digest, page);
       state = snapshot.state;
     }
     const basis: Basis = { tx: outcome.tx, nextId: outcome.nextId, instant };
@@ -114,7 +120,7 @@ export class Connection {
     const report: TxReport = {
       tx: outcome.tx,
       tempids: outcome.tempids,
-      txData: outcome.datoms.map((d) => new Datom(d.e, outcome.schema.ofDatom(d.a).ident, d.v, d.tx, d.added)),
+      txData: outcome.datoms.map((d) => this.latest.toDatom(d)),
       dbBefore: before,
       dbAfter: this.latest,
     };
@@ -155,7 +161,8 @@ export class Connection {
   /** The transaction log: `txRange(from, to)` yields transactions with from <= tx < to. */
   log(): { txRange(from?: number, to?: number): Iterable<LogEntry> } {
     this.checkOpen();
-    const snapshot = this.latest.snapshot;
+    const latest = this.latest;
+    const snapshot = latest.snapshot;
     const store = this.store;
     const trees = this.trees;
     return {
@@ -173,13 +180,33 @@ export class Connection {
             for (const t of snapshot.state.novelty.txs) if (t.tx >= from && t.tx < to) offsets.push(t.recordOffset);
             for (const offset of offsets) {
               const record = decodeLogRecord(store.readCommit(offset).record.meta, offset);
-              const data = datomsOfRecord(record).map((d) => new Datom(d.e, snapshot.schema.ofDatom(d.a).ident, d.v, d.tx, d.added));
+              const data = datomsOfRecord(record).map((d) => latest.toDatom(d));
               yield { tx: record.tx, txInstant: new Date(record.instant), data };
             }
           },
         };
       },
     };
+  }
+
+  /**
+   * Writes each large value the transaction asserts to the heap, once per file: a value the heap
+   * directory already knows is not written again. Returns the datoms with their heap pages.
+   */
+  private storeLargeValues(snapshot: Snapshot, datoms: readonly LogDatom[], schema: Schema, newPages: Map<string, number>): LogDatom[] {
+    return datoms.map((d) => {
+      if (!d.added) return d;
+      const type = schema.ofDatom(d.a).valueType;
+      if (type !== 'string' && type !== 'keyword' && type !== 'bytes') return d;
+      const large = largeValueOf(type, d.v as string | Uint8Array);
+      if (large === undefined) return d;
+      let page = newPages.get(large.key) ?? snapshot.heapPage(large.digest);
+      if (page === undefined) {
+        page = putBytes(this.store, rawBytes(d.v as string | Uint8Array)) as number;
+        newPages.set(large.key, page);
+      }
+      return { ...d, heapPage: page };
+    });
   }
 
   private notify(report: TxReport): void {

@@ -7,6 +7,8 @@
 import { ErrorCode, SedimentError } from '../errors.js';
 import { Datom, type IndexName, type TxOptions, type TxReport } from './datom.js';
 import { Keyword } from './edn.js';
+import type { StoredValue } from './encoding/key-codec.js';
+import { largeValueOf } from './encoding/large-value.js';
 import { decodeEntry, encodePrefix, type IndexOrder, INDEX_ORDERS, type KeyComponents, type RawDatom } from './encoding/datom-key.js';
 import { findCommitInLog, loadStateAt } from './index/epoch-loader.js';
 import { applyDatoms } from './index/indexing.js';
@@ -77,6 +79,13 @@ export class Db {
     const novelty = older ? base.state.novelty.truncatedTo(base.basis.tx) : base.state.novelty.clone();
     applyDatoms(novelty, outcome.datoms, outcome.schema);
     novelty.txs.push({ tx: outcome.tx, recordOffset: -1, instant: outcome.instant, nextId: outcome.nextId });
+    // Nothing is written, so large values stay in memory, where this value's reads find them.
+    for (const d of outcome.datoms) {
+      const type = outcome.schema.ofDatom(d.a).valueType;
+      if (!d.added || (type !== 'string' && type !== 'keyword' && type !== 'bytes')) continue;
+      const large = largeValueOf(type, d.v as string | Uint8Array);
+      if (large !== undefined && base.heapPage(large.digest) === undefined) novelty.speculativeValues.set(large.key, d.v as Value);
+    }
     const basis: Basis = { tx: outcome.tx, nextId: outcome.nextId, instant: outcome.instant };
     const after = new Snapshot(base.trees, { ...base.state, novelty }, outcome.schema, basis);
     const dbAfter = new Db(after, this.filters);
@@ -111,7 +120,7 @@ export class Db {
     if (lower === null || upper === null) return [];
     const snapshot = this.snapshot;
     const filters = this.filters;
-    const prefix = (v: Value | undefined) => encodePrefix('avet', { a: a.id, v }, snapshot.typeOf);
+    const prefix = (v: StoredValue | undefined) => encodePrefix('avet', { a: a.id, v }, snapshot.typeOf);
     return {
       *[Symbol.iterator]() {
         const startKey = prefix(lower);
@@ -300,7 +309,7 @@ class PublicDatoms implements IterableIterator<Datom> {
 }
 
 function toDatom(snapshot: Snapshot, d: RawDatom): Datom {
-  return new Datom(d.e, snapshot.schema.ofDatom(d.a).ident, d.v, d.tx, d.added);
+  return new Datom(d.e, snapshot.schema.ofDatom(d.a).ident, snapshot.resolve(d.v), d.tx, d.added);
 }
 
 function checkT(t: unknown, where: string): number {

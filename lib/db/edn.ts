@@ -23,6 +23,8 @@ export function parseEdn(text: string, what: string, code: SedimentError['code']
   } catch (error) {
     throw new SedimentError(code, `${what} is not valid EDN: ${(error as Error).message}`);
   }
+  // edn-data returns null, not an error, for unbalanced input such as `[:a`.
+  if (parsed === null && text.trim() !== 'nil') throw new SedimentError(code, `${what} is not valid EDN: incomplete or unbalanced input`);
   return fromEdn(parsed, what, code);
 }
 

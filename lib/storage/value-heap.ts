@@ -7,8 +7,11 @@ import type { PageId } from '../ids.js';
 import { FrameKind } from './format.js';
 import type { PageStore } from './page-store.js';
 
-/** Values of up to this many bytes are kept inline in the node that holds them. */
-export const HEAP_THRESHOLD_BYTES = 64;
+/**
+ * Values of up to this many bytes are kept inline in the node that holds them. Datom values this
+ * long are rare (names, paths, keywords are shorter), and a 4 KiB node still holds a dozen.
+ */
+export const HEAP_THRESHOLD_BYTES = 256;
 
 /** Inline bytes, or the page id of a heap frame holding them. */
 export type StoredBytes = Uint8Array | PageId;

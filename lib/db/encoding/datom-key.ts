@@ -6,8 +6,8 @@
  *   eavt  e a v tx [added]      aevt  a e v tx [added]
  *   avet  a v e tx [added]      vaet  v a e tx [added]   (v a ref: an unsigned int, no tag)
  */
-import type { Value, ValueType } from '../schema/value-type.js';
-import { KeyReader, KeyWriter } from './key-codec.js';
+import type { ValueType } from '../schema/value-type.js';
+import { KeyReader, KeyWriter, type StoredValue } from './key-codec.js';
 
 export type IndexOrder = 'eavt' | 'aevt' | 'avet' | 'vaet';
 export const INDEX_ORDERS: readonly IndexOrder[] = ['eavt', 'aevt', 'avet', 'vaet'];
@@ -16,7 +16,7 @@ export const INDEX_ORDERS: readonly IndexOrder[] = ['eavt', 'aevt', 'avet', 'vae
 export interface RawDatom {
   readonly e: number;
   readonly a: number;
-  readonly v: Value;
+  readonly v: StoredValue;
   readonly tx: number;
   readonly added: boolean;
 }
@@ -53,7 +53,7 @@ export function decodeEntry(order: IndexOrder, bytes: Uint8Array, start: number,
   const r = reader.reset(bytes, start, end);
   let e: number;
   let a: number;
-  let v: Value;
+  let v: StoredValue;
   switch (order) {
     case 'eavt':
       e = r.uint();
@@ -113,7 +113,7 @@ export function entryTx(order: IndexOrder, bytes: Uint8Array, start: number, end
 export interface KeyComponents {
   readonly e?: number | undefined;
   readonly a?: number | undefined;
-  readonly v?: Value | undefined;
+  readonly v?: StoredValue | undefined;
   readonly tx?: number | undefined;
 }
 

@@ -8,8 +8,13 @@
  *   double        8 bytes IEEE-754 big-endian, sign bit flipped (negatives: every bit flipped)
  *   bytes/text    the bytes with 0x00 written as 0x00 0xff, then the terminator 0x00 0x00
  *   value         a type tag (the order between types), then the body for the type
+ *   large value   see large-value.ts: a head, the marker 0x00 0x01, a digest
  */
 import type { Value, ValueType } from '../schema/value-type.js';
+import { DIGEST_BYTES, LargeValue, largeValueOf } from './large-value.js';
+
+/** A value as stored in keys: the value, or the stand-in of a large one (see large-value.ts). */
+export type StoredValue = Value | LargeValue;
 
 /** Type tags: their order is the order between values of different types. */
 export const TypeTag = {
@@ -131,9 +136,10 @@ export class KeyWriter {
     return this;
   }
 
-  /** A value with its type tag. */
-  value(type: ValueType, v: Value): this {
+  /** A value with its type tag; a large one as its stand-in. */
+  value(type: ValueType, v: StoredValue): this {
     this.byte(TypeTag[type]);
+    if (v instanceof LargeValue) return this.large(v);
     switch (type) {
       case 'boolean':
         return this.byte(v === true ? 1 : 0);
@@ -148,16 +154,30 @@ export class KeyWriter {
       case 'instant':
         return this.int((v as Date).getTime());
       case 'string':
-      case 'keyword':
-        return this.text(v as string);
+      case 'keyword': {
+        const large = largeValueOf(type, v as string);
+        return large === undefined ? this.text(v as string) : this.large(large);
+      }
       case 'uuid':
         this.reserve(16);
         this.buffer.write((v as string).replaceAll('-', ''), this.length, 'hex');
         this.length += 16;
         return this;
-      case 'bytes':
-        return this.escaped(v as Uint8Array);
+      case 'bytes': {
+        const large = largeValueOf('bytes', v as Uint8Array);
+        return large === undefined ? this.escaped(v as Uint8Array) : this.large(large);
+      }
     }
+  }
+
+  private large(v: LargeValue): this {
+    this.escaped(v.head);
+    // Replace the terminator with the marker: a large value extends its head.
+    this.buffer[this.length - 1] = 1;
+    this.reserve(DIGEST_BYTES);
+    v.digest.copy(this.buffer, this.length);
+    this.length += DIGEST_BYTES;
+    return this;
   }
 
   private writeBigEndian(n: number, k: number, invert: boolean): void {
@@ -238,12 +258,17 @@ export class KeyReader {
     return scratch.readDoubleBE(0);
   }
 
+  /** An escaped body; `largeDigest` is set when it was a large value's head (see large-value.ts). */
   escaped(): Uint8Array {
     const bytes = this.bytes;
     let i = this.position;
+    this.largeDigest = undefined;
     // Fast path: no escaped zero before the terminator, so the body is one slice.
     while (bytes[i] !== 0 || bytes[i + 1] !== 0) {
-      if (bytes[i] === 0) return this.unescape();
+      if (bytes[i] === 0) {
+        if (bytes[i + 1] === 1) return this.largeHead(bytes.subarray(this.position, i), i);
+        return this.unescape();
+      }
       i++;
     }
     const body = bytes.subarray(this.position, i);
@@ -251,13 +276,23 @@ export class KeyReader {
     return body;
   }
 
-  text(): string {
+  /** Set by `escaped` when the body read was a large value's head. */
+  largeDigest: Buffer | undefined;
+
+  private largeHead(head: Uint8Array, marker: number): Uint8Array {
+    this.largeDigest = Buffer.from(this.bytes.subarray(marker + 2, marker + 2 + DIGEST_BYTES));
+    this.position = marker + 2 + DIGEST_BYTES;
+    return head;
+  }
+
+  private textOrLarge(type: 'string' | 'keyword'): StoredValue {
     const body = this.escaped();
+    if (this.largeDigest !== undefined) return new LargeValue(type, new Uint8Array(body), this.largeDigest);
     return Buffer.from(body.buffer, body.byteOffset, body.length).toString('utf8');
   }
 
-  /** A tagged value: its type and its stored form. */
-  value(): Value {
+  /** A tagged value in its stored form (a large one as its stand-in). */
+  value(): StoredValue {
     const tag = this.bytes[this.position++]!;
     switch (TYPE_OF_TAG[tag]) {
       case 'boolean':
@@ -274,14 +309,16 @@ export class KeyReader {
         return new Date(this.int());
       case 'string':
       case 'keyword':
-        return this.text();
+        return this.textOrLarge(TYPE_OF_TAG[tag] as 'string' | 'keyword');
       case 'uuid': {
         const hex = Buffer.from(this.bytes.subarray(this.position, this.position + 16)).toString('hex');
         this.position += 16;
         return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
       }
-      case 'bytes':
-        return new Uint8Array(this.escaped());
+      case 'bytes': {
+        const body = new Uint8Array(this.escaped());
+        return this.largeDigest === undefined ? body : new LargeValue('bytes', body, this.largeDigest);
+      }
       case undefined:
         throw new RangeError(`unknown value type tag ${tag} at byte ${this.position - 1}`);
     }
@@ -328,6 +365,10 @@ export class KeyReader {
       const b = bytes[i]!;
       if (b === 0) {
         if (bytes[i + 1] === 0) break;
+        if (bytes[i + 1] === 1) {
+          this.largeHead(new Uint8Array(0), i);
+          return Uint8Array.from(out);
+        }
         out.push(0);
         i += 2;
       } else {

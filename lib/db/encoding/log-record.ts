@@ -7,24 +7,28 @@
  *   [tx, instantMs, nextId, datoms, index]
  *   datoms   per datom: e, a (unsigned), value (tagged), added (1 byte), and for a retraction the
  *            tx of the assertion it retracts (unsigned), which names that assertion's index entries
- *   index    an indexing commit: [r0..r8], the root page ids of the nine trees (0: empty tree);
+ *   index    an indexing commit: [r0..r9], the root page ids of the ten trees (0: empty tree);
  *            any other commit: the record offset of the last indexing commit
+ *            (an assertion of a large value has its heap page id, unsigned, after `added`)
  *
  * The transaction's own `db/txInstant` datom is not stored: `instantMs` is it.
  */
 import { Packr } from 'msgpackr';
 import { CorruptionError } from '../../errors.js';
-import type { Value, ValueType } from '../schema/value-type.js';
+import type { ValueType } from '../schema/value-type.js';
 import type { RawDatom } from './datom-key.js';
-import { KeyReader, KeyWriter } from './key-codec.js';
+import { KeyReader, KeyWriter, type StoredValue } from './key-codec.js';
+import { LargeValue, largeValueOf } from './large-value.js';
 
 /** A logged datom: a retraction also names the tx of the assertion it ends. */
 export interface LogDatom extends RawDatom {
   readonly assertedTx: number;
+  /** The heap page of a large value's assertion. */
+  readonly heapPage?: number | undefined;
 }
 
-export const TREE_COUNT = 9;
-/** Root page ids of the nine trees, in the order of `TREE_NAMES` (undefined: empty). */
+export const TREE_COUNT = 10;
+/** Root page ids of the ten trees, in the order of `TreeSlot` (undefined: empty). */
 export type TreeRoots = readonly (number | undefined)[];
 
 export interface LogRecord {
@@ -41,8 +45,13 @@ const packr = new Packr({ useRecords: false, moreTypes: false, int64AsType: 'num
 export function encodeLogRecord(record: LogRecord, typeOfAttribute: (a: number) => ValueType): Buffer {
   const writer = new KeyWriter();
   for (const d of record.datoms) {
-    writer.uint(d.e).uint(d.a).value(typeOfAttribute(d.a), d.v).byte(d.added ? 1 : 0);
+    const type = typeOfAttribute(d.a);
+    writer.uint(d.e).uint(d.a).value(type, d.v).byte(d.added ? 1 : 0);
     if (!d.added) writer.uint(d.assertedTx);
+    else if (isLarge(type, d.v)) {
+      if (d.heapPage === undefined) throw new Error(`large value of attribute ${d.a} has no heap page`);
+      writer.uint(d.heapPage);
+    }
   }
   const index = typeof record.index === 'number' ? record.index : record.index.map((r) => r ?? 0);
   return packr.pack([record.tx, record.instant, record.nextId, writer.finish(), index]);
@@ -68,10 +77,11 @@ export function decodeLogRecord(meta: Uint8Array, recordOffset: number): LogReco
     while (!reader.atEnd) {
       const e = reader.uint();
       const a = reader.uint();
-      const v: Value = reader.value();
+      const v = reader.value();
       const added = reader.byte() === 1;
       const assertedTx = added ? tx : reader.uint();
-      datoms.push({ e, a, v, tx, added, assertedTx });
+      const heapPage = added && v instanceof LargeValue ? reader.uint() : undefined;
+      datoms.push({ e, a, v, tx, added, assertedTx, heapPage });
     }
   } catch (error) {
     throw new CorruptionError(`log record at ${recordOffset} holds malformed datoms: ${(error as Error).message}`, recordOffset);
@@ -82,4 +92,11 @@ export function decodeLogRecord(meta: Uint8Array, recordOffset: number): LogReco
     decodedIndex = (index as number[]).map((r) => (r === 0 ? undefined : r));
   } else throw new CorruptionError(`log record at ${recordOffset} has malformed roots`, recordOffset);
   return { tx, instant, nextId, datoms, index: decodedIndex };
+}
+
+/** Whether a value is kept in the heap (its key holds a stand-in). */
+export function isLarge(type: ValueType, v: StoredValue): boolean {
+  if (v instanceof LargeValue) return true;
+  if (type !== 'string' && type !== 'keyword' && type !== 'bytes') return false;
+  return largeValueOf(type, v as string | Uint8Array) !== undefined;
 }

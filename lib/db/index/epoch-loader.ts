@@ -6,6 +6,7 @@
  */
 import { CorruptionError } from '../../errors.js';
 import type { PageStore } from '../../storage/page-store.js';
+import { LargeValue } from '../encoding/large-value.js';
 import { decodeLogRecord, type LogDatom, type LogRecord } from '../encoding/log-record.js';
 import type { Basis } from '../read/snapshot.js';
 import { schemaAfter } from '../schema/install.js';
@@ -82,6 +83,7 @@ export function loadStateAt(
     if (evolveSchema) schema = schemaAfter(schema, datoms, c.record.tx);
     applyDatoms(novelty, datoms, schema);
     novelty.txs.push(txOf(c));
+    for (const d of datoms) if (d.heapPage !== undefined && d.v instanceof LargeValue) novelty.heap.set(d.v.key, d.heapPage);
   }
   const last = chain[chain.length - 1]!.record;
   return {

@@ -3,7 +3,8 @@
  * (EAVT, AEVT, AVET, VAET) hold only the assertions that still hold, so reading the present never
  * wades through history; four *history* trees hold what is no longer current (retracted
  * assertions and the retractions themselves), so current + history is every datom ever; the log
- * tree maps each tx to the file offset of its commit record.
+ * tree maps each tx to the file offset of its commit record; the heap tree maps the digest of each
+ * large value to the heap page holding it.
  */
 import type { PageStore } from '../../storage/page-store.js';
 import { HitchhikerTree, type TreeRoot } from '../../tree/tree.js';
@@ -11,6 +12,7 @@ import { compareBytes, type TreeSchema } from '../../tree/tree-schema.js';
 import { asPageId } from '../../ids.js';
 import type { IndexOrder } from '../encoding/datom-key.js';
 import { KeyReader, KeyWriter } from '../encoding/key-codec.js';
+import { DIGEST_BYTES } from '../encoding/large-value.js';
 import type { TreeRoots } from '../encoding/log-record.js';
 import type { Novelty } from './novelty.js';
 
@@ -27,7 +29,8 @@ export const TreeSlot = {
   current: { eavt: 0, aevt: 1, avet: 2, vaet: 3 },
   history: { eavt: 4, aevt: 5, avet: 6, vaet: 7 },
   log: 8,
-} as const satisfies { current: Record<IndexOrder, number>; history: Record<IndexOrder, number>; log: number };
+  heap: 9,
+} as const satisfies { current: Record<IndexOrder, number>; history: Record<IndexOrder, number>; log: number; heap: number };
 
 export class IndexTrees {
   readonly tree: HitchhikerTree<Uint8Array>;
@@ -60,6 +63,16 @@ export function encodeLogEntry(tx: number, recordOffset: number): Buffer {
 
 export function encodeLogKey(tx: number): Buffer {
   return logWriter.reset().uint(tx).finish();
+}
+
+export function encodeHeapEntry(digest: Uint8Array, page: number): Buffer {
+  logWriter.reset();
+  for (const b of digest) logWriter.byte(b);
+  return logWriter.uint(page).finish();
+}
+
+export function decodeHeapPage(entry: Uint8Array): number {
+  return logReader.reset(entry, DIGEST_BYTES).uint();
 }
 
 export function decodeLogEntry(bytes: Uint8Array): { tx: number; recordOffset: number } {

@@ -10,7 +10,7 @@ import { type IndexOrder, encodeEntry } from '../encoding/datom-key.js';
 import type { LogDatom, TreeRoots } from '../encoding/log-record.js';
 import type { Attribute, Schema } from '../schema/schema.js';
 import type { TreeOp } from '../../tree/tree-schema.js';
-import { encodeLogEntry, type IndexTrees, rootOf, TreeSlot } from './index-trees.js';
+import { encodeHeapEntry, encodeLogEntry, type IndexTrees, rootOf, TreeSlot } from './index-trees.js';
 import { compareKeys, type EntryMap, type Novelty, type NoveltyChange } from './novelty.js';
 
 /** Novelty this large (in datoms) is written into the trees by the commit that reaches it. */
@@ -56,7 +56,13 @@ export function applyDatoms(novelty: Novelty, datoms: readonly LogDatom[], schem
  * roots. A big transaction thus goes from its datoms to sorted tree batches without passing
  * through the sorted maps.
  */
-export function writeNovelty(trees: IndexTrees, roots: TreeRoots, novelty: Novelty, changes: readonly NoveltyChange[] = []): TreeRoots {
+export function writeNovelty(
+  trees: IndexTrees,
+  roots: TreeRoots,
+  novelty: Novelty,
+  changes: readonly NoveltyChange[] = [],
+  newHeapPages: ReadonlyMap<string, number> = new Map(),
+): TreeRoots {
   const next = [...roots];
   const tree = trees.tree;
   const write = (slot: number, ops: TreeOp<Uint8Array>[]) => {
@@ -74,6 +80,11 @@ export function writeNovelty(trees: IndexTrees, roots: TreeRoots, novelty: Novel
   write(
     TreeSlot.log,
     novelty.txs.map((t) => ({ entry: encodeLogEntry(t.tx, t.recordOffset), remove: false })),
+  );
+  const heap = [...novelty.heap, ...newHeapPages].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  write(
+    TreeSlot.heap,
+    heap.map(([digest, page]) => ({ entry: encodeHeapEntry(Buffer.from(digest, 'hex'), page), remove: false })),
   );
   return next;
 }

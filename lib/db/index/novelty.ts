@@ -14,6 +14,7 @@
  */
 import sortedBtree from 'sorted-btree';
 import { INDEX_ORDERS, type IndexOrder } from '../encoding/datom-key.js';
+import type { Value } from '../schema/value-type.js';
 
 // sorted-btree is CommonJS whose class is `exports.default`; an ESM default import is the whole module.
 // Loaders that honour `__esModule` (vitest, bundlers) hand over `exports.default` itself.
@@ -60,6 +61,11 @@ export class Novelty {
   /** Bumped on every write, so that iterators know to re-seek. */
   version = 0;
 
+  /** The heap directory of the epoch: digest (hex) of a large value to its heap page. */
+  readonly heap = new Map<string, number>();
+  /** Large values of speculative transactions (`Db.with`), which write no heap pages. */
+  readonly speculativeValues = new Map<string, Value>();
+
   private constructor(
     readonly current: Record<IndexOrder, EntryMap>,
     readonly history: Record<IndexOrder, EntryMap>,
@@ -77,7 +83,13 @@ export class Novelty {
   clone(): Novelty {
     const copy = (maps: Record<IndexOrder, EntryMap>) =>
       Object.fromEntries(INDEX_ORDERS.map((o) => [o, maps[o].clone()])) as Record<IndexOrder, EntryMap>;
-    return new Novelty(copy(this.current), copy(this.history), [...this.txs], this.datomCount);
+    return this.withDirectory(new Novelty(copy(this.current), copy(this.history), [...this.txs], this.datomCount));
+  }
+
+  private withDirectory(copy: Novelty): Novelty {
+    for (const [k, v] of this.heap) copy.heap.set(k, v);
+    for (const [k, v] of this.speculativeValues) copy.speculativeValues.set(k, v);
+    return copy;
   }
 
   /** Applies one transaction's changes (planned beforehand, so that this cannot fail halfway). */
@@ -122,7 +134,7 @@ export class Novelty {
       }
       return out;
     };
-    return new Novelty(cut(this.current), cut(this.history), this.txs.filter((t) => t.tx <= basis), this.datomCount);
+    return this.withDirectory(new Novelty(cut(this.current), cut(this.history), this.txs.filter((t) => t.tx <= basis), this.datomCount));
   }
 }
 

@@ -53,7 +53,7 @@ export class Entity {
     const attribute = this.db.attribute(ident, 'entity');
     const values: unknown[] = [];
     for (const d of this.db.scanCurrent('eavt', { e: this.id, a: attribute.id })) {
-      values.push(attribute.valueType === 'ref' ? new Entity(this.db, d.v as number) : d.v);
+      values.push(attribute.valueType === 'ref' ? new Entity(this.db, d.v as number) : this.db.snapshot.resolve(d.v));
     }
     if (attribute.cardinality === 'many') return values.length === 0 ? undefined : values;
     return values[0];

@@ -143,7 +143,7 @@ class Puller {
         for (const d of this.db.scanCurrent('eavt', { e })) {
           let list = byAttribute.get(d.a);
           if (list === undefined) byAttribute.set(d.a, (list = []));
-          list.push(d.v);
+          list.push(this.db.snapshot.resolve(d.v));
         }
         for (const [a, values] of byAttribute) {
           const attribute = this.db.snapshot.schema.ofDatom(a);
@@ -179,7 +179,7 @@ class Puller {
     const datoms = spec.reverse ? this.db.scanCurrent('vaet', { v: e, a: a.id }) : this.db.scanCurrent('eavt', { e, a: a.id });
     for (const d of datoms) {
       if (values.length >= limit) break;
-      values.push(spec.reverse ? d.e : d.v);
+      values.push(spec.reverse ? d.e : this.db.snapshot.resolve(d.v));
     }
     if (values.length === 0) return undefined;
     const shown = a.valueType === 'ref' ? values.map((id) => this.ref(id as number, spec, root, path, depth)) : values;

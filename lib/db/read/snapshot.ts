@@ -5,9 +5,13 @@
  * or history, with a `since` filter.
  */
 import { type IndexOrder, type KeyComponents, type RawDatom, decodeEntry, encodePrefix } from '../encoding/datom-key.js';
-import { prefixEnd } from '../encoding/key-codec.js';
+import { prefixEnd, type StoredValue } from '../encoding/key-codec.js';
+import { LargeValue, valueFromHeap } from '../encoding/large-value.js';
+import { CorruptionError } from '../../errors.js';
+import { asPageId } from '../../ids.js';
+import { getBytes } from '../../storage/value-heap.js';
 import { IndexReader, type KeyRange } from '../index/index-reader.js';
-import type { IndexState, IndexTrees } from '../index/index-trees.js';
+import { decodeHeapPage, type IndexState, type IndexTrees, rootOf, TreeSlot } from '../index/index-trees.js';
 import type { Attribute, Schema } from '../schema/schema.js';
 import type { Value } from '../schema/value-type.js';
 
@@ -74,19 +78,38 @@ export class Snapshot {
     }
   }
 
+  /** The value itself: a large value's bytes come from its heap page. */
+  resolve(v: StoredValue): Value {
+    if (!(v instanceof LargeValue)) return v;
+    const speculative = this.state.novelty.speculativeValues.get(v.key);
+    if (speculative !== undefined) return speculative;
+    const page = this.heapPage(v.digest);
+    if (page === undefined) throw new CorruptionError(`no heap page holds the value with digest ${v.key}`);
+    return valueFromHeap(v.type, getBytes(this.trees.store, asPageId(page)));
+  }
+
+  /** The heap page of the large value with `digest`, if the database holds one. */
+  heapPage(digest: Buffer): number | undefined {
+    const page = this.state.novelty.heap.get(digest.toString('hex'));
+    if (page !== undefined) return page;
+    const cursor = this.trees.tree.scan(rootOf(this.state.roots, TreeSlot.heap), { lower: digest, upper: prefixEnd(digest) });
+    const entry = cursor.nextEntry();
+    return entry === undefined ? undefined : decodeHeapPage(entry);
+  }
+
   /** Current datoms of attribute `a` on entity `e`. */
   values(e: number, a: number): RawDatom[] {
     return [...this.scan('eavt', { e, a })];
   }
 
   /** The current datom [e a v], if it holds. */
-  find(e: number, a: Attribute, v: Value): RawDatom | undefined {
+  find(e: number, a: Attribute, v: StoredValue): RawDatom | undefined {
     for (const d of this.scan('eavt', { e, a: a.id, v })) return d;
     return undefined;
   }
 
   /** Entities currently holding `v` for a unique (hence AVET-indexed) attribute. */
-  holders(a: Attribute, v: Value): number[] {
+  holders(a: Attribute, v: StoredValue): number[] {
     const out: number[] = [];
     for (const d of this.scan('avet', { a: a.id, v })) out.push(d.e);
     return out;

@@ -12,6 +12,7 @@ import { ErrorCode, SedimentError } from '../../errors.js';
 import type { RawDatom } from '../encoding/datom-key.js';
 import { type Attribute, BuiltIn, type Cardinality, type Schema, type Uniqueness } from './schema.js';
 import { VALUE_TYPE_BY_IDENT } from './value-type.js';
+import { INLINE_VALUE_BYTES } from '../encoding/large-value.js';
 
 const SCHEMA_ATTRIBUTES: ReadonlySet<number> = new Set([
   BuiltIn.ident,
@@ -65,12 +66,14 @@ export function schemaAfter(schema: Schema, datoms: readonly RawDatom[], tx: num
         const name = schema.identOf(a)!;
         throw schemaError(`cannot alter ${name} of ${existingIdent ?? `entity ${e}`}: an installed attribute or ident does not change`);
       }
-      if (existing !== undefined && asserted.has(BuiltIn.doc)) {
-        attributes.push({ ...existing, doc: asserted.get(BuiltIn.doc) as string });
-      }
+      if (existing !== undefined && asserted.has(BuiltIn.doc)) attributes.push({ ...existing, doc: docOf(asserted) });
       continue;
     }
-    const ident = asserted.get(BuiltIn.ident) as string | undefined;
+    const identValue = asserted.get(BuiltIn.ident);
+    if (identValue !== undefined && typeof identValue !== 'string') {
+      throw schemaError(`entity ${e}: a db/ident longer than ${INLINE_VALUE_BYTES} bytes is not supported`);
+    }
+    const ident = identValue;
     const definesAttribute = [BuiltIn.valueType, BuiltIn.cardinality, BuiltIn.unique, BuiltIn.index, BuiltIn.isComponent].some((a) =>
       asserted.has(a),
     );
@@ -115,7 +118,13 @@ function defineAttribute(e: number, ident: string, asserted: ReadonlyMap<number,
     unique,
     indexed: unique !== undefined || asserted.get(BuiltIn.index) === true,
     isComponent,
-    doc: asserted.get(BuiltIn.doc) as string | undefined,
+    doc: docOf(asserted),
     since: tx,
   };
+}
+
+/** The attribute's doc string; one long enough for the heap is left to the datoms (rare, informational). */
+function docOf(asserted: ReadonlyMap<number, unknown>): string | undefined {
+  const doc = asserted.get(BuiltIn.doc);
+  return typeof doc === 'string' ? doc : undefined;
 }

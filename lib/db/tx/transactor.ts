@@ -23,6 +23,8 @@ import type { Snapshot } from '../read/snapshot.js';
 import { schemaAfter } from '../schema/install.js';
 import { type Attribute, BuiltIn, type Schema } from '../schema/schema.js';
 import { checkValue, describeValue, type Value, valuesEqual } from '../schema/value-type.js';
+import type { StoredValue } from '../encoding/key-codec.js';
+import { INLINE_VALUE_BYTES, LargeValue, type LargeType, largeValueOf } from '../encoding/large-value.js';
 import { type EntityRef, parseTxData, RefValue, type Site, TX_TEMPID, type TxOp } from './tx-data.js';
 
 export interface TxOutcome {
@@ -54,22 +56,31 @@ interface ResolvedOp {
 interface Pending {
   readonly e: number;
   readonly attribute: Attribute;
-  readonly v: Value;
+  /** A retraction read from an index may hold a large value's stand-in. */
+  readonly v: StoredValue;
   readonly assertedTx: number;
   readonly where: Site;
 }
 
 /** A string equal for equal values of one attribute (values of an attribute share a type). */
-function valueKey(v: Value): string {
-  if (typeof v === 'string') return `s${v}`;
+function valueKey(v: StoredValue): string {
+  if (typeof v === 'string') return v.length * 3 > INLINE_VALUE_BYTES ? largeKey('string', v) : `s${v}`;
   if (typeof v === 'number') return `n${v}`;
   if (typeof v === 'boolean') return v ? 't' : 'f';
   if (typeof v === 'bigint') return `b${v}`;
   if (v instanceof Date) return `d${v.getTime()}`;
-  return `x${Buffer.from(v).toString('latin1')}`;
+  if (v instanceof LargeValue) return `L${v.key}`;
+  return largeKey('bytes', v);
 }
 
-function datomKey(e: number, attribute: Attribute, v: Value): string {
+/** A large value is known by its digest both as a value and as a stand-in read from an index. */
+function largeKey(type: LargeType, v: string | Uint8Array): string {
+  const large = largeValueOf(type, v);
+  if (large !== undefined) return `L${large.key}`;
+  return typeof v === 'string' ? `s${v}` : `x${Buffer.from(v).toString('latin1')}`;
+}
+
+function datomKey(e: number, attribute: Attribute, v: StoredValue): string {
   return `${e} ${attribute.id} ${valueKey(v)}`;
 }
 
@@ -281,7 +292,8 @@ class Transaction {
       if (attribute.cardinality === 'one') {
         const slot = `${e} ${attribute.id}`;
         const other = cardinalityOne.get(slot);
-        if (other !== undefined && !valuesEqual(other.v, v)) {
+        // Entries here are assertions from the transaction data: values, never stand-ins.
+        if (other !== undefined && !valuesEqual(other.v as Value, v)) {
           throw new SedimentError(
             ErrorCode.datomConflict,
             `${where}: entity ${e} gets two values of cardinality-one ${attribute.ident} in one transaction: ${describeValue(other.v)} and ${describeValue(v)}`,
@@ -325,7 +337,8 @@ class Transaction {
           if (attribute.cardinality !== 'one') {
             throw new SedimentError(ErrorCode.invalidTx, `${op.where}: db/cas needs a cardinality-one attribute, ${attribute.ident} is many`);
           }
-          const found = this.snapshot.values(op.e, attribute.id)[0]?.v;
+          const stored = this.snapshot.values(op.e, attribute.id)[0]?.v;
+          const found = stored === undefined ? undefined : this.snapshot.resolve(stored);
           const matches = op.old === undefined ? found === undefined : found !== undefined && valuesEqual(found, op.old);
           if (!matches) {
             throw new SedimentError(
