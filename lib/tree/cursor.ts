@@ -154,11 +154,15 @@ export class TreeCursor<E> implements IterableIterator<E> {
       const branch = this.branches[d]!;
       const buffer = branch.buffer;
       if (buffer.count === 0) continue;
-      const from = lowList === undefined || lowIndex < 0 ? 0 : lowerBound(buffer, lowList.bytes, lowList.start(lowIndex), lowList.end(lowIndex), this.compare);
-      const to =
+      let from = lowList === undefined || lowIndex < 0 ? 0 : lowerBound(buffer, lowList.bytes, lowList.start(lowIndex), lowList.end(lowIndex), this.compare);
+      let to =
         highList === undefined || highIndex < 0
           ? buffer.count
           : lowerBound(buffer, highList.bytes, highList.start(highIndex), highList.end(highIndex), this.compare, from);
+      // Only operations inside the scan's bounds can change what it yields: a short scan (a point
+      // read) usually finds none there and uses the leaf as it is, without copying it.
+      if (from < to) from = Math.max(from, this.firstNotBelow(buffer, from));
+      if (from < to) to = Math.min(to, this.firstAbove(buffer, from));
       if (from < to) view = mergeOps(this.compare, view, undefined, buffer, branch.kinds, from, to).entries;
     }
     this.view = view;
