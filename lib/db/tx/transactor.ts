@@ -368,11 +368,13 @@ class Transaction {
     for (const a of assertions.values()) {
       // Entities made by this transaction (ids from its tx on) have no datoms yet to compare with.
       const fresh = a.e >= this.tx;
-      if (!fresh && this.snapshot.find(a.e, a.attribute, a.v) !== undefined) continue; // redundant
       if (!fresh && a.attribute.cardinality === 'one') {
-        for (const old of this.snapshot.values(a.e, a.attribute.id)) {
-          retract({ e: a.e, attribute: a.attribute, v: old.v, assertedTx: old.tx, where: a.where });
-        }
+        // One read serves both questions: is it redundant, and which old value does it replace?
+        const current = this.snapshot.values(a.e, a.attribute.id)[0];
+        if (current !== undefined && valueKey(current.v) === valueKey(a.v)) continue; // redundant
+        if (current !== undefined) retract({ e: a.e, attribute: a.attribute, v: current.v, assertedTx: current.tx, where: a.where });
+      } else if (!fresh && this.snapshot.find(a.e, a.attribute, a.v) !== undefined) {
+        continue; // redundant
       }
       added.push(a);
     }
