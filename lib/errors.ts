@@ -11,8 +11,6 @@ export const ErrorCode = {
   locked: 'SEDIMENT_LOCKED',
   /** The database file does not exist and `create` was not given. */
   notFound: 'SEDIMENT_NOT_FOUND',
-  /** `create` was given but the file exists already and is not empty. */
-  alreadyExists: 'SEDIMENT_ALREADY_EXISTS',
   /** The operating system reported an I/O failure. */
   io: 'SEDIMENT_IO',
   /** An earlier I/O failure during a write left the connection unusable; reopen the database. */

@@ -6,8 +6,8 @@
  * `db.with` of the same data fails the same way. Read-side cases check code and message.
  *
  * Not here: SEDIMENT_CORRUPT, SEDIMENT_IO and SEDIMENT_POISONED come from the storage layer and
- * its fault-injection specs (spec/storage); SEDIMENT_ALREADY_EXISTS is declared but nothing raises
- * it (`create` on an existing database opens it).
+ * its fault-injection specs (spec/storage). `create` on an existing database opens it, as SQLite
+ * does, so there is no "already exists" error.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
