@@ -6,7 +6,7 @@
 import type { TreeCursor } from '../../tree/cursor.js';
 import type { IndexOrder } from '../encoding/datom-key.js';
 import { type IndexState, type IndexTrees, rootOf, TreeSlot } from './index-trees.js';
-import { type EntryMap, isVisible, type Mark, type Novelty } from './novelty.js';
+import { compareKeys, type EntryMap, isVisible, type Mark, type Novelty } from './novelty.js';
 
 export interface KeyRange {
   /** Inclusive lower bound. */
@@ -24,47 +24,108 @@ export class IndexReader {
   ) {}
 
   current(order: IndexOrder, range: KeyRange): IterableIterator<Uint8Array> {
-    return this.merged(TreeSlot.current[order], this.state.novelty.current[order], range);
+    const novelty = this.state.novelty;
+    return this.merged(TreeSlot.current[order], novelty.current[order], novelty.retired[order], range);
   }
 
   history(order: IndexOrder, range: KeyRange): IterableIterator<Uint8Array> {
-    return this.merged(TreeSlot.history[order], this.state.novelty.history[order], range);
+    return this.merged(TreeSlot.history[order], this.state.novelty.history[order], undefined, range);
   }
 
-  private merged(slot: number, novelty: EntryMap, range: KeyRange): IterableIterator<Uint8Array> {
+  private merged(slot: number, live: EntryMap, retired: EntryMap | undefined, range: KeyRange): IterableIterator<Uint8Array> {
     const cursor = this.trees.tree.scan(rootOf(this.state.roots, slot), {
       lower: range.lower,
       upper: range.upper,
       reverse: range.reverse,
     });
-    // Right after indexing (or a bulk import) novelty is empty: the tree alone answers.
-    if (novelty.size === 0) return cursor;
-    return new MergedEntries(cursor, this.state.novelty, novelty, range, this.basis);
+    // Right after indexing (or a bulk import) novelty is empty: the tree alone answers. Entries
+    // written later are after this basis, so they would not show anyway.
+    if (live.size === 0 && (retired === undefined || retired.size === 0)) return cursor;
+    return new MergedEntries(cursor, this.state.novelty, live, retired, range, this.basis);
   }
 }
 
+/** One novelty map read in key order from a start key; re-seeks by key when the maps changed. */
+class NovelSource {
+  key: Buffer | undefined;
+  mark: Mark | undefined;
+  private iterator: Iterator<[Buffer, Mark]>;
+  private version: number;
+  private readonly pair: (Buffer | Mark)[] = [];
+
+  /** `after`: start strictly after this key (else at the range's start). */
+  constructor(
+    private readonly owner: Novelty,
+    private readonly map: EntryMap,
+    private readonly range: KeyRange,
+    private readonly reverse: boolean,
+    after: Uint8Array | undefined,
+  ) {
+    this.version = owner.version;
+    if (after === undefined) {
+      // entriesReversed starts at its key inclusive unless told to skip it; the upper bound is exclusive.
+      this.iterator = reverse ? map.entriesReversed(range.upper, this.pair, true) : map.entries(range.lower, this.pair);
+      this.advance();
+    } else {
+      this.iterator = this.seekAfter(Buffer.from(after.buffer, after.byteOffset, after.length));
+    }
+  }
+
+  advance(): void {
+    if (this.owner.version !== this.version && this.key !== undefined) {
+      this.version = this.owner.version;
+      this.iterator = this.seekAfter(this.key);
+      return;
+    }
+    const step = this.iterator.next();
+    if (step.done === true) this.set(undefined, undefined);
+    else this.set(step.value[0], step.value[1]);
+  }
+
+  /** An iterator placed after `key` (the entry after it already taken as the current one). */
+  private seekAfter(key: Buffer): Iterator<[Buffer, Mark]> {
+    const iterator = this.reverse ? this.map.entriesReversed(key, this.pair, true) : this.map.entries(key, this.pair);
+    let step = iterator.next();
+    if (!this.reverse && step.done !== true && compareKeys(step.value[0], key) === 0) step = iterator.next();
+    if (step.done === true) this.set(undefined, undefined);
+    else this.set(step.value[0], step.value[1]);
+    return iterator;
+  }
+
+  private set(key: Buffer | undefined, mark: Mark | undefined): void {
+    const outside =
+      key !== undefined &&
+      (this.reverse
+        ? this.range.lower !== undefined && compareKeys(key, this.range.lower) < 0
+        : this.range.upper !== undefined && compareKeys(key, this.range.upper) >= 0);
+    this.key = outside ? undefined : key;
+    this.mark = outside ? undefined : mark;
+  }
+}
+
+/**
+ * The tree's entries merged with the live novelty (additions, and tombstones that hide tree
+ * entries) and, for a snapshot older than the last retirement, the retired entries it still sees.
+ */
 class MergedEntries implements IterableIterator<Uint8Array> {
   private tree: Uint8Array | undefined;
-  private novelKey: Buffer | undefined;
-  private novelMark: Mark | undefined;
-  private novel: Iterator<[Buffer, Mark]>;
-  private version: number;
+  private readonly live: NovelSource;
+  private retired: NovelSource | undefined;
+  private last: Uint8Array | undefined;
   private readonly reverse: boolean;
-  private readonly pair: (Buffer | Mark)[] = [];
 
   constructor(
     private readonly cursor: TreeCursor<Uint8Array>,
     private readonly owner: Novelty,
-    private readonly map: EntryMap,
+    liveMap: EntryMap,
+    private readonly retiredMap: EntryMap | undefined,
     private readonly range: KeyRange,
     private readonly basis: number,
   ) {
     this.reverse = range.reverse === true;
-    this.version = owner.version;
-    // entriesReversed starts at its key inclusive unless told to skip it; the upper bound is exclusive.
-    this.novel = this.reverse ? map.entriesReversed(range.upper, this.pair, true) : map.entries(range.lower, this.pair);
     this.tree = cursor.nextEntry();
-    this.advanceNovel();
+    this.live = new NovelSource(owner, liveMap, range, this.reverse, undefined);
+    this.retired = this.needsRetired() ? new NovelSource(owner, retiredMap!, range, this.reverse, undefined) : undefined;
   }
 
   [Symbol.iterator](): IterableIterator<Uint8Array> {
@@ -73,54 +134,54 @@ class MergedEntries implements IterableIterator<Uint8Array> {
 
   next(): IteratorResult<Uint8Array> {
     for (;;) {
-      const tree = this.tree;
-      const novelKey = this.novelKey;
-      if (tree === undefined && novelKey === undefined) return { done: true, value: undefined };
-      // The direction applies to the comparison only: an exhausted side always yields to the other.
-      const order = tree === undefined ? 1 : novelKey === undefined ? -1 : Buffer.compare(tree, novelKey) * (this.reverse ? -1 : 1);
-      if (order < 0) {
-        this.tree = this.cursor.nextEntry();
-        return { done: false, value: tree! };
+      // A commit during the scan may retire entries this snapshot still sees: read them from here on.
+      if (this.retired === undefined && this.needsRetired()) {
+        this.retired = new NovelSource(this.owner, this.retiredMap!, this.range, this.reverse, this.last);
       }
-      const mark = this.novelMark!;
-      this.advanceNovel();
-      if (order === 0) {
-        this.tree = this.cursor.nextEntry();
-        if (mark.removed === 0 || mark.removed > this.basis) return { done: false, value: tree! };
-      } else if (mark.added !== 0 && isVisible(mark, this.basis)) {
-        return { done: false, value: novelKey! };
+      const entry = this.step();
+      if (entry === null) return { done: true, value: undefined };
+      if (entry !== undefined) {
+        this.last = entry;
+        return { done: false, value: entry };
       }
     }
   }
 
-  private advanceNovel(): void {
-    if (this.owner.version !== this.version && this.novelKey !== undefined) {
-      // A commit wrote the maps since the iterator was made: continue from the last key by seeking.
-      this.version = this.owner.version;
-      const last = this.novelKey;
-      this.novel = this.reverse ? this.map.entriesReversed(last, this.pair, true) : this.map.entries(last, this.pair);
-      if (!this.reverse) {
-        const step = this.novel.next();
-        if (step.done !== true && Buffer.compare(step.value[0], last) !== 0) {
-          this.accept(step.value[0], step.value[1]);
-          return;
-        }
-      }
-    }
-    const step = this.novel.next();
-    if (step.done === true) {
-      this.novelKey = undefined;
-      this.novelMark = undefined;
-      return;
-    }
-    this.accept(step.value[0], step.value[1]);
+  private needsRetired(): boolean {
+    return this.retiredMap !== undefined && this.retiredMap.size > 0 && this.basis < this.owner.retiredUpTo;
   }
 
-  private accept(key: Buffer, mark: Mark): void {
-    const outside = this.reverse
-      ? this.range.lower !== undefined && Buffer.compare(key, this.range.lower) < 0
-      : this.range.upper !== undefined && Buffer.compare(key, this.range.upper) >= 0;
-    this.novelKey = outside ? undefined : key;
-    this.novelMark = outside ? undefined : mark;
+  /** The next key in order and whether it is visible: the entry, undefined (hidden) or null (done). */
+  private step(): Uint8Array | undefined | null {
+    const tree = this.tree;
+    const liveKey = this.live.key;
+    const retiredKey = this.retired?.key;
+    let key: Uint8Array | undefined = tree;
+    for (const candidate of [liveKey, retiredKey]) {
+      if (candidate !== undefined && (key === undefined || this.before(candidate, key))) key = candidate;
+    }
+    if (key === undefined) return null;
+    let visible = false;
+    if (tree !== undefined && compareKeys(tree, key) === 0) {
+      this.tree = this.cursor.nextEntry();
+      visible = true;
+    }
+    if (liveKey !== undefined && compareKeys(liveKey, key) === 0) {
+      const mark = this.live.mark!;
+      this.live.advance();
+      // A tombstone (added 0) hides the tree entry from its tx on; an addition shows from its tx on.
+      visible = mark.added === 0 ? visible && (mark.removed === 0 || mark.removed > this.basis) : isVisible(mark, this.basis);
+    }
+    if (retiredKey !== undefined && compareKeys(retiredKey, key) === 0) {
+      const mark = this.retired!.mark!;
+      this.retired!.advance();
+      visible = visible || isVisible(mark, this.basis);
+    }
+    return visible ? key : undefined;
+  }
+
+  private before(a: Uint8Array, b: Uint8Array): boolean {
+    const order = compareKeys(a, b);
+    return this.reverse ? order > 0 : order < 0;
   }
 }

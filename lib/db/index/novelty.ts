@@ -11,6 +11,10 @@
  * every existing snapshot's basis, so no snapshot sees it. Readers iterate by key and re-seek when
  * the maps changed under them (`version`), so a lazy scan survives commits made while it runs.
  * Speculative transactions (`Db.with`) write a clone, which shares nodes until written.
+ *
+ * A current entry both added and removed within the epoch moves from `current` to `retired`, so
+ * that reading the present walks only what holds now (and one tombstone per retracted tree entry),
+ * however often a value changed: only a snapshot older than the last such move reads `retired`.
  */
 import sortedBtree from 'sorted-btree';
 import { INDEX_ORDERS, type IndexOrder } from '../encoding/datom-key.js';
@@ -66,8 +70,13 @@ export class Novelty {
   /** Large values of speculative transactions (`Db.with`), which write no heap pages. */
   readonly speculativeValues = new Map<string, Value>();
 
+  /** The highest tx that moved an entry into `retired` (0: none). */
+  retiredUpTo = 0;
+
   private constructor(
     readonly current: Record<IndexOrder, EntryMap>,
+    /** Current entries added and removed within the epoch. */
+    readonly retired: Record<IndexOrder, EntryMap>,
     readonly history: Record<IndexOrder, EntryMap>,
     /** Commits of the epoch, oldest first; the indexing commit that began it comes first. */
     readonly txs: EpochTx[],
@@ -76,14 +85,16 @@ export class Novelty {
   ) {}
 
   static empty(): Novelty {
-    return new Novelty(emptyMaps(), emptyMaps(), [], 0);
+    return new Novelty(emptyMaps(), emptyMaps(), emptyMaps(), [], 0);
   }
 
   /** A copy to write to, sharing every node with this one until either is written. */
   clone(): Novelty {
     const copy = (maps: Record<IndexOrder, EntryMap>) =>
       Object.fromEntries(INDEX_ORDERS.map((o) => [o, maps[o].clone()])) as Record<IndexOrder, EntryMap>;
-    return this.withDirectory(new Novelty(copy(this.current), copy(this.history), [...this.txs], this.datomCount));
+    const copied = new Novelty(copy(this.current), copy(this.retired), copy(this.history), [...this.txs], this.datomCount);
+    copied.retiredUpTo = this.retiredUpTo;
+    return this.withDirectory(copied);
   }
 
   private withDirectory(copy: Novelty): Novelty {
@@ -101,9 +112,17 @@ export class Novelty {
           this.current[c.order].set(c.key, { added: c.tx, removed: 0 });
           break;
         case 'remove': {
-          // The entry may live in the tree (added 0) or in novelty (added by an earlier commit).
           const map = this.current[c.order];
-          map.set(c.key, { added: map.get(c.key)?.added ?? 0, removed: c.tx });
+          const mark = map.get(c.key);
+          if (mark !== undefined && mark.added !== 0) {
+            // Added by an earlier commit of the epoch: it leaves the present for `retired`.
+            map.delete(c.key);
+            this.retired[c.order].set(c.key, { added: mark.added, removed: c.tx });
+            this.retiredUpTo = c.tx;
+          } else {
+            // In the tree: a tombstone hides it from this tx on.
+            map.set(c.key, { added: 0, removed: c.tx });
+          }
           break;
         }
         case 'history':
@@ -124,17 +143,33 @@ export class Novelty {
    * on an older snapshot, whose tx ids would otherwise meet those of later real commits.
    */
   truncatedTo(basis: number): Novelty {
-    const cut = (maps: Record<IndexOrder, EntryMap>) => {
-      const out = emptyMaps();
-      for (const order of INDEX_ORDERS) {
-        for (const [key, mark] of maps[order].entries()) {
-          if (mark.added > basis) continue;
-          out[order].set(key, mark.removed > basis ? { added: mark.added, removed: 0 } : mark);
+    const current = emptyMaps();
+    const retired = emptyMaps();
+    let retiredUpTo = 0;
+    for (const order of INDEX_ORDERS) {
+      for (const [key, mark] of this.current[order].entries()) {
+        if (mark.added > basis) continue;
+        // A tombstone laid after the basis: the tree entry it hides still holds then.
+        if (mark.added === 0 && mark.removed > basis) continue;
+        current[order].set(key, mark);
+      }
+      for (const [key, mark] of this.retired[order].entries()) {
+        if (mark.added > basis) continue;
+        if (mark.removed > basis) {
+          current[order].set(key, { added: mark.added, removed: 0 });
+        } else {
+          retired[order].set(key, mark);
+          retiredUpTo = Math.max(retiredUpTo, mark.removed);
         }
       }
-      return out;
-    };
-    return this.withDirectory(new Novelty(cut(this.current), cut(this.history), this.txs.filter((t) => t.tx <= basis), this.datomCount));
+    }
+    const history = emptyMaps();
+    for (const order of INDEX_ORDERS) {
+      for (const [key, mark] of this.history[order].entries()) if (mark.added <= basis) history[order].set(key, mark);
+    }
+    const truncated = new Novelty(current, retired, history, this.txs.filter((t) => t.tx <= basis), this.datomCount);
+    truncated.retiredUpTo = retiredUpTo;
+    return this.withDirectory(truncated);
   }
 }
 
