@@ -14,7 +14,7 @@ import { encodeHeapEntry, encodeLogEntry, type IndexTrees, rootOf, TreeSlot } fr
 import { compareKeys, type EntryMap, type Novelty, type NoveltyChange } from './novelty.js';
 
 /** Novelty this large (in datoms) is written into the trees by the commit that reaches it. */
-export const INDEX_THRESHOLD_DATOMS = 16_384;
+export const INDEX_THRESHOLD_DATOMS = 65_536;
 
 const ALL: readonly IndexOrder[] = ['eavt', 'aevt', 'avet', 'vaet'];
 const PLAIN: readonly IndexOrder[] = ['eavt', 'aevt'];
