@@ -62,8 +62,13 @@ export function initialFileImage(params: FileParameters): Buffer {
   return image;
 }
 
-/** What a decoded page is taken to cost in the cache: an estimate, from its encoded size. */
-const decodedCost = (payloadLength: number): number => payloadLength * 2 + 64;
+/**
+ * What a decoded page is taken to cost in the cache: an estimate, from its encoded size. Measured
+ * on tree nodes of datom-sized entries, which decode into one allocation of about 1.25 times
+ * their page (offsets and prefixes added, length prefixes dropped), plus some 500 bytes of
+ * objects and views around it.
+ */
+const decodedCost = (payloadLength: number): number => payloadLength + (payloadLength >> 2) + 512;
 
 const slotIndex = (seq: number): 0 | 1 => (((seq % 2) + 2) % 2) as 0 | 1;
 

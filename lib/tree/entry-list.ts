@@ -2,7 +2,7 @@
  * A sorted run of encoded entries, packed: one byte array and the offsets where each entry
  * starts (`offsets[count]` is the end). Nodes hold their entries, pivots and buffered operations
  * this way, so a cached node is a few typed arrays rather than one object per entry — nothing for
- * the garbage collector to trace entry by entry — and a page decodes without copying its data.
+ * the garbage collector to trace entry by entry.
  * Immutable once built.
  */
 export class EntryList {
@@ -17,14 +17,6 @@ export class EntryList {
     /** count + 1 offsets into `bytes`, non-decreasing. */
     readonly offsets: Uint32Array,
   ) {}
-
-  /** Computes `prefixes` (once; the list never changes). */
-  indexPrefixes(): void {
-    if (this.prefixes !== undefined) return;
-    const prefixes = allocOffsets(this.count);
-    for (let i = 0; i < prefixes.length; i++) prefixes[i] = prefixOf(this.bytes, this.offsets[i]!, this.offsets[i + 1]!);
-    this.prefixes = prefixes;
-  }
 
   static readonly empty = new EntryList(new Uint8Array(0), new Uint32Array(1));
 

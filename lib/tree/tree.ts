@@ -20,15 +20,7 @@ import { OpKind, type TreeOp, type TreeSchema } from './tree-schema.js';
 export type TreeRoot = PageId | undefined;
 
 /** A node as cached for a prefix-ordered schema: every list with its prefixes. */
-function decodeIndexed(payload: Buffer, id: PageId): TreeNode {
-  const node = decodeNode(payload, id);
-  if (node.kind === 'leaf') node.entries.indexPrefixes();
-  else {
-    node.pivots.indexPrefixes();
-    node.buffer.indexPrefixes();
-  }
-  return node;
-}
+const decodeIndexed = (payload: Buffer, id: PageId): TreeNode => decodeNode(payload, id, true);
 
 export class HitchhikerTree<E> {
   readonly params: TreeParams;
