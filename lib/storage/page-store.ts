@@ -275,17 +275,18 @@ export class PageStore {
   }
 
   /**
-   * The decoded page from the cache, decoding and caching it on a miss. `decode` receives the
-   * page id too, so callers can pass one function rather than a closure per call.
+   * The decoded page from the cache, decoding and caching it on a miss (unless `admit` is false:
+   * a page its caller is about to replace). `decode` receives the page id too, so callers can
+   * pass one function rather than a closure per call.
    */
-  load<T>(id: PageId, kind: FrameKind, decode: (payload: Buffer, id: PageId) => T): T {
+  load<T>(id: PageId, kind: FrameKind, decode: (payload: Buffer, id: PageId) => T, admit = true): T {
     this.checkOpen();
     const hit = this.cache.get(id);
     if (hit !== undefined) return hit as T;
     const payload = this.read(id, kind);
     const value = decode(payload, id);
     // Pending pages may still be discarded by abort(): cache only what is committed.
-    if (id < this.headName.end) this.cache.set(id, value, decodedCost(payload.length));
+    if (admit && id < this.headName.end) this.cache.set(id, value, decodedCost(payload.length));
     return value;
   }
 

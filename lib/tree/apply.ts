@@ -22,7 +22,15 @@ export interface NodeIo {
   readonly compare: TreeSchema<unknown>['compare'];
   readonly params: TreeParams;
   load(id: PageId): TreeNode;
+  /** The node at `id`, which the batch replaces with a new version: see `ReplacedNode`. */
+  replace(id: PageId): ReplacedNode;
   write(node: TreeNode): PageId;
+}
+
+/** A node being replaced, and whether readers used it lately (its new version is then cached). */
+export interface ReplacedNode {
+  readonly node: TreeNode;
+  readonly read: boolean;
 }
 
 /** Sorted, de-duplicated operations: entry i of `entries` with `kinds[i]`. */
@@ -165,7 +173,7 @@ export class BatchWriter {
     const separators = new EntryListBuilder();
     let start = 0;
     for (const cut of [...cuts, entries.count]) {
-      nodes.push(new LeafNode(entries.slice(start, cut), this));
+      nodes.push(leafDraft(entries.slice(start, cut), this, leaf.cacheWhenWritten));
       if (start > 0) separators.pushEntry(entries, start);
       start = cut;
     }
@@ -213,12 +221,12 @@ export class BatchWriter {
 
   // ----- ownership and sealing -------------------------------------------------------------------
 
-  /** The node as a draft owned by this batch: sealed nodes are copied, owned drafts used as they are. */
+  /** The node as a draft owned by this batch: pages are copied, drafts (held as nodes) used as they are. */
   private own(ref: ChildRef): TreeNode {
-    const node = typeof ref === 'number' ? this.io.load(ref) : ref;
-    if (node.owner === this) return node;
+    if (typeof ref !== 'number') return ref;
+    const { node, read } = this.io.replace(ref);
     // Entry lists are immutable and shared; only the children array is ever mutated in place.
-    if (node.kind === 'leaf') return new LeafNode(node.entries, this);
+    if (node.kind === 'leaf') return leafDraft(node.entries, this, read);
     return new BranchNode(node.level, node.pivots, node.children.slice(), node.buffer, node.kinds, this);
   }
 
@@ -236,6 +244,12 @@ export class BatchWriter {
     ref.owner = null;
     return this.io.write(ref);
   }
+}
+
+function leafDraft(entries: EntryList, owner: BatchWriter, cacheWhenWritten: boolean): LeafNode {
+  const leaf = new LeafNode(entries, owner);
+  leaf.cacheWhenWritten = cacheWhenWritten;
+  return leaf;
 }
 
 /**

@@ -12,6 +12,13 @@ export type ChildRef = PageId | TreeNode;
 
 export class LeafNode {
   readonly kind = 'leaf' as const;
+  /**
+   * For a draft: whether its page enters the page cache when written. A leaf that readers use
+   * stays cached across rewrites; one only the writer touched stays out, since in a random
+   * workload the writer rarely comes back to it before the cache would evict it, and every page
+   * cached is memory the garbage collector must later reclaim in a full collection.
+   */
+  cacheWhenWritten = true;
 
   constructor(
     /** Strictly increasing under the schema's order. */

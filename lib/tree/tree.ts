@@ -6,7 +6,7 @@
 import { asPageId, type PageId } from '../ids.js';
 import { FrameKind } from '../storage/format.js';
 import type { PageStore } from '../storage/page-store.js';
-import { BatchWriter, type SortedOps } from './apply.js';
+import { BatchWriter, type ReplacedNode, type SortedOps } from './apply.js';
 import { bulkLoad } from './bulk-load.js';
 import { checkTree, type TreeReport } from './check.js';
 import { type ScanBounds, TreeCursor } from './cursor.js';
@@ -41,11 +41,22 @@ export class HitchhikerTree<E> {
 
 
   /**
-   * Writes a sealed node. The cache receives the node as a reader would decode it from the page
-   * (views over the page's own bytes), not the draft, whose lists may share a larger buffer.
+   * A node the write path replaces: out of the cache (see PageCache.take), or read without
+   * entering it; without prefixes, as the write path searches it only a few times.
+   */
+  private readonly replace = (id: PageId): ReplacedNode => {
+    const cached = this.store.cache.take(id);
+    if (cached !== undefined) return { node: cached.value as TreeNode, read: cached.referenced };
+    return { node: this.store.load(id, FrameKind.node, decodeNode, false), read: false };
+  };
+
+  /**
+   * Writes a sealed node. The cache receives the node as a reader would decode it from the page,
+   * not the draft, whose lists may share larger buffers; branches always, leaves if wanted.
    */
   private readonly write = (node: TreeNode): PageId => {
     const payload = encodeNode(node);
+    if (node.kind === 'leaf' && !node.cacheWhenWritten) return this.store.append(FrameKind.node, payload);
     // Decoding our own fresh encoding cannot fail, so the id in its error messages is moot.
     return this.store.append(FrameKind.node, payload, this.decode(payload, asPageId(0)));
   };
@@ -80,7 +91,7 @@ export class HitchhikerTree<E> {
 
   /** Applies a batch of inserts and removes (the last operation on an entry wins). */
   apply(root: TreeRoot, ops: readonly TreeOp<E>[]): TreeRoot {
-    const writer = new BatchWriter({ compare: this.schema.compare, params: this.params, load: this.load, write: this.write });
+    const writer = new BatchWriter({ compare: this.schema.compare, params: this.params, load: this.load, replace: this.replace, write: this.write });
     return writer.apply(root, this.sortOps(ops));
   }
 
