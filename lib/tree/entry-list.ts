@@ -63,16 +63,38 @@ export function prefixOf(bytes: Uint8Array, start: number, end: number): number 
 }
 
 /**
- * Memory for lists, from Node's buffer pool: small requests share pooled slabs instead of each
- * getting an ArrayBuffer of its own, whose off-heap bytes would push V8 into more collections.
- * Uninitialized: builders write every byte and offset they later read.
+ * Memory for lists on the write path, carved from shared slabs: small requests do not each get an
+ * ArrayBuffer of their own, whose off-heap bytes would push V8 into more collections. Unlike
+ * Node's buffer pool, the views are plain typed arrays: a Buffer view costs a JavaScript
+ * constructor call on every allocation and `subarray`. A slab lives as long as any view into it,
+ * which is fine for drafts: cached nodes own their memory (node-codec.ts).
  */
-const allocBytes = (n: number): Uint8Array => Buffer.allocUnsafe(n);
+const SLAB_BYTES = 64 * 1024;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabUsed = 0;
+
+/** Reserves `bytes` (8-byte aligned) in the current slab, or a fresh one; returns the slab offset. */
+function carve(bytes: number): number {
+  const aligned = (bytes + 7) & ~7;
+  if (slabUsed + aligned > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const at = slabUsed;
+  slabUsed += aligned;
+  return at;
+}
+
+function allocBytes(n: number): Uint8Array {
+  if (n > SLAB_BYTES >> 3) return new Uint8Array(n);
+  const at = carve(n); // first: it may replace the slab
+  return new Uint8Array(slab, at, n);
+}
 
 export function allocOffsets(n: number): Uint32Array {
-  const memory = Buffer.allocUnsafe(n * 4);
-  // Pool slices are 8-byte aligned; a typed array view needs its own alignment.
-  return memory.byteOffset % 4 === 0 ? new Uint32Array(memory.buffer, memory.byteOffset, n) : new Uint32Array(n);
+  if (n * 4 > SLAB_BYTES >> 3) return new Uint32Array(n);
+  const at = carve(n * 4);
+  return new Uint32Array(slab, at, n);
 }
 
 /**

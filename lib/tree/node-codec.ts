@@ -130,7 +130,7 @@ class Reader {
  * external allocation (V8 starts a full collection for every 64 MiB of those that survive).
  */
 class NodeMemory {
-  private readonly memory: Buffer;
+  private readonly memory: ArrayBuffer;
   private wordAt = 0;
   private byteAt: number;
 
@@ -146,12 +146,12 @@ class NodeMemory {
       words += span.count + 1 + (withPrefixes ? span.count : 0);
       bytes += span.dataBytes;
     }
-    this.memory = Buffer.allocUnsafeSlow(words * 4 + bytes);
+    this.memory = new ArrayBuffer(words * 4 + bytes);
     this.byteAt = words * 4;
   }
 
   list(span: ListSpan): EntryList {
-    const buffer = this.memory.buffer;
+    const buffer = this.memory;
     const offsets = new Uint32Array(buffer, this.wordAt * 4, span.count + 1);
     offsets.set(scratch.subarray(span.scratchAt, span.scratchAt + span.count + 1));
     this.wordAt += span.count + 1;
@@ -166,9 +166,9 @@ class NodeMemory {
     return list;
   }
 
-  copy(start: number, length: number): Buffer {
-    const view = this.memory.subarray(this.byteAt, this.byteAt + length);
-    this.payload.copy(view, 0, start, start + length);
+  copy(start: number, length: number): Uint8Array {
+    const view = new Uint8Array(this.memory, this.byteAt, length);
+    view.set(new Uint8Array(this.payload.buffer, this.payload.byteOffset + start, length));
     this.byteAt += length;
     return view;
   }
