@@ -54,6 +54,30 @@ function search(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: numb
   return lo;
 }
 
+/**
+ * Index of the entry equal to the key, or -1: a lookup stops at the first equal entry it meets,
+ * and needs no comparison at all when no entry shares the key's prefix.
+ */
+export function find(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare): number {
+  const bytes = list.bytes;
+  const offsets = list.offsets;
+  let lo = 0;
+  let hi = list.count;
+  if (list.prefixes !== undefined) {
+    narrow(list, key, keyStart, keyEnd, lo, hi);
+    lo = range[0]!;
+    hi = range[1]!;
+  }
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const order = compare(bytes, offsets[mid]!, offsets[mid + 1]!, key, keyStart, keyEnd);
+    if (order === 0) return mid;
+    if (order < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return -1;
+}
+
 /** First index i in [from, to) whose entry is >= key (or `to`). */
 export const lowerBound = (list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare, from = 0, to = list.count): number =>
   search(list, key, keyStart, keyEnd, compare, from, to, false);

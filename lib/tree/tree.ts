@@ -14,7 +14,7 @@ import { EntryListBuilder } from './entry-list.js';
 import { sealedChild, type TreeNode } from './node.js';
 import { decodeNode, encodeNode } from './node-codec.js';
 import { checkTreeParams, DEFAULT_TREE_PARAMS, type TreeParams } from './params.js';
-import { lowerBound, upperBound } from './search.js';
+import { find, upperBound } from './search.js';
 import { OpKind, type TreeOp, type TreeSchema } from './tree-schema.js';
 
 export type TreeRoot = PageId | undefined;
@@ -70,18 +70,14 @@ export class HitchhikerTree<E> {
     while (node.kind === 'branch') {
       const buffer = node.buffer;
       if (buffer.count > 0) {
-        const i = lowerBound(buffer, k, 0, k.length, compare);
-        if (i < buffer.count && compare(buffer.bytes, buffer.start(i), buffer.end(i), k, 0, k.length) === 0) {
-          return node.kinds[i] === OpKind.insert ? this.schema.decode(buffer.bytes, buffer.start(i), buffer.end(i)) : undefined;
-        }
+        const i = find(buffer, k, 0, k.length, compare);
+        if (i >= 0) return node.kinds[i] === OpKind.insert ? this.schema.decode(buffer.bytes, buffer.start(i), buffer.end(i)) : undefined;
       }
       node = this.load(sealedChild(node, upperBound(node.pivots, k, 0, k.length, compare)));
     }
     const entries = node.entries;
-    const i = lowerBound(entries, k, 0, k.length, compare);
-    return i < entries.count && compare(entries.bytes, entries.start(i), entries.end(i), k, 0, k.length) === 0
-      ? this.schema.decode(entries.bytes, entries.start(i), entries.end(i))
-      : undefined;
+    const i = find(entries, k, 0, k.length, compare);
+    return i >= 0 ? this.schema.decode(entries.bytes, entries.start(i), entries.end(i)) : undefined;
   }
 
   /** Entries within the bounds (encoded keys), ascending or with `reverse` descending, read lazily. */
