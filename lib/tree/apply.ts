@@ -101,7 +101,9 @@ export class BatchWriter {
    * first (the first of equals), so the choice depends on nothing but the contents. Operations
    * are sorted, so each child's share is one contiguous run, and flushing one child neither moves
    * nor reroutes another's: the runs are chosen up front, applied from the last child to the
-   * first (so splices keep the earlier indices valid), and the buffer is rebuilt once.
+   * first (so splices keep the earlier indices valid), and the buffer is rebuilt once. Runs and
+   * choices live in typed arrays, and the order of lengths is one numeric sort: with a few dozen
+   * children, objects and a comparator sort per flush cost more than the searches.
    */
   private flush(branch: BranchNode): void {
     let pending = bufferBytes(branch);
@@ -109,31 +111,40 @@ export class BatchWriter {
     const buffer = branch.buffer;
     const kinds = branch.kinds;
     const pivots = branch.pivots;
-    const runs: Array<{ child: number; from: number; to: number }> = [];
-    let runFrom = 0;
-    for (let child = 0; child < branch.children.length; child++) {
-      const runTo =
-        child < pivots.count ? lowerBound(buffer, pivots.bytes, pivots.start(child), pivots.end(child), this.compare, runFrom) : buffer.count;
-      if (runTo > runFrom) runs.push({ child, from: runFrom, to: runTo });
-      runFrom = runTo;
-    }
-    const byLength = runs.slice().sort((a, b) => b.to - b.from - (a.to - a.from) || a.child - b.child);
-    const chosen = new Set<number>();
-    for (const run of byLength) {
-      if (pending <= this.bufferLimit) break;
-      chosen.add(run.child);
-      pending -= runBytes(buffer, run.from, run.to) + (run.to - run.from);
+    const children = branch.children.length;
+    // Child c's operations are bounds[c] to bounds[c + 1].
+    const bounds = new Uint32Array(children + 1);
+    for (let c = 0; c < pivots.count; c++) bounds[c + 1] = lowerBound(buffer, pivots.bytes, pivots.start(c), pivots.end(c), this.compare, bounds[c]);
+    bounds[children] = buffer.count;
+    // Ascending (shortfall from the whole buffer, child): longest runs first, then the first child.
+    const byLength = new Float64Array(children);
+    for (let c = 0; c < children; c++) byLength[c] = (buffer.count - (bounds[c + 1]! - bounds[c]!)) * children + c;
+    byLength.sort();
+    const chosen = new Uint8Array(children);
+    for (let r = 0; r < children && pending > this.bufferLimit; r++) {
+      const c = byLength[r]! % children;
+      const from = bounds[c]!;
+      const to = bounds[c + 1]!;
+      if (from === to) break; // the rest are empty too
+      chosen[c] = 1;
+      pending -= runBytes(buffer, from, to) + (to - from);
     }
     const kept = new EntryListBuilder(buffer.dataBytes, buffer.count);
     const keptKinds = new Uint8Array(buffer.count);
-    for (const run of runs) {
-      if (chosen.has(run.child)) continue;
-      keptKinds.set(kinds.subarray(run.from, run.to), kept.size);
-      kept.pushRun(buffer, run.from, run.to);
+    // Unchosen children next to each other have adjacent runs: copied as one.
+    for (let c = 0; c < children; ) {
+      if (chosen[c] === 1) {
+        c++;
+        continue;
+      }
+      const from = bounds[c]!;
+      while (c < children && chosen[c] === 0) c++;
+      const to = bounds[c]!;
+      for (let i = from, k = kept.size; i < to; i++, k++) keptKinds[k] = kinds[i]!;
+      kept.pushRun(buffer, from, to);
     }
-    for (let r = runs.length - 1; r >= 0; r--) {
-      const run = runs[r]!;
-      if (chosen.has(run.child)) this.replaceChild(branch, run.child, this.applyTo(branch.children[run.child]!, buffer, kinds, run.from, run.to));
+    for (let c = children - 1; c >= 0; c--) {
+      if (chosen[c] === 1) this.replaceChild(branch, c, this.applyTo(branch.children[c]!, buffer, kinds, bounds[c]!, bounds[c + 1]!));
     }
     branch.buffer = kept.finish();
     branch.kinds = keptKinds.slice(0, kept.size);

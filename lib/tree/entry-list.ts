@@ -136,7 +136,12 @@ export class EntryListBuilder {
     const base = list.start(from);
     const runBytes = list.start(to) - base;
     this.reserve(runBytes, to - from);
-    this.bytes.set(list.bytes.subarray(base, base + runBytes), this.length);
+    const source = list.bytes;
+    if (runBytes <= 64) {
+      for (let i = 0; i < runBytes; i++) this.bytes[this.length + i] = source[base + i]!;
+    } else {
+      this.bytes.set(source.subarray(base, base + runBytes), this.length);
+    }
     const shift = this.length - base;
     for (let i = from + 1; i <= to; i++) this.offsets[++this.count] = list.offsets[i]! + shift;
     this.length += runBytes;
