@@ -27,7 +27,7 @@ export interface NodeIo {
   write(node: TreeNode): PageId;
 }
 
-/** A node being replaced, and whether readers used it lately (its new version is then cached). */
+/** A node being replaced, and whether readers used it lately (WRITE_CACHE_POLICY in node.ts). */
 export interface ReplacedNode {
   readonly node: TreeNode;
   readonly read: boolean;
@@ -213,16 +213,16 @@ export class BatchWriter {
     for (const cut of [...cuts, childCount]) {
       const bufferEnd =
         cut < childCount ? lowerBound(buffer, pivots.bytes, pivots.start(cut - 1), pivots.end(cut - 1), this.compare, bufferStart) : buffer.count;
-      nodes.push(
-        new BranchNode(
-          branch.level,
-          pivots.slice(start, cut - 1),
-          branch.children.slice(start, cut),
-          buffer.slice(bufferStart, bufferEnd),
-          branch.kinds.slice(bufferStart, bufferEnd),
-          this,
-        ),
+      const part = new BranchNode(
+        branch.level,
+        pivots.slice(start, cut - 1),
+        branch.children.slice(start, cut),
+        buffer.slice(bufferStart, bufferEnd),
+        branch.kinds.slice(bufferStart, bufferEnd),
+        this,
       );
+      part.cacheWhenWritten = branch.cacheWhenWritten;
+      nodes.push(part);
       if (start > 0) separators.pushEntry(pivots, start - 1);
       start = cut;
       bufferStart = bufferEnd;
@@ -238,7 +238,9 @@ export class BatchWriter {
     const { node, read } = this.io.replace(ref);
     // Entry lists are immutable and shared; only the children array is ever mutated in place.
     if (node.kind === 'leaf') return leafDraft(node.entries, this, read);
-    return new BranchNode(node.level, node.pivots, node.children.slice(), node.buffer, node.kinds, this);
+    const draft = new BranchNode(node.level, node.pivots, node.children.slice(), node.buffer, node.kinds, this);
+    draft.cacheWhenWritten = read;
+    return draft;
   }
 
   private levelOf(ref: ChildRef): number {

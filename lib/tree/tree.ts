@@ -52,11 +52,11 @@ export class HitchhikerTree<E> {
 
   /**
    * Writes a sealed node. The cache receives the node as a reader would decode it from the page,
-   * not the draft, whose lists may share larger buffers; branches always, leaves if wanted.
+   * not the draft, whose lists may share larger buffers; only if wanted (WRITE_CACHE_POLICY).
    */
   private readonly write = (node: TreeNode): PageId => {
     const payload = encodeNode(node);
-    if (node.kind === 'leaf' && !node.cacheWhenWritten) return this.store.append(FrameKind.node, payload);
+    if (!node.cacheWhenWritten) return this.store.append(FrameKind.node, payload);
     // Decoding our own fresh encoding cannot fail, so the id in its error messages is moot.
     return this.store.append(FrameKind.node, payload, this.decode(payload, asPageId(0)));
   };
