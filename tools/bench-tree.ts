@@ -821,7 +821,7 @@ function checkEncoding(sorted: readonly Datom[]): void {
 
 const fractionOf = (params: TreeParams): string => {
   const eighths = (params.bufferBytes * 8) / params.pageSize;
-  return eighths === 1 ? '1/8' : eighths === 2 ? '1/4' : eighths === 4 ? '1/2' : eighths === 6 ? '3/4' : `${eighths}/8`;
+  return eighths === 1 ? '1/8' : eighths === 2 ? '1/4' : eighths === 4 ? '1/2' : eighths === 6 ? '3/4' : eighths === 7 ? '7/8' : `${eighths}/8`;
 };
 
 function sweep(): void {
@@ -837,6 +837,7 @@ function sweep(): void {
   grid.push(DEFAULT_TREE_PARAMS);
   // Beyond the grid: buffers taking most of the page (fewer children, longer runs per flush).
   for (const pageSize of [2048, 4096, 8192]) grid.push({ pageSize, bufferBytes: (pageSize * 3) / 4 });
+  grid.push({ pageSize: 4096, bufferBytes: 3584 });
   const lines: string[] = [];
   for (const params of grid) {
     const label = `${params.pageSize}/${params.bufferBytes}`;

@@ -1,6 +1,6 @@
 import type { PageId } from '../ids.js';
 
-class CacheEntry {
+export class CacheEntry {
   constructor(
     readonly value: unknown,
     readonly cost: number,
@@ -35,6 +35,19 @@ export class PageCache {
     while (this.bytes + cost > this.capacityBytes) this.evictOne();
     this.entries.set(id, new CacheEntry(value, cost, false));
     this.bytes += cost;
+  }
+
+  /**
+   * Removes a page that its writer is replacing with a new version: the old one stays valid for
+   * older snapshots, but would only take room from live pages. Returns its entry if cached, whose
+   * `referenced` flag tells whether a reader used it since the clock hand last passed it.
+   */
+  take(id: PageId): CacheEntry | undefined {
+    const entry = this.entries.get(id);
+    if (entry === undefined) return undefined;
+    this.entries.delete(id);
+    this.bytes -= entry.cost;
+    return entry;
   }
 
   get size(): number {

@@ -62,8 +62,13 @@ export function initialFileImage(params: FileParameters): Buffer {
   return image;
 }
 
-/** What a decoded page is taken to cost in the cache: an estimate, from its encoded size. */
-const decodedCost = (payloadLength: number): number => payloadLength * 2 + 64;
+/**
+ * What a decoded page is taken to cost in the cache: an estimate, from its encoded size. Measured
+ * on tree nodes of datom-sized entries, which decode into one allocation of about 1.25 times
+ * their page (offsets and prefixes added, length prefixes dropped), plus some 500 bytes of
+ * objects and views around it.
+ */
+const decodedCost = (payloadLength: number): number => payloadLength + (payloadLength >> 2) + 512;
 
 const slotIndex = (seq: number): 0 | 1 => (((seq % 2) + 2) % 2) as 0 | 1;
 
@@ -270,17 +275,18 @@ export class PageStore {
   }
 
   /**
-   * The decoded page from the cache, decoding and caching it on a miss. `decode` receives the
-   * page id too, so callers can pass one function rather than a closure per call.
+   * The decoded page from the cache, decoding and caching it on a miss (unless `admit` is false:
+   * a page its caller is about to replace). `decode` receives the page id too, so callers can
+   * pass one function rather than a closure per call.
    */
-  load<T>(id: PageId, kind: FrameKind, decode: (payload: Buffer, id: PageId) => T): T {
+  load<T>(id: PageId, kind: FrameKind, decode: (payload: Buffer, id: PageId) => T, admit = true): T {
     this.checkOpen();
     const hit = this.cache.get(id);
     if (hit !== undefined) return hit as T;
     const payload = this.read(id, kind);
     const value = decode(payload, id);
     // Pending pages may still be discarded by abort(): cache only what is committed.
-    if (id < this.headName.end) this.cache.set(id, value, decodedCost(payload.length));
+    if (admit && id < this.headName.end) this.cache.set(id, value, decodedCost(payload.length));
     return value;
   }
 

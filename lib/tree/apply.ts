@@ -22,7 +22,15 @@ export interface NodeIo {
   readonly compare: TreeSchema<unknown>['compare'];
   readonly params: TreeParams;
   load(id: PageId): TreeNode;
+  /** The node at `id`, which the batch replaces with a new version: see `ReplacedNode`. */
+  replace(id: PageId): ReplacedNode;
   write(node: TreeNode): PageId;
+}
+
+/** A node being replaced, and whether readers used it lately (WRITE_CACHE_POLICY in node.ts). */
+export interface ReplacedNode {
+  readonly node: TreeNode;
+  readonly read: boolean;
 }
 
 /** Sorted, de-duplicated operations: entry i of `entries` with `kinds[i]`. */
@@ -93,7 +101,9 @@ export class BatchWriter {
    * first (the first of equals), so the choice depends on nothing but the contents. Operations
    * are sorted, so each child's share is one contiguous run, and flushing one child neither moves
    * nor reroutes another's: the runs are chosen up front, applied from the last child to the
-   * first (so splices keep the earlier indices valid), and the buffer is rebuilt once.
+   * first (so splices keep the earlier indices valid), and the buffer is rebuilt once. Runs and
+   * choices live in typed arrays, and the order of lengths is one numeric sort: with a few dozen
+   * children, objects and a comparator sort per flush cost more than the searches.
    */
   private flush(branch: BranchNode): void {
     let pending = bufferBytes(branch);
@@ -101,31 +111,40 @@ export class BatchWriter {
     const buffer = branch.buffer;
     const kinds = branch.kinds;
     const pivots = branch.pivots;
-    const runs: Array<{ child: number; from: number; to: number }> = [];
-    let runFrom = 0;
-    for (let child = 0; child < branch.children.length; child++) {
-      const runTo =
-        child < pivots.count ? lowerBound(buffer, pivots.bytes, pivots.start(child), pivots.end(child), this.compare, runFrom) : buffer.count;
-      if (runTo > runFrom) runs.push({ child, from: runFrom, to: runTo });
-      runFrom = runTo;
-    }
-    const byLength = runs.slice().sort((a, b) => b.to - b.from - (a.to - a.from) || a.child - b.child);
-    const chosen = new Set<number>();
-    for (const run of byLength) {
-      if (pending <= this.bufferLimit) break;
-      chosen.add(run.child);
-      pending -= runBytes(buffer, run.from, run.to) + (run.to - run.from);
+    const children = branch.children.length;
+    // Child c's operations are bounds[c] to bounds[c + 1].
+    const bounds = new Uint32Array(children + 1);
+    for (let c = 0; c < pivots.count; c++) bounds[c + 1] = lowerBound(buffer, pivots.bytes, pivots.start(c), pivots.end(c), this.compare, bounds[c]);
+    bounds[children] = buffer.count;
+    // Ascending (shortfall from the whole buffer, child): longest runs first, then the first child.
+    const byLength = new Float64Array(children);
+    for (let c = 0; c < children; c++) byLength[c] = (buffer.count - (bounds[c + 1]! - bounds[c]!)) * children + c;
+    byLength.sort();
+    const chosen = new Uint8Array(children);
+    for (let r = 0; r < children && pending > this.bufferLimit; r++) {
+      const c = byLength[r]! % children;
+      const from = bounds[c]!;
+      const to = bounds[c + 1]!;
+      if (from === to) break; // the rest are empty too
+      chosen[c] = 1;
+      pending -= runBytes(buffer, from, to) + (to - from);
     }
     const kept = new EntryListBuilder(buffer.dataBytes, buffer.count);
     const keptKinds = new Uint8Array(buffer.count);
-    for (const run of runs) {
-      if (chosen.has(run.child)) continue;
-      keptKinds.set(kinds.subarray(run.from, run.to), kept.size);
-      kept.pushRun(buffer, run.from, run.to);
+    // Unchosen children next to each other have adjacent runs: copied as one.
+    for (let c = 0; c < children; ) {
+      if (chosen[c] === 1) {
+        c++;
+        continue;
+      }
+      const from = bounds[c]!;
+      while (c < children && chosen[c] === 0) c++;
+      const to = bounds[c]!;
+      for (let i = from, k = kept.size; i < to; i++, k++) keptKinds[k] = kinds[i]!;
+      kept.pushRun(buffer, from, to);
     }
-    for (let r = runs.length - 1; r >= 0; r--) {
-      const run = runs[r]!;
-      if (chosen.has(run.child)) this.replaceChild(branch, run.child, this.applyTo(branch.children[run.child]!, buffer, kinds, run.from, run.to));
+    for (let c = children - 1; c >= 0; c--) {
+      if (chosen[c] === 1) this.replaceChild(branch, c, this.applyTo(branch.children[c]!, buffer, kinds, bounds[c]!, bounds[c + 1]!));
     }
     branch.buffer = kept.finish();
     branch.kinds = keptKinds.slice(0, kept.size);
@@ -165,7 +184,7 @@ export class BatchWriter {
     const separators = new EntryListBuilder();
     let start = 0;
     for (const cut of [...cuts, entries.count]) {
-      nodes.push(new LeafNode(entries.slice(start, cut), this));
+      nodes.push(leafDraft(entries.slice(start, cut), this, leaf.cacheWhenWritten));
       if (start > 0) separators.pushEntry(entries, start);
       start = cut;
     }
@@ -194,16 +213,16 @@ export class BatchWriter {
     for (const cut of [...cuts, childCount]) {
       const bufferEnd =
         cut < childCount ? lowerBound(buffer, pivots.bytes, pivots.start(cut - 1), pivots.end(cut - 1), this.compare, bufferStart) : buffer.count;
-      nodes.push(
-        new BranchNode(
-          branch.level,
-          pivots.slice(start, cut - 1),
-          branch.children.slice(start, cut),
-          buffer.slice(bufferStart, bufferEnd),
-          branch.kinds.slice(bufferStart, bufferEnd),
-          this,
-        ),
+      const part = new BranchNode(
+        branch.level,
+        pivots.slice(start, cut - 1),
+        branch.children.slice(start, cut),
+        buffer.slice(bufferStart, bufferEnd),
+        branch.kinds.slice(bufferStart, bufferEnd),
+        this,
       );
+      part.cacheWhenWritten = branch.cacheWhenWritten;
+      nodes.push(part);
       if (start > 0) separators.pushEntry(pivots, start - 1);
       start = cut;
       bufferStart = bufferEnd;
@@ -213,13 +232,15 @@ export class BatchWriter {
 
   // ----- ownership and sealing -------------------------------------------------------------------
 
-  /** The node as a draft owned by this batch: sealed nodes are copied, owned drafts used as they are. */
+  /** The node as a draft owned by this batch: pages are copied, drafts (held as nodes) used as they are. */
   private own(ref: ChildRef): TreeNode {
-    const node = typeof ref === 'number' ? this.io.load(ref) : ref;
-    if (node.owner === this) return node;
+    if (typeof ref !== 'number') return ref;
+    const { node, read } = this.io.replace(ref);
     // Entry lists are immutable and shared; only the children array is ever mutated in place.
-    if (node.kind === 'leaf') return new LeafNode(node.entries, this);
-    return new BranchNode(node.level, node.pivots, node.children.slice(), node.buffer, node.kinds, this);
+    if (node.kind === 'leaf') return leafDraft(node.entries, this, read);
+    const draft = new BranchNode(node.level, node.pivots, node.children.slice(), node.buffer, node.kinds, this);
+    draft.cacheWhenWritten = read;
+    return draft;
   }
 
   private levelOf(ref: ChildRef): number {
@@ -236,6 +257,12 @@ export class BatchWriter {
     ref.owner = null;
     return this.io.write(ref);
   }
+}
+
+function leafDraft(entries: EntryList, owner: BatchWriter, cacheWhenWritten: boolean): LeafNode {
+  const leaf = new LeafNode(entries, owner);
+  leaf.cacheWhenWritten = cacheWhenWritten;
+  return leaf;
 }
 
 /**

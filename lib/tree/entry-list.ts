@@ -2,7 +2,7 @@
  * A sorted run of encoded entries, packed: one byte array and the offsets where each entry
  * starts (`offsets[count]` is the end). Nodes hold their entries, pivots and buffered operations
  * this way, so a cached node is a few typed arrays rather than one object per entry — nothing for
- * the garbage collector to trace entry by entry — and a page decodes without copying its data.
+ * the garbage collector to trace entry by entry.
  * Immutable once built.
  */
 export class EntryList {
@@ -17,14 +17,6 @@ export class EntryList {
     /** count + 1 offsets into `bytes`, non-decreasing. */
     readonly offsets: Uint32Array,
   ) {}
-
-  /** Computes `prefixes` (once; the list never changes). */
-  indexPrefixes(): void {
-    if (this.prefixes !== undefined) return;
-    const prefixes = allocOffsets(this.count);
-    for (let i = 0; i < prefixes.length; i++) prefixes[i] = prefixOf(this.bytes, this.offsets[i]!, this.offsets[i + 1]!);
-    this.prefixes = prefixes;
-  }
 
   static readonly empty = new EntryList(new Uint8Array(0), new Uint32Array(1));
 
@@ -71,16 +63,38 @@ export function prefixOf(bytes: Uint8Array, start: number, end: number): number 
 }
 
 /**
- * Memory for lists, from Node's buffer pool: small requests share pooled slabs instead of each
- * getting an ArrayBuffer of its own, whose off-heap bytes would push V8 into more collections.
- * Uninitialized: builders write every byte and offset they later read.
+ * Memory for lists on the write path, carved from shared slabs: small requests do not each get an
+ * ArrayBuffer of their own, whose off-heap bytes would push V8 into more collections. Unlike
+ * Node's buffer pool, the views are plain typed arrays: a Buffer view costs a JavaScript
+ * constructor call on every allocation and `subarray`. A slab lives as long as any view into it,
+ * which is fine for drafts: cached nodes own their memory (node-codec.ts).
  */
-const allocBytes = (n: number): Uint8Array => Buffer.allocUnsafe(n);
+const SLAB_BYTES = 64 * 1024;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabUsed = 0;
+
+/** Reserves `bytes` (8-byte aligned) in the current slab, or a fresh one; returns the slab offset. */
+function carve(bytes: number): number {
+  const aligned = (bytes + 7) & ~7;
+  if (slabUsed + aligned > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const at = slabUsed;
+  slabUsed += aligned;
+  return at;
+}
+
+function allocBytes(n: number): Uint8Array {
+  if (n > SLAB_BYTES >> 3) return new Uint8Array(n);
+  const at = carve(n); // first: it may replace the slab
+  return new Uint8Array(slab, at, n);
+}
 
 export function allocOffsets(n: number): Uint32Array {
-  const memory = Buffer.allocUnsafe(n * 4);
-  // Pool slices are 8-byte aligned; a typed array view needs its own alignment.
-  return memory.byteOffset % 4 === 0 ? new Uint32Array(memory.buffer, memory.byteOffset, n) : new Uint32Array(n);
+  if (n * 4 > SLAB_BYTES >> 3) return new Uint32Array(n);
+  const at = carve(n * 4);
+  return new Uint32Array(slab, at, n);
 }
 
 /**
@@ -122,7 +136,12 @@ export class EntryListBuilder {
     const base = list.start(from);
     const runBytes = list.start(to) - base;
     this.reserve(runBytes, to - from);
-    this.bytes.set(list.bytes.subarray(base, base + runBytes), this.length);
+    const source = list.bytes;
+    if (runBytes <= 64) {
+      for (let i = 0; i < runBytes; i++) this.bytes[this.length + i] = source[base + i]!;
+    } else {
+      this.bytes.set(source.subarray(base, base + runBytes), this.length);
+    }
     const shift = this.length - base;
     for (let i = from + 1; i <= to; i++) this.offsets[++this.count] = list.offsets[i]! + shift;
     this.length += runBytes;

@@ -7,11 +7,23 @@
 import type { PageId } from '../ids.js';
 import type { EntryList } from './entry-list.js';
 
+/**
+ * WRITE_CACHE_POLICY. A draft's `cacheWhenWritten` comes from the page it replaces: a node that
+ * readers used since the clock hand last passed it stays cached across rewrites (in its new
+ * version); one only the writer touched stays out. Under random writes the writer rarely comes
+ * back to a node before the cache would evict it, and every page cached is external memory that
+ * only a full collection reclaims: V8 starts one for every 64 MiB of it, each tracing the
+ * application's whole heap. Reading a page back when the writer does return costs less. Nodes
+ * with no predecessor (a tree's first leaf, a new root) are cached; split parts inherit.
+ */
+
 /** A child is a page, or a draft node of the batch being applied. */
 export type ChildRef = PageId | TreeNode;
 
 export class LeafNode {
   readonly kind = 'leaf' as const;
+  /** For a draft: whether its page enters the page cache when written (see `WRITE_CACHE_POLICY`). */
+  cacheWhenWritten = true;
 
   constructor(
     /** Strictly increasing under the schema's order. */
@@ -27,6 +39,8 @@ export class LeafNode {
  */
 export class BranchNode {
   readonly kind = 'branch' as const;
+  /** For a draft: whether its page enters the page cache when written (see `WRITE_CACHE_POLICY`). */
+  cacheWhenWritten = true;
 
   constructor(
     /** 1 for a branch over leaves, one more for each level above. */
@@ -41,6 +55,7 @@ export class BranchNode {
 }
 
 export type TreeNode = LeafNode | BranchNode;
+
 
 /** Child `index` of a sealed branch (read from a page), whose children are all page ids. */
 export const sealedChild = (branch: BranchNode, index: number): PageId => branch.children[index] as PageId;

@@ -11,7 +11,7 @@ export interface TreeParams {
   readonly bufferBytes: number;
 }
 
-export const DEFAULT_TREE_PARAMS: TreeParams = { pageSize: 4096, bufferBytes: 2048 };
+export const DEFAULT_TREE_PARAMS: TreeParams = { pageSize: 4096, bufferBytes: 3072 };
 
 export function checkTreeParams(params: TreeParams): TreeParams {
   const { pageSize, bufferBytes } = params;

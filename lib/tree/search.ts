@@ -7,7 +7,9 @@ type Compare = TreeSchema<unknown>['compare'];
 /**
  * Narrows [from, to) to the entries whose prefix equals the key's, when the list has prefixes:
  * entries with a smaller prefix are smaller than the key, those with a larger one larger. The
- * range goes into `range` rather than a returned pair, so a search allocates nothing.
+ * start is a binary search; the end gallops forward from it, since few entries share a prefix
+ * (for datoms, one entity's) and most often none does, which then costs one probe. The range goes
+ * into `range` rather than a returned pair, so a search allocates nothing.
  */
 const range = [0, 0];
 function narrow(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, from: number, to: number): void {
@@ -20,12 +22,22 @@ function narrow(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: numb
     if (prefixes[mid]! < p) lo = mid + 1;
     else hi = mid;
   }
+  // Gallop: prefixes[end - 1] equals p (or end is lo); every prefix from lo on is >= p.
   let end = lo;
-  hi = to;
-  while (end < hi) {
-    const mid = (end + hi) >>> 1;
-    if (prefixes[mid]! <= p) end = mid + 1;
-    else hi = mid;
+  let step = 1;
+  while (end < to && prefixes[end]! === p) {
+    end += step;
+    step *= 2;
+  }
+  if (step > 2) {
+    // The last jump went past the equal run: its end lies after the previous landing point.
+    hi = end < to ? end : to;
+    end -= step >> 1;
+    while (end < hi) {
+      const mid = (end + hi) >>> 1;
+      if (prefixes[mid]! === p) end = mid + 1;
+      else hi = mid;
+    }
   }
   range[0] = lo;
   range[1] = end;
@@ -52,6 +64,30 @@ function search(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: numb
     else hi = mid;
   }
   return lo;
+}
+
+/**
+ * Index of the entry equal to the key, or -1: a lookup stops at the first equal entry it meets,
+ * and needs no comparison at all when no entry shares the key's prefix.
+ */
+export function find(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare): number {
+  const bytes = list.bytes;
+  const offsets = list.offsets;
+  let lo = 0;
+  let hi = list.count;
+  if (list.prefixes !== undefined) {
+    narrow(list, key, keyStart, keyEnd, lo, hi);
+    lo = range[0]!;
+    hi = range[1]!;
+  }
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const order = compare(bytes, offsets[mid]!, offsets[mid + 1]!, key, keyStart, keyEnd);
+    if (order === 0) return mid;
+    if (order < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return -1;
 }
 
 /** First index i in [from, to) whose entry is >= key (or `to`). */

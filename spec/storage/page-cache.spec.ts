@@ -4,19 +4,24 @@ import { asPageId } from '../../lib/ids.js';
 import { PageCache } from '../../lib/storage/page-cache.js';
 
 describe('page cache', () => {
-  it('never holds more than its capacity in bytes, and returns what was stored', () => {
+  it('never holds more than its capacity in bytes, returns what was stored, and forgets what was taken', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 500 }),
-        fc.array(fc.tuple(fc.nat(40), fc.integer({ min: 1, max: 120 }), fc.boolean())),
+        fc.array(fc.tuple(fc.nat(40), fc.integer({ min: 1, max: 120 }), fc.constantFrom('read', 'write', 'take'))),
         (capacity, operations) => {
           const cache = new PageCache(capacity);
-          for (const [id, cost, isRead] of operations) {
-            if (isRead) {
+          for (const [id, cost, operation] of operations) {
+            if (operation === 'read') {
               const hit = cache.get(asPageId(id));
               if (hit !== undefined) expect(hit).toBe(`page ${id}`);
-            } else {
+            } else if (operation === 'write') {
               cache.set(asPageId(id), `page ${id}`, cost);
+            } else {
+              const before = cache.usedBytes;
+              const taken = cache.take(asPageId(id));
+              if (taken !== undefined) expect([taken.value, before - cache.usedBytes]).toEqual([`page ${id}`, taken.cost]);
+              expect(cache.get(asPageId(id))).toBeUndefined();
             }
             expect(cache.usedBytes).toBeLessThanOrEqual(capacity);
           }

@@ -124,6 +124,28 @@ describe('reads', () => {
     expect(pagesRead(coldStore, () => [...cold.scan(root)])).toBe(0);
   });
 
+  it('keeps nodes cached across rewrites while readers use them, and leaves those only the writer touched out', () => {
+    const store = openOn(new MemoryBackend(emptyImage()), { cacheBytes: 1 << 24 });
+    const tree = new HitchhikerTree(store, entrySchema, tinyParams);
+    const pagesRead = (during: () => void) => {
+      const before = store.cache.size;
+      during();
+      return store.cache.size - before;
+    };
+    let root = tree.insert(undefined, entries(range(0, 200)));
+    store.commit(Buffer.alloc(0));
+    expect(pagesRead(() => tree.get(root, [5, 0]))).toBe(0);
+    // A batch that rewrites the nodes over keys 0 to 99: those a reader used (the path to key 5)
+    // stay cached in their new versions, the others are read again when next wanted. Nodes the
+    // batch did not rewrite stay cached as they were.
+    root = tree.insert(root, entries(range(0, 100), 1));
+    store.commit(Buffer.alloc(0));
+    expect(pagesRead(() => expect(tree.get(root, [5, 1])).toEqual([5, 1]))).toBe(0);
+    expect(pagesRead(() => expect(tree.get(root, [50, 1])).toEqual([50, 1]))).toBeGreaterThan(0);
+    expect(pagesRead(() => expect(tree.get(root, [50, 1])).toEqual([50, 1]))).toBe(0);
+    expect(pagesRead(() => expect(tree.get(root, [150, 0])).toEqual([150, 0]))).toBe(0);
+  });
+
   it('works on a real file across close and reopen', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sediment-tree-'));
     try {
