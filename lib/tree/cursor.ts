@@ -148,7 +148,12 @@ export class TreeCursor<E> implements IterableIterator<E> {
     const lowIndex = this.lowIndex[depth]!;
     const highList = this.highList[depth];
     const highIndex = this.highIndex[depth]!;
+    // The part of the leaf inside the scan's bounds: buffered operations are merged into that part
+    // only, so a short scan (a point read) never copies the rest of its leaf.
+    const inLow = this.firstNotBelow(entries);
+    const inHigh = Math.max(inLow, this.firstAbove(entries, inLow));
     let view = entries;
+    let merged = false;
     // Oldest first: the branch just above the leaf, then upwards; each newer one overrides.
     for (let d = depth - 1; d >= 0; d--) {
       const branch = this.branches[d]!;
@@ -159,25 +164,32 @@ export class TreeCursor<E> implements IterableIterator<E> {
         highList === undefined || highIndex < 0
           ? buffer.count
           : lowerBound(buffer, highList.bytes, highList.start(highIndex), highList.end(highIndex), this.compare, from);
-      // Only operations inside the scan's bounds can change what it yields: a short scan (a point
-      // read) usually finds none there and uses the leaf as it is, without copying it.
+      // Only operations inside the scan's bounds can change what it yields.
       if (from < to) from = Math.max(from, this.firstNotBelow(buffer, from));
       if (from < to) to = Math.min(to, this.firstAbove(buffer, from));
-      if (from < to) view = mergeOps(this.compare, view, undefined, buffer, branch.kinds, from, to).entries;
+      if (from >= to) continue;
+      view = merged
+        ? mergeOps(this.compare, view, undefined, buffer, branch.kinds, from, to).entries
+        : mergeOps(this.compare, view, undefined, buffer, branch.kinds, from, to, inLow, inHigh).entries;
+      merged = true;
     }
     this.view = view;
+    // A merged view holds only the part inside the bounds: whether a bound cut this leaf is known
+    // from the leaf itself.
+    const cutBelow = merged && inLow > 0;
+    const cutAbove = merged && inHigh < entries.count;
     if (this.reverse) {
       const upper = this.firstAbove(view);
       const lower = this.firstNotBelow(view);
       this.position = upper - 1;
       this.limit = Math.min(lower, upper) - 1;
-      this.boundInView = lower > 0;
+      this.boundInView = lower > 0 || cutBelow;
     } else {
       const lower = seeking ? this.firstNotBelow(view) : 0;
       const upper = Math.max(lower, this.firstAbove(view, lower));
       this.position = lower;
       this.limit = upper;
-      this.boundInView = upper < view.count;
+      this.boundInView = upper < view.count || cutAbove;
     }
   }
 
