@@ -151,11 +151,6 @@ export class Db {
 
   // ----- internals used by entity, pull and query ---------------------------------------------
 
-  /** @internal Current (or, for a history db, all) datoms matching the components, raw. */
-  scanRaw(order: IndexOrder, c: KeyComponents, seek = false): Iterable<RawDatom> {
-    return this.snapshot.scan(order, c, { history: this.filters.history, since: this.filters.since, seek });
-  }
-
   /** @internal Current datoms as of this snapshot (the `since` filter applies, `history` does not). */
   scanCurrent(order: IndexOrder, c: KeyComponents): Iterable<RawDatom> {
     return this.snapshot.scan(order, c, { since: this.filters.since });

@@ -81,30 +81,6 @@ export function decodeEntry(order: IndexOrder, bytes: Uint8Array, start: number,
   return { e, a, v, tx, added };
 }
 
-/** The tx of an entry, read without decoding its value. */
-export function entryTx(order: IndexOrder, bytes: Uint8Array, start: number, end: number): number {
-  const r = reader.reset(bytes, start, end);
-  switch (order) {
-    case 'eavt':
-    case 'aevt':
-      r.uint();
-      r.uint();
-      r.skipValue();
-      break;
-    case 'avet':
-      r.uint();
-      r.skipValue();
-      r.uint();
-      break;
-    case 'vaet':
-      r.uint();
-      r.uint();
-      r.uint();
-      break;
-  }
-  return r.uint();
-}
-
 /**
  * Leading components of a key in the order's sequence, as far as they are given: `[e]`, `[e, a]`,
  * `[e, a, v]` for eavt and so on. The value needs its attribute's type, which every order but

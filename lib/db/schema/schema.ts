@@ -71,15 +71,6 @@ export const BUILT_IN_ATTRIBUTES: readonly Attribute[] = [
   builtIn(BuiltIn.txInstant, 'db/txInstant', 'instant', { indexed: true, doc: 'The time of a transaction.' }),
 ];
 
-/** Attributes whose datoms describe an attribute, and how `db/*` keywords map to properties. */
-export const SCHEMA_ATTRIBUTE_IDS: ReadonlySet<number> = new Set([
-  BuiltIn.valueType,
-  BuiltIn.cardinality,
-  BuiltIn.unique,
-  BuiltIn.index,
-  BuiltIn.isComponent,
-]);
-
 interface Ident {
   readonly id: number;
   readonly since: number;
