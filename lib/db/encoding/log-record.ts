@@ -43,8 +43,14 @@ export interface LogRecord {
 const packr = new Packr({ useRecords: false, moreTypes: false, int64AsType: 'number' });
 
 export function encodeLogRecord(record: LogRecord, typeOfAttribute: (a: number) => ValueType): Buffer {
+  const index = typeof record.index === 'number' ? record.index : record.index.map((r) => r ?? 0);
+  return packr.pack([record.tx, record.instant, record.nextId, encodeDatoms(record.datoms, typeOfAttribute), index]);
+}
+
+// A loop of its own: see the note on on-stack replacement in transactor.ts.
+function encodeDatoms(datoms: readonly LogDatom[], typeOfAttribute: (a: number) => ValueType): Buffer {
   const writer = new KeyWriter();
-  for (const d of record.datoms) {
+  for (const d of datoms) {
     const type = typeOfAttribute(d.a);
     writer.uint(d.e).uint(d.a).value(type, d.v).byte(d.added ? 1 : 0);
     if (!d.added) writer.uint(d.assertedTx);
@@ -53,8 +59,7 @@ export function encodeLogRecord(record: LogRecord, typeOfAttribute: (a: number) 
       writer.uint(d.heapPage);
     }
   }
-  const index = typeof record.index === 'number' ? record.index : record.index.map((r) => r ?? 0);
-  return packr.pack([record.tx, record.instant, record.nextId, writer.finish(), index]);
+  return writer.finish();
 }
 
 export function decodeLogRecord(meta: Uint8Array, recordOffset: number): LogRecord {

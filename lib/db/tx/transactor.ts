@@ -113,9 +113,15 @@ class Transaction {
     const datoms = this.expand(concrete);
     const schema = schemaAfter(this.snapshot.schema, datoms, this.tx);
     const txDatom: LogDatom = { e: this.tx, a: BuiltIn.txInstant, v: new Date(this.instant), tx: this.tx, added: true, assertedTx: this.tx };
+    datoms.unshift(txDatom);
+    return { tx: this.tx, instant: this.instant, nextId: this.nextId, datoms, tempids: this.reportedTempids(), schema };
+  }
+
+  /** Tempids as given (not the ones made up for maps without `db/id`) and their entity ids. */
+  private reportedTempids(): Record<string, number> {
     const tempids: Record<string, number> = {};
     for (const [name, id] of this.tempids) if (!name.startsWith('__map')) tempids[name] = id;
-    return { tx: this.tx, instant: this.instant, nextId: this.nextId, datoms: [txDatom, ...datoms], tempids, schema };
+    return tempids;
   }
 
   // ----- 1. references ------------------------------------------------------------------------
@@ -280,110 +286,148 @@ class Transaction {
 
   // ----- 4 and 5. expansion and conflicts ------------------------------------------------------
 
+  private readonly assertions = new Map<string, Pending>();
+  private readonly retractions = new Map<string, Pending>();
+  private readonly cardinalityOne = new Map<string, Pending>();
+  private readonly retractedEntities = new Set<number>();
+
+  // Each loop below is a method of its own, on purpose: a large transaction makes V8 compile a hot
+  // loop while it runs (on-stack replacement) and cache that code, and when code after the loop in
+  // the same function has never run, every later call deoptimizes there (measured: one deopt per
+  // small transaction after a bulk import).
   private expand(ops: readonly (ResolvedOp & { e: number; v: Value | undefined })[]): LogDatom[] {
-    const assertions = new Map<string, Pending>();
-    const retractions = new Map<string, Pending>();
-    const cardinalityOne = new Map<string, Pending>();
-    const retract = (d: Pending) => {
-      const key = datomKey(d.e, d.attribute, d.v);
-      if (!retractions.has(key)) retractions.set(key, d);
-    };
-    const assert = (e: number, attribute: Attribute, v: Value, where: Site) => {
-      if (attribute.cardinality === 'one') {
-        const slot = `${e} ${attribute.id}`;
-        const other = cardinalityOne.get(slot);
-        // Entries here are assertions from the transaction data: values, never stand-ins.
-        if (other !== undefined && !valuesEqual(other.v as Value, v)) {
+    this.expandOps(ops);
+    this.rejectAssertedAndRetracted();
+    const added = this.effectiveAssertions();
+    this.checkUniques(added);
+    return this.emit(added);
+  }
+
+  private expandOps(ops: readonly (ResolvedOp & { e: number; v: Value | undefined })[]): void {
+    for (const op of ops) this.expandOp(op);
+  }
+
+  private expandOp(op: ResolvedOp & { e: number; v: Value | undefined }): void {
+    switch (op.op) {
+      case 'add':
+        this.assert(op.e, op.attribute!, op.v!, op.where);
+        return;
+      case 'retract': {
+        const attribute = op.attribute!;
+        const current = op.v === undefined ? this.snapshot.values(op.e, attribute.id) : [this.snapshot.find(op.e, attribute, op.v)];
+        for (const d of current) if (d !== undefined) this.retract({ e: op.e, attribute, v: d.v, assertedTx: d.tx, where: op.where });
+        return;
+      }
+      case 'retractEntity':
+        this.retractEntity(op.e, op.where);
+        return;
+      case 'cas': {
+        const attribute = op.attribute!;
+        if (attribute.cardinality !== 'one') {
+          throw new SedimentError(ErrorCode.invalidTx, `${op.where}: db/cas needs a cardinality-one attribute, ${attribute.ident} is many`);
+        }
+        const stored = this.snapshot.values(op.e, attribute.id)[0]?.v;
+        const found = stored === undefined ? undefined : this.snapshot.resolve(stored);
+        const matches = op.old === undefined ? found === undefined : found !== undefined && valuesEqual(found, op.old);
+        if (!matches) {
           throw new SedimentError(
-            ErrorCode.datomConflict,
-            `${where}: entity ${e} gets two values of cardinality-one ${attribute.ident} in one transaction: ${describeValue(other.v)} and ${describeValue(v)}`,
+            ErrorCode.casFailed,
+            `${op.where}: db/cas expected ${op.old === undefined ? 'no value' : describeValue(op.old)} for ${attribute.ident} of entity ${op.e}, found ${found === undefined ? 'no value' : describeValue(found)}`,
           );
         }
-        cardinalityOne.set(slot, { e, attribute, v, assertedTx: this.tx, where });
-      }
-      assertions.set(datomKey(e, attribute, v), { e, attribute, v, assertedTx: this.tx, where });
-    };
-
-    const retractedEntities = new Set<number>();
-    const retractEntity = (e: number, where: Site) => {
-      if (retractedEntities.has(e)) return;
-      retractedEntities.add(e);
-      for (const d of this.snapshot.entityDatoms(e)) {
-        const attribute = this.snapshot.schema.ofDatom(d.a);
-        retract({ e, attribute, v: d.v, assertedTx: d.tx, where });
-        if (attribute.isComponent) retractEntity(d.v as number, where);
-      }
-      for (const d of this.snapshot.referencesTo(e)) {
-        retract({ e: d.e, attribute: this.snapshot.schema.ofDatom(d.a), v: d.v, assertedTx: d.tx, where });
-      }
-    };
-
-    for (const op of ops) {
-      switch (op.op) {
-        case 'add':
-          assert(op.e, op.attribute!, op.v!, op.where);
-          break;
-        case 'retract': {
-          const attribute = op.attribute!;
-          const current = op.v === undefined ? this.snapshot.values(op.e, attribute.id) : [this.snapshot.find(op.e, attribute, op.v)];
-          for (const d of current) if (d !== undefined) retract({ e: op.e, attribute, v: d.v, assertedTx: d.tx, where: op.where });
-          break;
-        }
-        case 'retractEntity':
-          retractEntity(op.e, op.where);
-          break;
-        case 'cas': {
-          const attribute = op.attribute!;
-          if (attribute.cardinality !== 'one') {
-            throw new SedimentError(ErrorCode.invalidTx, `${op.where}: db/cas needs a cardinality-one attribute, ${attribute.ident} is many`);
-          }
-          const stored = this.snapshot.values(op.e, attribute.id)[0]?.v;
-          const found = stored === undefined ? undefined : this.snapshot.resolve(stored);
-          const matches = op.old === undefined ? found === undefined : found !== undefined && valuesEqual(found, op.old);
-          if (!matches) {
-            throw new SedimentError(
-              ErrorCode.casFailed,
-              `${op.where}: db/cas expected ${op.old === undefined ? 'no value' : describeValue(op.old)} for ${attribute.ident} of entity ${op.e}, found ${found === undefined ? 'no value' : describeValue(found)}`,
-            );
-          }
-          assert(op.e, attribute, op.v!, op.where);
-          break;
-        }
+        this.assert(op.e, attribute, op.v!, op.where);
+        return;
       }
     }
+  }
 
-    for (const [key, a] of assertions) {
-      const r = retractions.get(key);
-      if (r !== undefined) {
+  private retract(d: Pending): void {
+    const key = datomKey(d.e, d.attribute, d.v);
+    if (!this.retractions.has(key)) this.retractions.set(key, d);
+  }
+
+  private assert(e: number, attribute: Attribute, v: Value, where: Site): void {
+    if (attribute.cardinality === 'one') {
+      const slot = `${e} ${attribute.id}`;
+      const other = this.cardinalityOne.get(slot);
+      // Entries here are assertions from the transaction data: values, never stand-ins.
+      if (other !== undefined && !valuesEqual(other.v as Value, v)) {
+        throw new SedimentError(
+          ErrorCode.datomConflict,
+          `${where}: entity ${e} gets two values of cardinality-one ${attribute.ident} in one transaction: ${describeValue(other.v)} and ${describeValue(v)}`,
+        );
+      }
+      this.cardinalityOne.set(slot, { e, attribute, v, assertedTx: this.tx, where });
+    }
+    this.assertions.set(datomKey(e, attribute, v), { e, attribute, v, assertedTx: this.tx, where });
+  }
+
+  private retractEntity(e: number, where: Site): void {
+    if (this.retractedEntities.has(e)) return;
+    this.retractedEntities.add(e);
+    for (const d of this.snapshot.entityDatoms(e)) {
+      const attribute = this.snapshot.schema.ofDatom(d.a);
+      this.retract({ e, attribute, v: d.v, assertedTx: d.tx, where });
+      if (attribute.isComponent) this.retractEntity(d.v as number, where);
+    }
+    for (const d of this.snapshot.referencesTo(e)) {
+      this.retract({ e: d.e, attribute: this.snapshot.schema.ofDatom(d.a), v: d.v, assertedTx: d.tx, where });
+    }
+  }
+
+  private rejectAssertedAndRetracted(): void {
+    if (this.retractions.size === 0) return;
+    for (const [key, a] of this.assertions) {
+      if (this.retractions.has(key)) {
         throw new SedimentError(
           ErrorCode.datomConflict,
           `${a.where}: the transaction both asserts and retracts [${a.e} ${a.attribute.ident} ${describeValue(a.v)}]`,
         );
       }
     }
+  }
 
-    const out: LogDatom[] = [];
+  /** The assertions that change something, retracting the values cardinality-one ones replace. */
+  private effectiveAssertions(): Pending[] {
     const added: Pending[] = [];
-    const uniqueInTx = new Map<string, Pending>();
-    for (const a of assertions.values()) {
+    for (const a of this.assertions.values()) {
       // Entities made by this transaction (ids from its tx on) have no datoms yet to compare with.
       const fresh = a.e >= this.tx;
       if (!fresh && a.attribute.cardinality === 'one') {
         // One read serves both questions: is it redundant, and which old value does it replace?
         const current = this.snapshot.values(a.e, a.attribute.id)[0];
         if (current !== undefined && valueKey(current.v) === valueKey(a.v)) continue; // redundant
-        if (current !== undefined) retract({ e: a.e, attribute: a.attribute, v: current.v, assertedTx: current.tx, where: a.where });
+        if (current !== undefined) this.retract({ e: a.e, attribute: a.attribute, v: current.v, assertedTx: current.tx, where: a.where });
       } else if (!fresh && this.snapshot.find(a.e, a.attribute, a.v) !== undefined) {
         continue; // redundant
       }
       added.push(a);
     }
-    // After every cardinality-one retraction is known: a value given up anywhere in the
-    // transaction may be taken by another entity, whatever the order of the operations.
-    for (const a of added) if (a.attribute.unique !== undefined) this.checkUnique(a, retractions, uniqueInTx);
-    for (const r of retractions.values()) out.push({ e: r.e, a: r.attribute.id, v: r.v, tx: this.tx, added: false, assertedTx: r.assertedTx });
-    for (const a of added) out.push({ e: a.e, a: a.attribute.id, v: a.v, tx: this.tx, added: true, assertedTx: this.tx });
+    return added;
+  }
+
+  /**
+   * After every cardinality-one retraction is known: a value given up anywhere in the transaction
+   * may be taken by another entity, whatever the order of the operations.
+   */
+  private checkUniques(added: readonly Pending[]): void {
+    const uniqueInTx = new Map<string, Pending>();
+    for (const a of added) if (a.attribute.unique !== undefined) this.checkUnique(a, this.retractions, uniqueInTx);
+  }
+
+  private emit(added: readonly Pending[]): LogDatom[] {
+    const out: LogDatom[] = [];
+    this.emitRetractions(out);
+    this.emitAssertions(out, added);
     return out;
+  }
+
+  private emitRetractions(out: LogDatom[]): void {
+    for (const r of this.retractions.values()) out.push({ e: r.e, a: r.attribute.id, v: r.v, tx: this.tx, added: false, assertedTx: r.assertedTx });
+  }
+
+  private emitAssertions(out: LogDatom[], added: readonly Pending[]): void {
+    for (const a of added) out.push({ e: a.e, a: a.attribute.id, v: a.v, tx: this.tx, added: true, assertedTx: this.tx });
   }
 
   private checkUnique(a: Pending, retractions: ReadonlyMap<string, Pending>, uniqueInTx: Map<string, Pending>): void {
