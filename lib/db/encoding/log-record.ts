@@ -76,18 +76,9 @@ export function decodeLogRecord(meta: Uint8Array, recordOffset: number): LogReco
   if (typeof tx !== 'number' || typeof instant !== 'number' || typeof nextId !== 'number' || !(blob instanceof Uint8Array)) {
     throw new CorruptionError(`log record at ${recordOffset} has malformed fields`, recordOffset);
   }
-  const datoms: LogDatom[] = [];
-  const reader = new KeyReader().reset(blob);
+  let datoms: LogDatom[];
   try {
-    while (!reader.atEnd) {
-      const e = reader.uint();
-      const a = reader.uint();
-      const v = reader.value();
-      const added = reader.byte() === 1;
-      const assertedTx = added ? tx : reader.uint();
-      const heapPage = added && v instanceof LargeValue ? reader.uint() : undefined;
-      datoms.push({ e, a, v, tx, added, assertedTx, heapPage });
-    }
+    datoms = decodeDatoms(blob, tx);
   } catch (error) {
     throw new CorruptionError(`log record at ${recordOffset} holds malformed datoms: ${(error as Error).message}`, recordOffset);
   }
@@ -97,6 +88,22 @@ export function decodeLogRecord(meta: Uint8Array, recordOffset: number): LogReco
     decodedIndex = (index as number[]).map((r) => (r === 0 ? undefined : r));
   } else throw new CorruptionError(`log record at ${recordOffset} has malformed roots`, recordOffset);
   return { tx, instant, nextId, datoms, index: decodedIndex };
+}
+
+// A loop of its own: see the note on on-stack replacement in transactor.ts.
+function decodeDatoms(blob: Uint8Array, tx: number): LogDatom[] {
+  const datoms: LogDatom[] = [];
+  const reader = new KeyReader().reset(blob);
+  while (!reader.atEnd) {
+    const e = reader.uint();
+    const a = reader.uint();
+    const v = reader.value();
+    const added = reader.byte() === 1;
+    const assertedTx = added ? tx : reader.uint();
+    const heapPage = added && v instanceof LargeValue ? reader.uint() : undefined;
+    datoms.push({ e, a, v, tx, added, assertedTx, heapPage });
+  }
+  return datoms;
 }
 
 /** Whether a value is kept in the heap (its key holds a stand-in). */
