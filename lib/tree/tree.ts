@@ -116,7 +116,12 @@ export class HitchhikerTree<E> {
     const compare = this.schema.compare;
     const encoded: Uint8Array[] = [];
     for (const op of ops) encoded.push(this.schema.encode(op.entry));
-    const order = this.schema.prefixOrdered === true ? prefixOrder(encoded, compare) : comparedOrder(encoded, compare, 0, encoded.length);
+    // Batches often arrive sorted (imports, the database's indexing): one pass proves it.
+    const order = strictlyIncreasing(encoded, compare)
+      ? identityOrder(encoded.length)
+      : this.schema.prefixOrdered === true
+        ? prefixOrder(encoded, compare)
+        : comparedOrder(encoded, compare, 0, encoded.length);
     const entries = new EntryListBuilder();
     const kinds: number[] = [];
     for (let i = 0; i < order.length; i++) {
@@ -131,6 +136,21 @@ export class HitchhikerTree<E> {
 }
 
 type Compare = TreeSchema<unknown>['compare'];
+
+function strictlyIncreasing(encoded: readonly Uint8Array[], compare: Compare): boolean {
+  for (let i = 1; i < encoded.length; i++) {
+    const a = encoded[i - 1]!;
+    const b = encoded[i]!;
+    if (compare(a, 0, a.length, b, 0, b.length) >= 0) return false;
+  }
+  return true;
+}
+
+function identityOrder(n: number): Uint32Array {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  return order;
+}
 
 /** Operations at most this many go through prefixOrder: index and prefix share a double exactly. */
 const INDEX_RANGE = 2 ** 21;
