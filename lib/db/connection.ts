@@ -69,6 +69,8 @@ export class Connection {
   transact(txData: unknown, options: TxOptions = {}): TxReport {
     this.checkOpen();
     if (this.store.options.readOnly) throw new SedimentError(ErrorCode.readOnly, 'transact: the connection is read-only');
+    // A connection poisoned by a failed write refuses work before validating anything.
+    this.store.checkWritable();
     const before = this.latest;
     const snapshot = before.snapshot;
     const instant = chooseInstant(snapshot.basis.instant, options.txInstant);

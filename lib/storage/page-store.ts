@@ -436,7 +436,8 @@ export class PageStore {
     if (this.poisonedBy !== undefined) throw new PoisonedError(this.poisonedBy);
   }
 
-  private checkWritable(): void {
+  /** Throws unless this connection may write: open, not poisoned by an earlier failure, not read-only. */
+  checkWritable(): void {
     this.checkOpen();
     if (this.options.readOnly) throw new SedimentError(ErrorCode.readOnly, 'the database was opened read-only');
   }
