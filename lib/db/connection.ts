@@ -9,6 +9,7 @@
  * (the page store discards the pages written for the failed commit).
  */
 import { ErrorCode, SedimentError } from '../errors.js';
+import type { CommitName } from '../storage/format.js';
 import type { PageStore } from '../storage/page-store.js';
 import type { LogEntry, TxOptions, TxReport } from './datom.js';
 import { Db } from './db.js';
@@ -16,7 +17,7 @@ import { largeValueOf, rawBytes } from './encoding/large-value.js';
 import { putBytes } from '../storage/value-heap.js';
 import type { LogDatom } from './encoding/log-record.js';
 import { decodeLogRecord, encodeLogRecord, TREE_COUNT, type TreeRoots } from './encoding/log-record.js';
-import { datomsOfRecord, loadStateAt } from './index/epoch-loader.js';
+import { datomsOfRecord, loadStateAt, replayRecords } from './index/epoch-loader.js';
 import { decodeLogEntry, encodeLogKey, type IndexState, IndexTrees, rootOf, TreeSlot } from './index/index-trees.js';
 import { INDEX_THRESHOLD_DATOMS, planDatoms, writeNovelty } from './index/indexing.js';
 import { Novelty } from './index/novelty.js';
@@ -148,9 +149,27 @@ export class Connection {
   /** Read-only connections: moves to the newest commit another process wrote. Returns whether it moved. */
   refresh(): boolean {
     this.checkOpen();
+    const before = this.store.head;
     if (!this.store.refresh()) return false;
-    this.latest = this.loadLatest();
+    this.latest = this.catchUp(before) ?? this.loadLatest();
     return true;
+  }
+
+  /**
+   * The commits after `before` replayed into the current epoch's novelty, as the writer applied
+   * them: a refresh costs what was committed since, not a whole epoch. Undefined when one of them
+   * began a new epoch (then the state is loaded afresh).
+   */
+  private catchUp(before: CommitName): Db | undefined {
+    const snapshot = this.latest.snapshot;
+    if (before.seq === 0) return undefined;
+    const records = this.store
+      .readCommitsAfter(before, this.store.head.recordOffset)
+      .map(({ offset, record }) => ({ offset, record: decodeLogRecord(record.meta, offset) }));
+    if (records.some(({ record }) => record.index !== snapshot.state.epochOffset)) return undefined;
+    const schema = replayRecords(snapshot.state.novelty, snapshot.schema, records, true);
+    const last = records[records.length - 1]!.record;
+    return new Db(new Snapshot(this.trees, snapshot.state, schema, { tx: last.tx, nextId: last.nextId, instant: last.instant }));
   }
 
   close(): void {

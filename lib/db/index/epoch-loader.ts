@@ -13,7 +13,7 @@ import { schemaAfter } from '../schema/install.js';
 import { BuiltIn, type Schema } from '../schema/schema.js';
 import { decodeLogEntry, encodeLogKey, type IndexState, type IndexTrees, rootOf, TreeSlot } from './index-trees.js';
 import { applyDatoms } from './indexing.js';
-import { Novelty } from './novelty.js';
+import { type EpochTx, Novelty } from './novelty.js';
 
 export interface LoadedState {
   readonly state: IndexState;
@@ -70,21 +70,9 @@ export function loadStateAt(
   const epoch = chain[0]!;
   const roots = epoch.record.index as Exclude<LogRecord['index'], number>;
   const novelty = Novelty.empty();
-  const txOf = (c: { record: LogRecord; offset: number }) => ({
-    tx: c.record.tx,
-    recordOffset: c.offset,
-    instant: c.record.instant,
-    nextId: c.record.nextId,
-  });
-  novelty.txs.push(txOf(epoch));
-  let schema = schemaAtEpochStart({ roots, novelty: Novelty.empty(), epochOffset: epoch.offset });
-  for (const c of chain.slice(1)) {
-    const datoms = datomsOfRecord(c.record);
-    if (evolveSchema) schema = schemaAfter(schema, datoms, c.record.tx);
-    applyDatoms(novelty, datoms, schema);
-    novelty.txs.push(txOf(c));
-    for (const d of datoms) if (d.heapPage !== undefined && d.v instanceof LargeValue) novelty.heap.set(d.v.key, d.heapPage);
-  }
+  novelty.txs.push(epochTxOf(epoch.record, epoch.offset));
+  const schemaAtStart = schemaAtEpochStart({ roots, novelty: Novelty.empty(), epochOffset: epoch.offset });
+  const schema = replayRecords(novelty, schemaAtStart, chain.slice(1), evolveSchema);
   const last = chain[chain.length - 1]!.record;
   return {
     state: { roots, novelty, epochOffset: epoch.offset },
@@ -98,4 +86,29 @@ export function findCommitInLog(trees: IndexTrees, state: IndexState, t: number)
   const cursor = trees.tree.scan(rootOf(state.roots, TreeSlot.log), { upper: encodeLogKey(t + 1), reverse: true });
   const entry = cursor.nextEntry();
   return entry === undefined ? undefined : decodeLogEntry(entry).recordOffset;
+}
+
+/**
+ * Applies committed log records, oldest first, to an epoch's novelty, as their commits did; returns
+ * the schema after them (evolved from `schema` when asked; else `schema`, a later one, serves).
+ * A loop of its own: see the note on on-stack replacement in transactor.ts.
+ */
+export function replayRecords(
+  novelty: Novelty,
+  schema: Schema,
+  records: readonly { record: LogRecord; offset: number }[],
+  evolveSchema: boolean,
+): Schema {
+  for (const c of records) {
+    const datoms = datomsOfRecord(c.record);
+    if (evolveSchema) schema = schemaAfter(schema, datoms, c.record.tx);
+    applyDatoms(novelty, datoms, schema);
+    novelty.txs.push(epochTxOf(c.record, c.offset));
+    for (const d of datoms) if (d.heapPage !== undefined && d.v instanceof LargeValue) novelty.heap.set(d.v.key, d.heapPage);
+  }
+  return schema;
+}
+
+function epochTxOf(record: LogRecord, offset: number): EpochTx {
+  return { tx: record.tx, recordOffset: offset, instant: record.instant, nextId: record.nextId };
 }
