@@ -165,7 +165,7 @@ export class Db {
   attribute(ident: unknown, where: string): Attribute {
     const name = ident instanceof Keyword ? ident.name : ident;
     if (typeof name !== 'string') throw new SedimentError(ErrorCode.invalidArgument, `${where}: ${describeValue(ident)} is not an attribute ident`);
-    return this.snapshot.schema.attribute(name, this.snapshot.basis.tx, () => where);
+    return this.snapshot.schema.attribute(name, this.snapshot.basis.tx, where);
   }
 
   /**
@@ -201,7 +201,7 @@ export class Db {
 
   /** Components in index order to key components; undefined when one names nothing. */
   private components(order: IndexOrder, given: unknown[]): KeyComponents | undefined {
-    const where = `datoms(${order})`;
+    const where = WHERE_OF[order];
     if (given.length > 4) throw new SedimentError(ErrorCode.invalidArgument, `${where}: at most 4 components (the last a tx)`);
     const names = COMPONENT_NAMES[order];
     const out: { e?: number; a?: number; v?: Value; tx?: number } = {};
@@ -278,6 +278,8 @@ export class Db {
     return new Snapshot(trees, loaded.state, schema, loaded.basis);
   }
 }
+
+const WHERE_OF: Record<IndexOrder, string> = { eavt: 'datoms(eavt)', aevt: 'datoms(aevt)', avet: 'datoms(avet)', vaet: 'datoms(vaet)' };
 
 const COMPONENT_NAMES: Record<IndexOrder, readonly ('e' | 'a' | 'v')[]> = {
   eavt: ['e', 'a', 'v'],

@@ -113,10 +113,10 @@ export class Schema {
   }
 
   /** Like `find`, but an unknown ident is a `SEDIMENT_UNKNOWN_ATTRIBUTE` naming `where`. */
-  attribute(ident: string, basis: number, where?: () => string): Attribute {
+  attribute(ident: string, basis: number, where?: string | (() => string)): Attribute {
     const attribute = this.find(ident, basis);
     if (attribute === undefined) {
-      const prefix = where === undefined ? '' : `${where()}: `;
+      const prefix = where === undefined ? '' : `${typeof where === 'string' ? where : where()}: `;
       throw new SedimentError(ErrorCode.unknownAttribute, `${prefix}unknown attribute ${JSON.stringify(ident)}`);
     }
     return attribute;
