@@ -185,9 +185,10 @@ const DS_SCHEMA: Record<string, Record<string, unknown>> = {
   age: { ':db/index': true },
 };
 
-function sedimentTxData(people: readonly Person[]): Record<string, unknown>[] {
+/** One map per person; the entity id under `idKey`, as `id(i)` names it (a tempid or an integer). */
+function peopleTxData(people: readonly Person[], idKey: string, id: (i: number) => string | number): Record<string, unknown>[] {
   return people.map((p, i) => ({
-    'db/id': `p${i}`,
+    [idKey]: id(i),
     name: p.name,
     'last-name': p.lastName,
     'full-name': p.fullName,
@@ -198,18 +199,8 @@ function sedimentTxData(people: readonly Person[]): Record<string, unknown>[] {
   }));
 }
 
-function datascriptTxData(people: readonly Person[]): Record<string, unknown>[] {
-  return people.map((p, i) => ({
-    ':db/id': i + 1,
-    name: p.name,
-    'last-name': p.lastName,
-    'full-name': p.fullName,
-    ...(p.alias.length > 0 ? { alias: p.alias } : {}),
-    sex: p.sex,
-    age: p.age,
-    salary: p.salary,
-  }));
-}
+const sedimentTxData = (people: readonly Person[]) => peopleTxData(people, 'db/id', (i) => `p${i}`);
+const datascriptTxData = (people: readonly Person[]) => peopleTxData(people, ':db/id', (i) => i + 1);
 
 // ----- measuring ----------------------------------------------------------------------------------
 

@@ -13,7 +13,8 @@ import type { CommitName } from '../storage/format.js';
 import type { PageStore } from '../storage/page-store.js';
 import type { LogEntry, TxOptions, TxReport } from './datom.js';
 import { Db } from './db.js';
-import { largeValueOf, rawBytes } from './encoding/large-value.js';
+import { largeStandIn, rawBytes } from './encoding/large-value.js';
+import type { Value } from './schema/value-type.js';
 import { putBytes } from '../storage/value-heap.js';
 import type { LogDatom } from './encoding/log-record.js';
 import { decodeLogRecord, encodeLogRecord, TREE_COUNT, type TreeRoots } from './encoding/log-record.js';
@@ -69,8 +70,7 @@ export class Connection {
 
   transact(txData: unknown, options: TxOptions = {}): TxReport {
     this.checkOpen();
-    if (this.store.options.readOnly) throw new SedimentError(ErrorCode.readOnly, 'transact: the connection is read-only');
-    // A connection poisoned by a failed write refuses work before validating anything.
+    // Read-only, or poisoned by a failed write: refused before anything is validated.
     this.store.checkWritable();
     const before = this.latest;
     const snapshot = before.snapshot;
@@ -216,10 +216,8 @@ export class Connection {
    */
   private storeLargeValues(snapshot: Snapshot, datoms: readonly LogDatom[], schema: Schema, newPages: Map<string, number>): LogDatom[] {
     return datoms.map((d) => {
-      if (!d.added) return d;
-      const type = schema.ofDatom(d.a).valueType;
-      if (type !== 'string' && type !== 'keyword' && type !== 'bytes') return d;
-      const large = largeValueOf(type, d.v as string | Uint8Array);
+      // Assertions come from transaction data: values, not stand-ins.
+      const large = d.added ? largeStandIn(schema.ofDatom(d.a).valueType, d.v as Value) : undefined;
       if (large === undefined) return d;
       let page = newPages.get(large.key) ?? snapshot.heapPage(large.digest);
       if (page === undefined) {

@@ -8,7 +8,7 @@ import { ErrorCode, SedimentError } from '../errors.js';
 import { Datom, type IndexName, type TxOptions, type TxReport } from './datom.js';
 import { Keyword } from './edn.js';
 import type { StoredValue } from './encoding/key-codec.js';
-import { largeValueOf } from './encoding/large-value.js';
+import { largeStandIn } from './encoding/large-value.js';
 import { decodeEntry, encodePrefix, type IndexOrder, INDEX_ORDERS, type KeyComponents, type RawDatom } from './encoding/datom-key.js';
 import { findCommitInLog, loadStateAt } from './index/epoch-loader.js';
 import { applyDatoms } from './index/indexing.js';
@@ -81,9 +81,7 @@ export class Db {
     novelty.txs.push({ tx: outcome.tx, recordOffset: -1, instant: outcome.instant, nextId: outcome.nextId });
     // Nothing is written, so large values stay in memory, where this value's reads find them.
     for (const d of outcome.datoms) {
-      const type = outcome.schema.ofDatom(d.a).valueType;
-      if (!d.added || (type !== 'string' && type !== 'keyword' && type !== 'bytes')) continue;
-      const large = largeValueOf(type, d.v as string | Uint8Array);
+      const large = d.added ? largeStandIn(outcome.schema.ofDatom(d.a).valueType, d.v as Value) : undefined;
       if (large !== undefined && base.heapPage(large.digest) === undefined) novelty.speculativeValues.set(large.key, d.v as Value);
     }
     const basis: Basis = { tx: outcome.tx, nextId: outcome.nextId, instant: outcome.instant };
@@ -127,8 +125,9 @@ export class Db {
         const endKey = upper === undefined ? prefix(undefined) : prefix(upper);
         for (const d of snapshot.scan('avet', { a: a.id, v: lower }, { seek: true, history: filters.history, since: filters.since })) {
           if (d.a !== a.id) return;
-          if (upper !== undefined && Buffer.compare(prefix(d.v), endKey) >= 0) return;
-          if (Buffer.compare(prefix(d.v), startKey) < 0) continue;
+          const key = prefix(d.v);
+          if (upper !== undefined && Buffer.compare(key, endKey) >= 0) return;
+          if (Buffer.compare(key, startKey) < 0) continue;
           yield toDatom(snapshot, d);
         }
       },
@@ -253,8 +252,8 @@ export class Db {
       // An AVET entry of db/txInstant: its entity is the transaction.
       tx = entry.done === true ? undefined : decodeEntry('avet', entry.value, 0, entry.value.length, false).e;
     } else {
+      // Whether a commit precedes it is settled where its snapshot is looked up (snapshotAt).
       tx = Math.min(checkT(t, where), this.snapshot.basis.tx);
-      if (tx < (this.snapshot.state.novelty.txs[0]?.tx ?? 0) && findCommitInLog(this.snapshot.trees, this.snapshot.state, tx) === undefined) tx = undefined;
     }
     if (tx === undefined && !allowNone) {
       throw new SedimentError(ErrorCode.invalidArgument, `${where}: ${describeValue(t)} is before the first transaction`);

@@ -13,6 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { HEAP_THRESHOLD_BYTES } from '../../storage/value-heap.js';
+import type { Value, ValueType } from '../schema/value-type.js';
 
 export const INLINE_VALUE_BYTES = HEAP_THRESHOLD_BYTES;
 export const DIGEST_BYTES = 16;
@@ -49,6 +50,11 @@ export function largeValueOf(type: LargeType, v: string | Uint8Array): LargeValu
   }
   const raw = rawBytes(v);
   return new LargeValue(type, raw.subarray(0, INLINE_VALUE_BYTES), digestOf(raw));
+}
+
+/** The stand-in of a value of attribute type `type` if it is large (other types never are). */
+export function largeStandIn(type: ValueType, v: Value): LargeValue | undefined {
+  return type === 'string' || type === 'keyword' || type === 'bytes' ? largeValueOf(type, v as string | Uint8Array) : undefined;
 }
 
 /** The value itself from its heap bytes. */

@@ -18,7 +18,7 @@ import { CorruptionError } from '../../errors.js';
 import type { ValueType } from '../schema/value-type.js';
 import type { RawDatom } from './datom-key.js';
 import { KeyReader, KeyWriter, type StoredValue } from './key-codec.js';
-import { LargeValue, largeValueOf } from './large-value.js';
+import { LargeValue, largeStandIn } from './large-value.js';
 
 /** A logged datom: a retraction also names the tx of the assertion it ends. */
 export interface LogDatom extends RawDatom {
@@ -107,8 +107,6 @@ function decodeDatoms(blob: Uint8Array, tx: number): LogDatom[] {
 }
 
 /** Whether a value is kept in the heap (its key holds a stand-in). */
-export function isLarge(type: ValueType, v: StoredValue): boolean {
-  if (v instanceof LargeValue) return true;
-  if (type !== 'string' && type !== 'keyword' && type !== 'bytes') return false;
-  return largeValueOf(type, v as string | Uint8Array) !== undefined;
+function isLarge(type: ValueType, v: StoredValue): boolean {
+  return v instanceof LargeValue || largeStandIn(type, v) !== undefined;
 }

@@ -157,9 +157,8 @@ class MergedEntries implements IterableIterator<Uint8Array> {
     const liveKey = this.live.key;
     const retiredKey = this.retired?.key;
     let key: Uint8Array | undefined = tree;
-    for (const candidate of [liveKey, retiredKey]) {
-      if (candidate !== undefined && (key === undefined || this.before(candidate, key))) key = candidate;
-    }
+    if (liveKey !== undefined && (key === undefined || this.before(liveKey, key))) key = liveKey;
+    if (retiredKey !== undefined && (key === undefined || this.before(retiredKey, key))) key = retiredKey;
     if (key === undefined) return null;
     let visible = false;
     if (tree !== undefined && compareKeys(tree, key) === 0) {

@@ -123,12 +123,6 @@ export class Snapshot {
   referencesTo(e: number): RawDatom[] {
     return [...this.scan('vaet', { v: e })];
   }
-
-  /** Whether any current datom describes `e`. */
-  exists(e: number): boolean {
-    for (const _ of this.scan('eavt', { e })) return true;
-    return false;
-  }
 }
 
 /** Current entries decoded, with the `since` filter: a plain iterator, as scans are hot. */
