@@ -131,6 +131,12 @@ export class Connection {
     return report;
   }
 
+  /** @internal For `stats` and `verify`: the page store and the trees under the latest value. */
+  internals(): { readonly store: PageStore; readonly trees: IndexTrees } {
+    this.checkOpen();
+    return { store: this.store, trees: this.trees };
+  }
+
   /** Calls `listener` with every later TxReport, in commit order; returns the unsubscribe function. */
   listen(listener: TxListener): () => void {
     this.checkOpen();

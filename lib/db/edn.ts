@@ -25,20 +25,21 @@ export function parseEdn(text: string, what: string, code: SedimentError['code']
   }
   // edn-data returns null, not an error, for unbalanced input such as `[:a`.
   if (parsed === null && text.trim() !== 'nil') throw new SedimentError(code, `${what} is not valid EDN: incomplete or unbalanced input`);
-  return fromEdn(parsed, what, code);
+  return fromParsedEdn(parsed, what, code);
 }
 
-function fromEdn(value: unknown, what: string, code: SedimentError['code']): unknown {
+/** The JavaScript form of a value as edn-data parsed it (with the options `parseEdn` uses). */
+export function fromParsedEdn(value: unknown, what: string, code: SedimentError['code'] = ErrorCode.invalidTx): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (value instanceof Date) return value;
-  if (Array.isArray(value)) return value.map((v) => fromEdn(v, what, code));
+  if (Array.isArray(value)) return value.map((v) => fromParsedEdn(v, what, code));
   const o = value as Record<string, unknown>;
   if (typeof o.key === 'string') return new Keyword(o.key);
   if (Array.isArray(o.map)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of o.map as [unknown, unknown][]) {
-      const key = fromEdn(k, what, code);
-      out[key instanceof Keyword ? key.name : String(key)] = fromEdn(v, what, code);
+      const key = fromParsedEdn(k, what, code);
+      out[key instanceof Keyword ? key.name : String(key)] = fromParsedEdn(v, what, code);
     }
     return out;
   }
@@ -46,6 +47,8 @@ function fromEdn(value: unknown, what: string, code: SedimentError['code']): unk
   if (typeof o.sym === 'string') return new EdnSymbol(o.sym);
   if (typeof o.tag === 'string') {
     if (o.tag === 'uuid' && typeof o.val === 'string') return o.val;
+    // Bytes have no EDN literal; `sediment export` writes them under this tag, in base64.
+    if (o.tag === 'sediment/bytes' && typeof o.val === 'string') return new Uint8Array(Buffer.from(o.val, 'base64'));
     throw new SedimentError(code, `${what}: unsupported EDN tag #${o.tag}`);
   }
   throw new SedimentError(code, `${what}: unsupported EDN value ${JSON.stringify(value)}`);

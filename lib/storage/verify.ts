@@ -33,8 +33,14 @@ export interface FileReport {
   readonly problems: readonly FileProblem[];
 }
 
-/** Checks the file up to `end` (the newest commit's end; by default the whole file). */
-export function verifyFile(backend: FileBackend, end: number = backend.size()): FileReport {
+/** A frame met by `verifyFile`: where it starts, its kind, and its bytes with the header. */
+export type FrameVisitor = (offset: number, kind: FrameKind, bytes: number) => void;
+
+/**
+ * Checks the file up to `end` (the newest commit's end; by default the whole file), telling
+ * `visit` of every intact frame on the way (for `stats`).
+ */
+export function verifyFile(backend: FileBackend, end: number = backend.size(), visit?: FrameVisitor): FileReport {
   const problems: FileProblem[] = [];
   const frames = { node: 0, heap: 0, commit: 0 };
   try {
@@ -65,6 +71,7 @@ export function verifyFile(backend: FileBackend, end: number = backend.size()): 
       problems.push({ offset: position, message: `page ${position} fails its checksum` });
       break;
     }
+    visit?.(position, kind, frame.length);
     if (kind === FrameKind.commit) {
       frames.commit += 1;
       const record = decodeCommitPayload(frame.subarray(FRAME_HEADER_BYTES), position);

@@ -1,0 +1,252 @@
+/**
+ * The `sediment` command line (commander): one command per contract entry, each with an example
+ * in its help. Commands print data on stdout (`--format json|edn|table`), errors as one line on
+ * stderr; `main.ts` turns errors into exit statuses.
+ */
+import * as fs from 'node:fs';
+import { Command, Option } from 'commander';
+import { ErrorCode, SedimentError } from '../errors.js';
+import type { Connection } from '../db/connection.js';
+import { Database } from '../db/database.js';
+import type { Db } from '../db/db.js';
+import type { Datom, IndexName } from '../db/datom.js';
+import { Keyword } from '../db/edn.js';
+import { databaseStats, verifyDatabase } from '../db/inspect.js';
+import { exportTransactions } from './export.js';
+import { importFile } from './import.js';
+import { formatOfPath, parseComponent, parseT, parseTxText, type TxFormat } from './input.js';
+import { formatTable, type OutputFormat, OUTPUT_FORMATS, outputWidth, toEdn, toJson, type Table } from './output.js';
+
+/** Where commands write: the process's streams, or a test's. */
+export interface Terminal {
+  readonly stdout: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WriteStream;
+}
+
+const formatOption = (defaultFormat: OutputFormat = 'table') =>
+  new Option('--format <format>', 'output format').choices(OUTPUT_FORMATS).default(defaultFormat);
+
+const example = (...lines: string[]) => `\nExample:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+
+function openExisting(path: string, readOnly: boolean, durability: 'full' | 'relaxed' = 'full'): Connection {
+  return Database.open(path, readOnly ? { readOnly: true } : { durability });
+}
+
+function withConnection<T>(path: string, readOnly: boolean, run: (conn: Connection) => T): T {
+  const conn = openExisting(path, readOnly);
+  try {
+    return run(conn);
+  } finally {
+    conn.close();
+  }
+}
+
+/** The database value a read command asks for: latest, or `--as-of`, `--since`, `--history`. */
+function chosenDb(conn: Connection, options: { asOf?: string; since?: string; history?: boolean }): Db {
+  let db = conn.db();
+  if (options.asOf !== undefined) db = db.asOf(parseT(options.asOf, '--as-of'));
+  if (options.since !== undefined) db = db.since(parseT(options.since, '--since'));
+  if (options.history === true) db = db.history();
+  return db;
+}
+
+function print(terminal: Terminal, text: string): void {
+  terminal.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+function printTable(terminal: Terminal, table: Table, format: OutputFormat): void {
+  print(terminal, formatTable(table, format, outputWidth(terminal.stdout)));
+}
+
+const INDEXES: readonly IndexName[] = ['eavt', 'aevt', 'avet', 'vaet'];
+
+/** A datom as a row: its attribute, and a keyword-typed value, as keywords (`:db.type/string`). */
+function datomRow(db: Db, d: Datom): unknown[] {
+  const keyword = db.attribute(d.a, 'output').valueType === 'keyword';
+  return [d.e, new Keyword(d.a), keyword ? new Keyword(d.v as string) : d.v, d.tx, d.added];
+}
+
+export function buildProgram(terminal: Terminal): Command {
+  const program = new Command('sediment')
+    .description('Sediment: an embedded, append-only, immutable datom database')
+    .option('--debug', 'print stack traces with errors')
+    .configureOutput({ writeOut: (s) => terminal.stdout.write(s), writeErr: (s) => terminal.stderr.write(s) })
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+
+  program
+    .command('init')
+    .description('create an empty database file')
+    .argument('<db>', 'path of the database file to create')
+    .addHelpText('after', example('sediment init app.db'))
+    .action((path: string) => {
+      if (fs.existsSync(path)) throw new SedimentError(ErrorCode.invalidArgument, `${path} already exists; init makes a new database`);
+      Database.open(path, { create: true }).close();
+      print(terminal, `initialized ${path}`);
+    });
+
+  program
+    .command('transact')
+    .description('commit one transaction read from a file or standard input; prints {"tx", "tempids", "datoms"}')
+    .argument('<db>', 'database file')
+    .argument('[file]', 'transaction data (JSON or EDN); - or none: standard input', '-')
+    .addOption(new Option('--format <format>', 'input format (default: by file extension, else JSON if it parses, else EDN)').choices(['edn', 'json']))
+    .option('--tx-instant <iso>', 'the transaction instant (ISO 8601), e.g. for imports')
+    .addHelpText('after', example('sediment transact app.db schema.edn', `echo '[{"person/name": "Ann"}]' | sediment transact app.db`))
+    .action((path: string, file: string, options: { format?: TxFormat; txInstant?: string }) => {
+      const text = fs.readFileSync(file === '-' ? 0 : file, 'utf8');
+      const txData = parseTxText(text, options.format ?? (file === '-' ? undefined : formatOfPath(file)));
+      let txInstant: Date | undefined;
+      if (options.txInstant !== undefined) {
+        txInstant = new Date(options.txInstant);
+        if (Number.isNaN(txInstant.getTime())) {
+          throw new SedimentError(ErrorCode.invalidArgument, `--tx-instant ${JSON.stringify(options.txInstant)} is not an ISO 8601 instant`);
+        }
+      }
+      withConnection(path, false, (conn) => {
+        const report = conn.transact(txData, { txInstant });
+        print(terminal, toJson({ tx: report.tx, tempids: report.tempids, datoms: report.txData.length }));
+      });
+    });
+
+  program
+    .command('datoms')
+    .description('datoms of an index whose leading components are given (as EDN: :attr, 42, "text")')
+    .argument('<db>', 'database file')
+    .argument('<index>', `one of ${INDEXES.join(', ')}`)
+    .argument('[component...]', 'leading components in the index order')
+    .option('--as-of <t>', 'read as of a transaction id or ISO date')
+    .option('--since <t>', 'only datoms added after a transaction id or ISO date')
+    .option('--history', 'every assertion and retraction')
+    .addOption(formatOption())
+    .addHelpText('after', example('sediment datoms app.db avet :person/name Ann', 'sediment datoms app.db eavt 65 --as-of 2024-01-01 --format json'))
+    .action((path: string, index: string, components: string[], options: { asOf?: string; since?: string; history?: boolean; format: OutputFormat }) => {
+      if (!(INDEXES as readonly string[]).includes(index)) {
+        throw new SedimentError(ErrorCode.invalidArgument, `unknown index ${JSON.stringify(index)}; use ${INDEXES.join(', ')}`);
+      }
+      withConnection(path, true, (conn) => {
+        const db = chosenDb(conn, options);
+        const rows = [...db.datoms(index as IndexName, ...components.map(parseComponent))].map((d) => datomRow(db, d));
+        printTable(terminal, { columns: ['e', 'a', 'v', 'tx', 'added'], rows }, options.format);
+      });
+    });
+
+  program
+    .command('log')
+    .description('the transaction log: every datom of every transaction from --from up to (not including) --to')
+    .argument('<db>', 'database file')
+    .option('--from <t>', 'first transaction id')
+    .option('--to <t>', 'transaction id to stop before')
+    .addOption(formatOption())
+    .addHelpText('after', example('sediment log app.db --from 1000 --to 1010'))
+    .action((path: string, options: { from?: string; to?: string; format: OutputFormat }) => {
+      const bound = (text: string | undefined, option: string): number | undefined => {
+        if (text === undefined) return undefined;
+        const t = parseT(text, option);
+        if (t instanceof Date) throw new SedimentError(ErrorCode.invalidArgument, `${option} takes a transaction id, not a date`);
+        return t;
+      };
+      const from = bound(options.from, '--from');
+      const to = bound(options.to, '--to');
+      withConnection(path, true, (conn) => {
+        const db = conn.db();
+        const rows: unknown[][] = [];
+        for (const entry of conn.log().txRange(from, to)) {
+          for (const d of entry.data) {
+            const [e, a, v, , added] = datomRow(db, d);
+            rows.push([entry.tx, entry.txInstant, e, a, v, added]);
+          }
+        }
+        printTable(terminal, { columns: ['tx', 'instant', 'e', 'a', 'v', 'added'], rows }, options.format);
+      });
+    });
+
+  program
+    .command('stats')
+    .description('what the file holds: bytes, pages by kind and by index, datoms per index, tree depth and fill, reclaimable bytes')
+    .argument('<db>', 'database file')
+    .addOption(formatOption())
+    .addHelpText('after', example('sediment stats app.db --format json'))
+    .action((path: string, options: { format: OutputFormat }) => {
+      const stats = databaseStats(path);
+      if (options.format === 'json') return print(terminal, toJson(stats));
+      if (options.format === 'edn') return print(terminal, toEdn(stats));
+      const summary: Table = {
+        columns: ['measure', 'value'],
+        rows: [
+          ['file bytes', stats.fileBytes],
+          ['commits', stats.commits],
+          ['latest tx', stats.basisT],
+          ['node pages', `${stats.frames.node.count} (${stats.frames.node.bytes} bytes)`],
+          ['value heap', `${stats.frames.heap.count} pages (${stats.heapBytes} bytes)`],
+          ['commit records', `${stats.frames.commit.count} (${stats.frames.commit.bytes} bytes)`],
+          ...(['eavt', 'aevt', 'avet', 'vaet'] as const).map((o) => [`datoms in ${o}`, stats.datoms[o]]),
+          ['history datoms', stats.datoms.history],
+          ['datoms since the last indexing', stats.noveltyDatoms],
+          ['bytes not reachable from the latest root', stats.unreachableBytes],
+        ],
+      };
+      const trees: Table = {
+        columns: ['tree', 'pages', 'bytes', 'depth', 'entries', 'buffered', 'fill'],
+        rows: stats.trees.map((t) => [t.name, t.pages, t.bytes, t.depth, t.entries, t.buffered, `${Math.round(t.fill * 100)}%`]),
+      };
+      const width = outputWidth(terminal.stdout);
+      print(terminal, `${formatTable(summary, 'table', width)}\n\n${formatTable(trees, 'table', width)}`);
+    });
+
+  program
+    .command('verify')
+    .description('check every page checksum, the commit chain and every index tree; exits non-zero on any problem, naming the page')
+    .argument('<db>', 'database file')
+    .addHelpText('after', example('sediment verify app.db'))
+    .action((path: string) => {
+      if (!fs.existsSync(path)) throw new SedimentError(ErrorCode.notFound, `database file ${path} does not exist`);
+      const report = verifyDatabase(path);
+      if (report.problems.length > 0) {
+        const first = report.problems[0]!;
+        const more = report.problems.length > 1 ? ` (and ${report.problems.length - 1} more problems)` : '';
+        throw new SedimentError(ErrorCode.corrupt, `${path} is damaged: ${first.message}${more}`);
+      }
+      print(terminal, `ok: ${report.commits} commits, ${report.fileBytes} bytes, every page and tree intact`);
+    });
+
+  program
+    .command('export')
+    .description('the transaction data that rebuilds the database, history included: EDN, one transaction a line, for `import`')
+    .argument('<db>', 'database file')
+    .option('--as-of <t>', 'only transactions up to a transaction id or ISO date')
+    .addHelpText('after', example('sediment export app.db > app.edn && sediment init copy.db && sediment import copy.db app.edn'))
+    .action((path: string, options: { asOf?: string }) => {
+      withConnection(path, true, (conn) => {
+        for (const line of exportTransactions(conn, chosenDb(conn, options))) terminal.stdout.write(`${line}\n`);
+      });
+    });
+
+  program
+    .command('import')
+    .description('commit many transactions streamed from JSON Lines (a tx-data array or {"txInstant", "txData"} per line) or EDN forms')
+    .argument('<db>', 'database file')
+    .argument('<file>', 'transactions; - for standard input')
+    .addOption(new Option('--format <format>', 'input format (default: by file extension, .edn is EDN, else JSON Lines)').choices(['edn', 'json']))
+    .addHelpText('after', example('sediment import app.db fixtures/redis-history.sediment.jsonl'))
+    .action(async (path: string, file: string, options: { format?: TxFormat }) => {
+      if (file !== '-' && !fs.existsSync(file)) throw new SedimentError(ErrorCode.notFound, `import file ${file} does not exist`);
+      const conn = openExisting(path, false, 'relaxed');
+      try {
+        const summary = await importFile(conn, file, {
+          format: options.format ?? (file === '-' ? 'json' : (formatOfPath(file) ?? 'json')),
+          databasePath: path,
+          progress: terminal.stderr.isTTY === true,
+        });
+        print(
+          terminal,
+          `imported ${summary.transactions} transactions, ${summary.datoms} datoms in ${summary.seconds.toFixed(2)} s ` +
+            `(${Math.round(summary.datomsPerSecond)} datoms/s); file ${summary.fileBytes} bytes`,
+        );
+      } finally {
+        conn.close();
+      }
+    });
+
+  return program;
+}
