@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { Database } from '../../lib/index.js';
 import type { Connection } from '../../lib/db/connection.js';
 import { encodePrefix } from '../../lib/db/encoding/datom-key.js';
+import { novelKeyOf } from '../../lib/db/index/novelty.js';
 
 const SCHEMA = [
   { 'db/ident': 'n/key', 'db/valueType': 'db.type/long', 'db/cardinality': 'db.cardinality/one', 'db/unique': 'db.unique/identity' },
@@ -37,7 +38,7 @@ describe('novelty', () => {
     const e = db.entity(['n/key', 7])!.id;
     const count = db.snapshot.schema.find('n/count', db.basisT)!.id;
     const prefix = encodePrefix('eavt', { e, a: count }, db.snapshot.typeOf);
-    const live = [...novelty.current.eavt.keys()].filter((k) => k.subarray(0, prefix.length).equals(prefix));
+    const live = [...novelty.current.eavt.keys()].filter((k) => k.startsWith(novelKeyOf(prefix)));
     expect(live).toHaveLength(1); // the populating transaction is in this epoch too: no tombstone
     expect(novelty.retired.eavt.size).toBe(1000); // the first count (0) and 999 replaced ones
     // The past still reads: every value through asOf, and all of them through history.

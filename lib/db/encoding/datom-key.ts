@@ -28,6 +28,15 @@ const writer = new KeyWriter();
 const reader = new KeyReader();
 
 export function encodeEntry(order: IndexOrder, d: RawDatom, type: ValueType, history: boolean): Buffer {
+  return writeEntry(order, d, type, history).finish();
+}
+
+/** The entry as a key string (one latin1 character per byte), as novelty keys it. */
+export function encodeEntryKey(order: IndexOrder, d: RawDatom, type: ValueType, history: boolean): string {
+  return writeEntry(order, d, type, history).finishString();
+}
+
+function writeEntry(order: IndexOrder, d: RawDatom, type: ValueType, history: boolean): KeyWriter {
   writer.reset();
   switch (order) {
     case 'eavt':
@@ -45,7 +54,7 @@ export function encodeEntry(order: IndexOrder, d: RawDatom, type: ValueType, his
   }
   writer.uint(d.tx);
   if (history) writer.byte(d.added ? 1 : 0);
-  return writer.finish();
+  return writer;
 }
 
 /** The datom an entry encodes; `history` says whether the entry has the `added` byte. */

@@ -56,6 +56,11 @@ export class KeyWriter {
     return Buffer.from(this.buffer.subarray(0, this.length));
   }
 
+  /** The key as a latin1 string, one character per byte (novelty's keys: see novelty.ts). */
+  finishString(): string {
+    return this.buffer.toString('latin1', 0, this.length);
+  }
+
   byte(b: number): this {
     this.reserve(1);
     this.buffer[this.length++] = b;

@@ -6,7 +6,17 @@
 import type { TreeCursor } from '../../tree/cursor.js';
 import type { IndexOrder } from '../encoding/datom-key.js';
 import { type IndexState, type IndexTrees, rootOf, TreeSlot } from './index-trees.js';
-import { compareKeys, type EntryMap, isVisible, type Mark, type Novelty } from './novelty.js';
+import {
+  bytesOfNovelKey,
+  compareBytesToKey,
+  compareNovelKeys,
+  type EntryMap,
+  isVisible,
+  type Mark,
+  type NovelKey,
+  novelKeyOf,
+  type Novelty,
+} from './novelty.js';
 
 export interface KeyRange {
   /** Inclusive lower bound. */
@@ -45,21 +55,27 @@ export class IndexReader {
   }
 }
 
+/** A key range as novel keys (see novelty.ts): converted once per scan. */
+interface NovelRange {
+  readonly lower: NovelKey | undefined;
+  readonly upper: NovelKey | undefined;
+}
+
 /** One novelty map read in key order from a start key; re-seeks by key when the maps changed. */
 class NovelSource {
-  key: Buffer | undefined;
+  key: NovelKey | undefined;
   mark: Mark | undefined;
-  private iterator: Iterator<[Buffer, Mark]>;
+  private iterator: Iterator<[NovelKey, Mark]>;
   private version: number;
-  private readonly pair: (Buffer | Mark)[] = [];
+  private readonly pair: (NovelKey | Mark)[] = [];
 
   /** `after`: start strictly after this key (else at the range's start). */
   constructor(
     private readonly owner: Novelty,
     private readonly map: EntryMap,
-    private readonly range: KeyRange,
+    private readonly range: NovelRange,
     private readonly reverse: boolean,
-    after: Uint8Array | undefined,
+    after: NovelKey | undefined,
   ) {
     this.version = owner.version;
     if (after === undefined) {
@@ -67,7 +83,7 @@ class NovelSource {
       this.iterator = reverse ? map.entriesReversed(range.upper, this.pair, true) : map.entries(range.lower, this.pair);
       this.advance();
     } else {
-      this.iterator = this.seekAfter(Buffer.from(after.buffer, after.byteOffset, after.length));
+      this.iterator = this.seekAfter(after);
     }
   }
 
@@ -83,21 +99,19 @@ class NovelSource {
   }
 
   /** An iterator placed after `key` (the entry after it already taken as the current one). */
-  private seekAfter(key: Buffer): Iterator<[Buffer, Mark]> {
+  private seekAfter(key: NovelKey): Iterator<[NovelKey, Mark]> {
     const iterator = this.reverse ? this.map.entriesReversed(key, this.pair, true) : this.map.entries(key, this.pair);
     let step = iterator.next();
-    if (!this.reverse && step.done !== true && compareKeys(step.value[0], key) === 0) step = iterator.next();
+    if (!this.reverse && step.done !== true && step.value[0] === key) step = iterator.next();
     if (step.done === true) this.set(undefined, undefined);
     else this.set(step.value[0], step.value[1]);
     return iterator;
   }
 
-  private set(key: Buffer | undefined, mark: Mark | undefined): void {
+  private set(key: NovelKey | undefined, mark: Mark | undefined): void {
     const outside =
       key !== undefined &&
-      (this.reverse
-        ? this.range.lower !== undefined && compareKeys(key, this.range.lower) < 0
-        : this.range.upper !== undefined && compareKeys(key, this.range.upper) >= 0);
+      (this.reverse ? this.range.lower !== undefined && key < this.range.lower : this.range.upper !== undefined && key >= this.range.upper);
     this.key = outside ? undefined : key;
     this.mark = outside ? undefined : mark;
   }
@@ -106,6 +120,7 @@ class NovelSource {
 /**
  * The tree's entries merged with the live novelty (additions, and tombstones that hide tree
  * entries) and, for a snapshot older than the last retirement, the retired entries it still sees.
+ * Entries come out as bytes: the tree's as read, novelty's converted from their keys.
  */
 class MergedEntries implements IterableIterator<Uint8Array> {
   private tree: Uint8Array | undefined;
@@ -113,19 +128,24 @@ class MergedEntries implements IterableIterator<Uint8Array> {
   private retired: NovelSource | undefined;
   private last: Uint8Array | undefined;
   private readonly reverse: boolean;
+  private readonly novelRange: NovelRange;
 
   constructor(
     private readonly cursor: TreeCursor<Uint8Array>,
     private readonly owner: Novelty,
     liveMap: EntryMap,
     private readonly retiredMap: EntryMap | undefined,
-    private readonly range: KeyRange,
+    range: KeyRange,
     private readonly basis: number,
   ) {
     this.reverse = range.reverse === true;
+    this.novelRange = {
+      lower: range.lower === undefined ? undefined : novelKeyOf(range.lower),
+      upper: range.upper === undefined ? undefined : novelKeyOf(range.upper),
+    };
     this.tree = cursor.nextEntry();
-    this.live = new NovelSource(owner, liveMap, range, this.reverse, undefined);
-    this.retired = this.needsRetired() ? new NovelSource(owner, retiredMap!, range, this.reverse, undefined) : undefined;
+    this.live = new NovelSource(owner, liveMap, this.novelRange, this.reverse, undefined);
+    this.retired = this.needsRetired() ? new NovelSource(owner, retiredMap!, this.novelRange, this.reverse, undefined) : undefined;
   }
 
   [Symbol.iterator](): IterableIterator<Uint8Array> {
@@ -136,7 +156,8 @@ class MergedEntries implements IterableIterator<Uint8Array> {
     for (;;) {
       // A commit during the scan may retire entries this snapshot still sees: read them from here on.
       if (this.retired === undefined && this.needsRetired()) {
-        this.retired = new NovelSource(this.owner, this.retiredMap!, this.range, this.reverse, this.last);
+        const after = this.last === undefined ? undefined : novelKeyOf(this.last);
+        this.retired = new NovelSource(this.owner, this.retiredMap!, this.novelRange, this.reverse, after);
       }
       const entry = this.step();
       if (entry === null) return { done: true, value: undefined };
@@ -156,31 +177,43 @@ class MergedEntries implements IterableIterator<Uint8Array> {
     const tree = this.tree;
     const liveKey = this.live.key;
     const retiredKey = this.retired?.key;
-    let key: Uint8Array | undefined = tree;
-    if (liveKey !== undefined && (key === undefined || this.before(liveKey, key))) key = liveKey;
-    if (retiredKey !== undefined && (key === undefined || this.before(retiredKey, key))) key = retiredKey;
-    if (key === undefined) return null;
-    let visible = false;
-    if (tree !== undefined && compareKeys(tree, key) === 0) {
+    let novel = liveKey;
+    if (retiredKey !== undefined && (novel === undefined || this.before(compareNovelKeys(retiredKey, novel)))) novel = retiredKey;
+    if (novel === undefined) {
+      if (tree === undefined) return null;
       this.tree = this.cursor.nextEntry();
-      visible = true;
+      return tree;
     }
-    if (liveKey !== undefined && compareKeys(liveKey, key) === 0) {
+    let visible = false;
+    let entry: Uint8Array | undefined;
+    if (tree !== undefined) {
+      const order = compareBytesToKey(tree, novel);
+      if (this.before(order)) {
+        this.tree = this.cursor.nextEntry();
+        return tree;
+      }
+      if (order === 0) {
+        this.tree = this.cursor.nextEntry();
+        visible = true;
+        entry = tree;
+      }
+    }
+    if (liveKey === novel) {
       const mark = this.live.mark!;
       this.live.advance();
       // A tombstone (added 0) hides the tree entry from its tx on; an addition shows from its tx on.
       visible = mark.added === 0 ? visible && (mark.removed === 0 || mark.removed > this.basis) : isVisible(mark, this.basis);
     }
-    if (retiredKey !== undefined && compareKeys(retiredKey, key) === 0) {
+    if (retiredKey === novel) {
       const mark = this.retired!.mark!;
       this.retired!.advance();
       visible = visible || isVisible(mark, this.basis);
     }
-    return visible ? key : undefined;
+    return visible ? (entry ?? bytesOfNovelKey(novel)) : undefined;
   }
 
-  private before(a: Uint8Array, b: Uint8Array): boolean {
-    const order = compareKeys(a, b);
+  /** Whether an order (first against second) puts the first before the second in this scan's direction. */
+  private before(order: number): boolean {
     return this.reverse ? order > 0 : order < 0;
   }
 }

@@ -6,12 +6,12 @@
  * its own tx, and the retraction. EAVT and AEVT take every datom; AVET only `db/index` and
  * `db/unique` attributes; VAET only refs.
  */
-import { type IndexOrder, encodeEntry } from '../encoding/datom-key.js';
+import { type IndexOrder, encodeEntryKey } from '../encoding/datom-key.js';
 import type { LogDatom, TreeRoots } from '../encoding/log-record.js';
 import type { Attribute, Schema } from '../schema/schema.js';
 import type { TreeOp } from '../../tree/tree-schema.js';
 import { encodeHeapEntry, encodeLogEntry, type IndexTrees, rootOf, TreeSlot } from './index-trees.js';
-import { compareKeys, type EntryMap, type Novelty, type NoveltyChange } from './novelty.js';
+import { bytesOfNovelKey, compareNovelKeys, type EntryMap, type NovelKey, type Novelty, type NoveltyChange } from './novelty.js';
 
 /** Novelty this large (in datoms) is written into the trees by the commit that reaches it. */
 export const INDEX_THRESHOLD_DATOMS = 65_536;
@@ -34,13 +34,13 @@ export function planDatoms(datoms: readonly LogDatom[], schema: Schema): Novelty
     const type = attribute.valueType;
     for (const order of ordersOf(attribute)) {
       if (d.added) {
-        changes.push({ order, kind: 'add', key: encodeEntry(order, d, type, false), tx: d.tx });
+        changes.push({ order, kind: 'add', key: encodeEntryKey(order, d, type, false), tx: d.tx });
         continue;
       }
       const assertion = { e: d.e, a: d.a, v: d.v, tx: d.assertedTx, added: true };
-      changes.push({ order, kind: 'remove', key: encodeEntry(order, assertion, type, false), tx: d.tx });
-      changes.push({ order, kind: 'history', key: encodeEntry(order, assertion, type, true), tx: d.tx });
-      changes.push({ order, kind: 'history', key: encodeEntry(order, d, type, true), tx: d.tx });
+      changes.push({ order, kind: 'remove', key: encodeEntryKey(order, assertion, type, false), tx: d.tx });
+      changes.push({ order, kind: 'history', key: encodeEntryKey(order, assertion, type, true), tx: d.tx });
+      changes.push({ order, kind: 'history', key: encodeEntryKey(order, d, type, true), tx: d.tx });
     }
   }
   return changes;
@@ -75,7 +75,7 @@ export function writeNovelty(
   for (const order of ALL) {
     const mine = byOrder[order];
     write(TreeSlot.current[order], currentOps(novelty.current[order], mine.current));
-    write(TreeSlot.history[order], mergeSorted([...novelty.history[order].keys()], mine.history).map((entry) => ({ entry, remove: false })));
+    write(TreeSlot.history[order], mergeSorted([...novelty.history[order].keys()], mine.history).map((key) => ({ entry: bytesOfNovelKey(key), remove: false })));
   }
   write(
     TreeSlot.log,
@@ -92,18 +92,18 @@ export function writeNovelty(
 interface OrderChanges {
   /** Adds and removes of current entries, sorted by key (a key is never both). */
   readonly current: NoveltyChange[];
-  readonly history: Buffer[];
+  readonly history: NovelKey[];
 }
 
 function groupChanges(changes: readonly NoveltyChange[]): Record<IndexOrder, OrderChanges> {
-  const out = Object.fromEntries(ALL.map((o) => [o, { current: [] as NoveltyChange[], history: [] as Buffer[] }])) as Record<IndexOrder, OrderChanges>;
+  const out = Object.fromEntries(ALL.map((o) => [o, { current: [] as NoveltyChange[], history: [] as NovelKey[] }])) as Record<IndexOrder, OrderChanges>;
   for (const c of changes) {
     if (c.kind === 'history') out[c.order].history.push(c.key);
     else out[c.order].current.push(c);
   }
   for (const order of ALL) {
-    out[order].current.sort((a, b) => compareKeys(a.key, b.key));
-    out[order].history.sort(compareKeys);
+    out[order].current.sort((a, b) => compareNovelKeys(a.key, b.key));
+    out[order].history.sort(compareNovelKeys);
   }
   return out;
 }
@@ -111,18 +111,18 @@ function groupChanges(changes: readonly NoveltyChange[]): Record<IndexOrder, Ord
 /** The current tree's batch: novelty's marks, with the commit's own adds and removes merged in. */
 function currentOps(map: EntryMap, changes: readonly NoveltyChange[]): TreeOp<Uint8Array>[] {
   const ops: TreeOp<Uint8Array>[] = [];
-  const emit = (key: Buffer, added: number, removed: number) => {
-    if (removed === 0) ops.push({ entry: key, remove: false });
-    else if (added === 0) ops.push({ entry: key, remove: true });
+  const emit = (key: NovelKey, added: number, removed: number) => {
+    if (removed === 0) ops.push({ entry: bytesOfNovelKey(key), remove: false });
+    else if (added === 0) ops.push({ entry: bytesOfNovelKey(key), remove: true });
     // Added and removed within the epoch: it never reaches the current tree.
   };
   let j = 0;
   for (const [key, mark] of map.entries()) {
-    while (j < changes.length && compareKeys(changes[j]!.key, key) < 0) {
+    while (j < changes.length && changes[j]!.key < key) {
       const c = changes[j++]!;
       emit(c.key, c.kind === 'add' ? c.tx : 0, c.kind === 'remove' ? c.tx : 0);
     }
-    if (j < changes.length && compareKeys(changes[j]!.key, key) === 0) {
+    if (j < changes.length && changes[j]!.key === key) {
       // Only a removal can meet an existing entry: adds carry the new tx in their key.
       emit(key, mark.added, changes[j++]!.tx);
     } else {
@@ -136,13 +136,13 @@ function currentOps(map: EntryMap, changes: readonly NoveltyChange[]): TreeOp<Ui
   return ops;
 }
 
-function mergeSorted(a: readonly Buffer[], b: readonly Buffer[]): Buffer[] {
-  if (b.length === 0) return a as Buffer[];
-  if (a.length === 0) return b as Buffer[];
-  const out: Buffer[] = [];
+function mergeSorted(a: readonly NovelKey[], b: readonly NovelKey[]): NovelKey[] {
+  if (b.length === 0) return a as NovelKey[];
+  if (a.length === 0) return b as NovelKey[];
+  const out: NovelKey[] = [];
   let i = 0;
   let j = 0;
-  while (i < a.length && j < b.length) out.push(compareKeys(a[i]!, b[j]!) <= 0 ? a[i++]! : b[j++]!);
+  while (i < a.length && j < b.length) out.push(a[i]! <= b[j]! ? a[i++]! : b[j++]!);
   while (i < a.length) out.push(a[i++]!);
   while (j < b.length) out.push(b[j++]!);
   return out;
