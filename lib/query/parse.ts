@@ -231,7 +231,8 @@ function parseFindElement(r: Reader, x: unknown, position: string): FindElement 
         fail(ErrorCode.queryParse, 'pull takes (pull ?e pattern) or (pull $src ?e pattern)', position, x);
       }
       const raw = x[x.length - 1];
-      const patternVar = r.varName(raw);
+      // Datomic names a pattern input by a plain symbol (`:in $ pattern`); a variable works too.
+      const patternVar = r.varName(raw) ?? (raw instanceof EdnSymbol ? r.operator(raw) : undefined);
       const pattern = patternVar !== undefined ? { var: patternVar } : { value: raw };
       if (patternVar === undefined && !(Array.isArray(raw) || (typeof raw === 'string' && !r.js))) {
         fail(ErrorCode.queryParse, 'a pull pattern is a vector (or a variable bound by :in)', position, x);
@@ -267,6 +268,8 @@ function parseInBinding(r: Reader, x: unknown, position: string): InBinding {
   const s = r.symbol(x);
   if (s === '%') return { kind: 'rules' };
   if (s !== undefined && s.startsWith('$')) return { kind: 'source', name: s };
+  // A plain symbol names a pull pattern input (`:in $ pattern`).
+  if (x instanceof EdnSymbol && r.operator(x) !== undefined) return { kind: 'scalar', target: { kind: 'var', name: x.name } };
   return parseBinding(r, x, position);
 }
 
