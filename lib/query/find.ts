@@ -48,8 +48,10 @@ export const AGGREGATES: ReadonlyMap<string, Aggregate> = new Map<string, Aggreg
   ['variance', variance],
   ['stddev', (values) => Math.sqrt(variance(values))],
   ['distinct', distinct],
-  ['min', (values, n) => (n === undefined ? values.reduce((m, x) => (compareValues(x, m) < 0 ? x : m)) : sorted(distinct(values)).slice(0, limit(n, 'min')))],
-  ['max', (values, n) => (n === undefined ? values.reduce((m, x) => (compareValues(x, m) > 0 ? x : m)) : sorted(distinct(values)).reverse().slice(0, limit(n, 'max')))],
+  // (min n ?x) and (max n ?x) take the n least / greatest of the bag, repeats included, as
+  // DataScript does: `:with` decides what repeats.
+  ['min', (values, n) => (n === undefined ? values.reduce((m, x) => (compareValues(x, m) < 0 ? x : m)) : sorted(values).slice(0, limit(n, 'min')))],
+  ['max', (values, n) => (n === undefined ? values.reduce((m, x) => (compareValues(x, m) > 0 ? x : m)) : sorted(values).reverse().slice(0, limit(n, 'max')))],
 ]);
 
 /** The variables a find element reads from the bindings. */
