@@ -47,6 +47,20 @@ export const ErrorCode = {
   txInstant: 'SEDIMENT_TX_INSTANT',
   /** An index read that needs an AVET entry for an attribute without `db/index` or `db/unique`. */
   notIndexed: 'SEDIMENT_NOT_INDEXED',
+  /** A query (or rule set) that is not well formed: not EDN, a missing `:find`, a clause of no known shape. */
+  queryParse: 'SEDIMENT_QUERY_PARSE',
+  /** A variable that a predicate, function, `:find` or `:with` uses and nothing in the query binds. */
+  queryUnbound: 'SEDIMENT_QUERY_UNBOUND',
+  /** `not`, `not-join`, `or-join` or a rule whose join (or required) variables nothing binds first; `or` branches over different variables. */
+  queryInsufficientBinding: 'SEDIMENT_QUERY_INSUFFICIENT_BINDING',
+  /** A function, predicate or aggregate name that is neither built in nor bound by `:in`. */
+  queryUnknownFunction: 'SEDIMENT_QUERY_UNKNOWN_FUNCTION',
+  /** A rule call naming no rule of the `%` input (or no `%` input at all). */
+  queryUnknownRule: 'SEDIMENT_QUERY_UNKNOWN_RULE',
+  /** Inputs that do not match `:in`: their number, a source that is not a database or collection, a collection binding given a non-collection. */
+  queryInput: 'SEDIMENT_QUERY_INPUT',
+  /** A built-in or input function failed on its arguments (e.g. `+` of a string). */
+  queryFunction: 'SEDIMENT_QUERY_FUNCTION',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -68,6 +82,21 @@ export class CorruptionError extends SedimentError {
   constructor(message: string, offset?: number) {
     super(ErrorCode.corrupt, message);
     this.offset = offset;
+  }
+}
+
+/**
+ * A query that cannot run. `clause` is the offending form as EDN text and `position` where it
+ * stands (`:where clause 2`, `:find element 1`, `rule follows branch 1, clause 2`), when known.
+ */
+export class QueryError extends SedimentError {
+  readonly clause: string | undefined;
+  readonly position: string | undefined;
+
+  constructor(code: ErrorCode, message: string, position?: string, clause?: string) {
+    super(code, `query: ${message}${position === undefined ? '' : ` (${position}${clause === undefined ? '' : `: ${clause}`})`}`);
+    this.clause = clause;
+    this.position = position;
   }
 }
 

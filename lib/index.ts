@@ -4,6 +4,7 @@ export {
   IoError,
   LockedError,
   PoisonedError,
+  QueryError,
   SedimentError,
 } from './errors.js';
 export type { OpenOptions } from './storage/options.js';

@@ -19,6 +19,7 @@ import { runTransaction } from './tx/transactor.js';
 import { chooseInstant } from './tx/instant.js';
 import { Entity } from './read/entity.js';
 import { pull, pullMany, type PullPattern } from './read/pull.js';
+import { explainQuery, runQuery } from '../query/query.js';
 
 interface Filters {
   /** Only datoms with a tx greater than this. */
@@ -146,6 +147,19 @@ export class Db {
 
   pullMany(pattern: PullPattern, es: readonly unknown[]): (Record<string, unknown> | null)[] {
     return pullMany(this, pattern, es);
+  }
+
+  /**
+   * Datalog: `query` in Datomic's EDN syntax or the array form; `inputs` follow `:in`, where a
+   * plain `$` is this database and takes no input. Results are DataScript-shaped (see README).
+   */
+  q(query: unknown, ...inputs: unknown[]): unknown {
+    return runQuery(this, query, inputs);
+  }
+
+  /** The plan `q` would run for these arguments, as text: clause order, index and prefix, joins. */
+  explain(query: unknown, ...inputs: unknown[]): string {
+    return explainQuery(this, query, inputs);
   }
 
   // ----- internals used by entity, pull and query ---------------------------------------------
