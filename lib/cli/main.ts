@@ -8,7 +8,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CommanderError } from 'commander';
 import { SedimentError } from '../errors.js';
-import { buildProgram, type Terminal } from './program.js';
+import { buildProgram, ExitWithStatus, type Terminal } from './program.js';
 
 export const ExitStatus = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -19,6 +19,7 @@ export async function run(argv: readonly string[], terminal: Terminal): Promise<
     return ExitStatus.ok;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? ExitStatus.ok : ExitStatus.usage;
+    if (error instanceof ExitWithStatus) return error.status;
     const debug = argv.includes('--debug');
     const message = error instanceof SedimentError ? `${error.message} [${error.code}]` : error instanceof Error ? error.message : String(error);
     terminal.stderr.write(`sediment: ${message.replace(/\s*\n\s*/g, ' ')}\n`);

@@ -4,6 +4,9 @@
  * stderr; `main.ts` turns errors into exit statuses.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
 import { ErrorCode, SedimentError } from '../errors.js';
 import type { Connection } from '../db/connection.js';
@@ -12,15 +15,27 @@ import type { Db } from '../db/db.js';
 import type { Datom, IndexName } from '../db/datom.js';
 import { Keyword } from '../db/edn.js';
 import { databaseStats, verifyDatabase } from '../db/inspect.js';
+import { parseQuery } from '../query/parse.js';
+import { DEFAULT_FIXTURE, demoReport, demoText, openDemoDatabase } from './demo/demo.js';
 import { exportTransactions } from './export.js';
+import { runShell } from './shell.js';
 import { importFile } from './import.js';
 import { formatOfPath, parseComponent, parseT, parseTxText, type TxFormat } from './input.js';
+import { resultTable } from './query-table.js';
 import { formatTable, type OutputFormat, OUTPUT_FORMATS, outputWidth, toEdn, toJson, type Table } from './output.js';
 
-/** Where commands write: the process's streams, or a test's. */
+/** Where commands read and write: the process's streams, or a test's. */
 export interface Terminal {
+  readonly stdin: NodeJS.ReadStream;
   readonly stdout: NodeJS.WriteStream;
   readonly stderr: NodeJS.WriteStream;
+}
+
+/** A command that has already said what went wrong and only needs the process to exit with `status`. */
+export class ExitWithStatus extends Error {
+  constructor(readonly status: number) {
+    super(`exit status ${status}`);
+  }
 }
 
 const formatOption = (defaultFormat: OutputFormat = 'table') =>
@@ -57,6 +72,9 @@ function print(terminal: Terminal, text: string): void {
 function printTable(terminal: Terminal, table: Table, format: OutputFormat): void {
   print(terminal, formatTable(table, format, outputWidth(terminal.stdout)));
 }
+
+/** Commander's accumulator for a repeatable option. */
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 const INDEXES: readonly IndexName[] = ['eavt', 'aevt', 'avet', 'vaet'];
 
@@ -106,6 +124,40 @@ export function buildProgram(terminal: Terminal): Command {
       withConnection(path, false, (conn) => {
         const report = conn.transact(txData, { txInstant });
         print(terminal, toJson({ tx: report.tx, tempids: report.tempids, datoms: report.txData.length }));
+      });
+    });
+
+  program
+    .command('query')
+    .description('run a Datalog query (EDN); inputs after $ come from --in, in order')
+    .argument('<db>', 'database file')
+    .argument('<query>', "the query, e.g. '[:find ?n :where [?e :person/name ?n]]'")
+    .option('--in <json>', 'an input as JSON (repeat for each :in binding after $; rules as an EDN string)', collect, [])
+    .option('--as-of <t>', 'query the database as of a transaction id or ISO date')
+    .option('--since <t>', 'only datoms added after a transaction id or ISO date')
+    .option('--history', 'every assertion and retraction (patterns may bind ?tx and ?added)')
+    .addOption(formatOption())
+    .addHelpText(
+      'after',
+      example(
+        `sediment query app.db '[:find ?n (count ?e) :where [?e :person/name ?n]]'`,
+        `sediment query app.db '[:find ?e :in $ ?min :where [?e :person/age ?a] [(>= ?a ?min)]]' --in 30 --as-of 2024-01-01`,
+      ),
+    )
+    .action((path: string, text: string, options: { in: string[]; asOf?: string; since?: string; history?: boolean; format: OutputFormat }) => {
+      const inputs = options.in.map((json, i) => {
+        try {
+          return JSON.parse(json) as unknown;
+        } catch (error) {
+          throw new SedimentError(ErrorCode.invalidArgument, `--in number ${i + 1} is not JSON: ${(error as Error).message}`);
+        }
+      });
+      const query = parseQuery(text);
+      withConnection(path, true, (conn) => {
+        const result = chosenDb(conn, options).q(text, ...inputs);
+        if (options.format === 'json') return print(terminal, toJson(result));
+        if (options.format === 'edn') return print(terminal, toEdn(result));
+        printTable(terminal, resultTable(query, result), 'table');
       });
     });
 
@@ -243,6 +295,52 @@ export function buildProgram(terminal: Terminal): Command {
           `imported ${summary.transactions} transactions, ${summary.datoms} datoms in ${summary.seconds.toFixed(2)} s ` +
             `(${Math.round(summary.datomsPerSecond)} datoms/s); file ${summary.fileBytes} bytes`,
         );
+      } finally {
+        conn.close();
+      }
+    });
+
+  program
+    .command('shell')
+    .description('an interactive session: EDN queries and dot-commands (.help); reads a script from stdin when it is not a terminal')
+    .argument('<db>', 'database file')
+    .addHelpText('after', example('sediment shell app.db', `echo '[:find (count ?e) . :where [?e :db/ident]]' | sediment shell app.db`))
+    .action(async (path: string) => {
+      const interactive = terminal.stdin.isTTY === true && terminal.stdout.isTTY === true;
+      const status = await runShell(path, terminal, terminal.stdin, interactive);
+      if (status !== 0) throw new ExitWithStatus(status);
+    });
+
+  program
+    .command('demo')
+    .description('build a database from the real redis commit history (fixtures/) and query it, today and in the past')
+    .argument('[db]', 'where to build it (kept, to explore with other commands); default: a temporary file')
+    .option('--fixture <file>', 'the redis history JSON Lines', DEFAULT_FIXTURE)
+    .addHelpText('after', example('sediment demo redis.db && sediment query redis.db \'[:find (count ?f) . :where [?f :file/lines]]\''))
+    .action((given: string | undefined, options: { fixture: string }) => {
+      if (!fs.existsSync(options.fixture)) throw new SedimentError(ErrorCode.notFound, `fixture ${options.fixture} does not exist`);
+      const temporary = given === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), 'sediment-demo-')) : undefined;
+      const file = given ?? path.join(temporary!, 'redis.sediment');
+      const bar = terminal.stderr.isTTY === true ? new cliProgress.SingleBar({ stream: terminal.stderr, format: 'building [{bar}] {value}/{total} commits', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+      let started = false;
+      const { conn, built } = openDemoDatabase(file, options.fixture, (done, total) => {
+        if (bar === undefined) return;
+        if (!started) bar.start(total, 0);
+        started = true;
+        bar.update(done);
+      });
+      bar?.stop();
+      try {
+        if (built !== undefined) {
+          print(terminal, `Built ${file} from ${options.fixture}: ${built.commits} commits, ${built.datoms} datoms in ${built.seconds.toFixed(1)} s (${Math.round(built.datoms / built.seconds)} datoms/s).\n`);
+        } else {
+          print(terminal, `Using the existing ${file}.\n`);
+        }
+        const report = demoReport(conn);
+        conn.close();
+        print(terminal, demoText(report, databaseStats(file), outputWidth(terminal.stdout)));
+        if (temporary !== undefined) fs.rmSync(temporary, { recursive: true, force: true });
+        else print(terminal, `\nExplore it: sediment shell ${file}`);
       } finally {
         conn.close();
       }

@@ -178,15 +178,97 @@ describe('sediment command line', () => {
     expectFailure(sediment(['verify', file('corrupt.db')]), 'SEDIMENT_CORRUPT', new RegExp(`corrupt\\.db is damaged: page ${firstPage} fails its checksum`));
   });
 
+  it('query answers Datalog in every find shape, with inputs, past databases and history', () => {
+    const db = buildPeople('query.db');
+    const json = (args: string[]) => {
+      const outcome = sediment(['query', db, ...args, '--format', 'json']);
+      expect(outcome.stderr).toBe('');
+      return JSON.parse(outcome.stdout) as unknown;
+    };
+    expect(json(['[:find ?n ?a :where [?e :person/name ?n] [?e :person/age ?a]]'])).toEqual([['Ann', 31]]);
+    expect(json(['[:find (count ?e) . :where [?e :person/name]]'])).toBe(2);
+    expect((json(['[:find [?n ...] :where [_ :person/name ?n]]']) as string[]).sort()).toEqual(['Ann', 'Cy']);
+    expect(json(['[:find ?n :in $ ?min :where [?e :person/age ?a] [(>= ?a ?min)] [?e :person/name ?n]]', '--in', '40', '--as-of', '2020-12-31'])).toEqual([['Bob']]);
+    const sorted = (rows: unknown) => (rows as unknown[]).map((r) => JSON.stringify(r)).sort();
+    expect(sorted(json(['[:find ?a ?added :where [?e :person/name "Ann"] [?e :person/age ?a ?tx ?added]]', '--history']))).toEqual(sorted([[30, true], [30, false], [31, true]]));
+    expect(json(['[:find ?n :keys name :where [_ :person/name ?n]]', '--since', '2020-12-31'])).toEqual([{ name: 'Cy' }]);
+    const table = sediment(['query', db, '[:find ?n (count ?e) :where [?e :person/name ?n]]']).stdout.split('\n');
+    expect(table[0]).toMatch(/^\?n\s+\(count \?e\)$/);
+    expect(sediment(['query', db, '[:find ?n . :where [_ :person/name ?n] [(= ?n "Cy")]]', '--format', 'edn']).stdout).toBe('"Cy"\n');
+    expectFailure(sediment(['query', db, '[:find ?n :where [?e :person/nom ?n]]']), 'SEDIMENT_UNKNOWN_ATTRIBUTE', /:person\/nom/);
+    expectFailure(sediment(['query', db, '[:find ?n :where [?e :person/name ?n]']), 'SEDIMENT_QUERY_PARSE', /not valid EDN/);
+    expectFailure(sediment(['query', db, '[:find ?n :in $ ?x :where [?e :person/name ?n]]', '--in', 'nope']), 'SEDIMENT_INVALID_ARGUMENT', /--in number 1 is not JSON/);
+  });
+
+  it('shell runs a script from stdin: queries, dot-commands, multi-line statements, errors that do not stop it', () => {
+    const db = buildPeople('shell.db');
+    const script = [
+      '.transact [{:person/name "Dee" :person/age 7}]',
+      '[:find ?n ?a',
+      ' :where [?e :person/name ?n]',
+      '        [?e :person/age ?a]]',
+      '.as-of 2020-12-31',
+      '[:find (count ?e) . :where [?e :person/name]]',
+      '.latest',
+      '.history',
+      '[:find ?a ?added :where [?e :person/name "Ann"] [?e :person/age ?a _ ?added]]',
+      '.latest',
+      '.pull [:person/name {:person/friend [:person/name]}] [:person/name "Ann"]',
+      '.schema',
+      '.log',
+      '.datoms avet :person/name Dee',
+      '.stats',
+      '.help',
+      '.since 2021-06-01',
+      '[:find [?n ...] :where [_ :person/name ?n]]',
+    ].join('\n');
+    const ok = sediment(['shell', db], `${script}\n`);
+    expect(ok.stderr).toBe('');
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/\{"tx":\d+,"tempids":\{\},"datoms":3\}/);
+    expect(ok.stdout).toMatch(/\?n\s+\?a\n[- ]+\n(Ann\s+31\n|Dee\s+7\n){2}/);
+    expect(ok.stdout).toMatch(/reading as of 2020-12-31T00:00:00\.000Z\n\(count \?e\)\n-+\n2\n/);
+    expect(ok.stdout).toContain('{"person/name":"Ann"}');
+    expect(ok.stdout).toMatch(/person\/photo\s+db\.type\/bytes/);
+    expect(ok.stdout).toMatch(/current eavt/);
+    expect(ok.stdout).toMatch(/\.as-of \[t\]/);
+    expect(ok.stdout).toMatch(/reading since 2021-06-01T00:00:00\.000Z\n\?n\n-+\nDee\n/); // Cy came in 2021-01-01
+
+    const failing = sediment(['shell', db], '[:find ?x :where [?x :no/such]]\n.frobnicate\n[:find (count ?e) . :where [?e :person/name]]\n[:find ?x\n');
+    expect(failing.status).toBe(1);
+    expect(failing.stdout).toMatch(/\(count \?e\)\n-+\n3\n/); // the good statement between the bad ones ran
+    expect(failing.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(/^error: .*:no\/such.*\[SEDIMENT_UNKNOWN_ATTRIBUTE\]$/),
+      expect.stringMatching(/^error: unknown command \.frobnicate/),
+      'error: the input ends inside a statement (unbalanced brackets)',
+    ]);
+  });
+
+  it('demo builds the redis history database once, then reuses it', () => {
+    const db = file('redis.sediment');
+    const first = sediment(['demo', db]);
+    expect(first.stderr).toBe('');
+    expect(first.status).toBe(0);
+    expect(first.stdout).toMatch(/^Built .*redis\.sediment from .*redis-history\.jsonl: 9083 commits, \d+ datoms/);
+    for (const heading of ['Largest top-level directories', 'History of src/server.c', 'Files in the repository at the end of each year', 'The transaction log around']) {
+      expect(first.stdout).toContain(heading);
+    }
+    expect(first.stdout).toMatch(/query time: latest [\d.]+ ms, as of 2012-01-01 [\d.]+ ms/);
+    const second = sediment(['demo', db]);
+    expect(second.stdout).toMatch(/^Using the existing/);
+    expect(sediment(['verify', db]).status).toBe(0);
+    expectFailure(sediment(['demo', file('other.db'), '--fixture', file('nope.jsonl')]), 'SEDIMENT_NOT_FOUND', /nope\.jsonl does not exist/);
+  });
+
   it('has help with an example for every command', () => {
     const help = sediment(['--help']);
     expect(help.status).toBe(0);
-    const commands = ['init', 'transact', 'datoms', 'log', 'stats', 'verify', 'export', 'import'];
+    const commands = ['init', 'transact', 'query', 'datoms', 'log', 'stats', 'verify', 'export', 'import', 'shell', 'demo'];
     for (const command of commands) {
       expect(help.stdout).toContain(command);
       const own = sediment([command, '--help']);
       expect(own.status).toBe(0);
-      expect(own.stdout).toMatch(new RegExp(`Usage: sediment ${command}[\\s\\S]*Example:\\n  \\$ sediment ${command === 'export' ? 'export' : command}`));
+      expect(own.stdout).toMatch(new RegExp(`Usage: sediment ${command}[\\s\\S]*Example:\\n  \\$ (echo .* \\| )?sediment ${command}`));
     }
   });
 });

@@ -18,7 +18,7 @@ export const REDIS_SCHEMA = [
   { 'db/ident': 'file/path', 'db/valueType': 'db.type/string', 'db/cardinality': 'db.cardinality/one', 'db/unique': 'db.unique/identity' },
   { 'db/ident': 'file/lines', 'db/valueType': 'db.type/long', 'db/cardinality': 'db.cardinality/one', 'db/index': true, 'db/doc': 'Current line count; none while the file is deleted, or for a binary file.' },
   { 'db/ident': 'file/status', 'db/valueType': 'db.type/keyword', 'db/cardinality': 'db.cardinality/one', 'db/doc': 'file.status/added, file.status/modified or file.status/deleted, by the last commit that touched it.' },
-  { 'db/ident': 'file/binary', 'db/valueType': 'db.type/boolean', 'db/cardinality': 'db.cardinality/one' },
+  { 'db/ident': 'file/binary', 'db/valueType': 'db.type/boolean', 'db/cardinality': 'db.cardinality/one', 'db/doc': 'Whether the last commit that changed the file saw it as binary (no line counts).' },
   { 'db/ident': 'file/dir', 'db/valueType': 'db.type/ref', 'db/cardinality': 'db.cardinality/one', 'db/doc': 'The directory holding the file; none for a file at the top.' },
   { 'db/ident': 'dir/path', 'db/valueType': 'db.type/string', 'db/cardinality': 'db.cardinality/one', 'db/unique': 'db.unique/identity' },
   { 'db/ident': 'dir/parent', 'db/valueType': 'db.type/ref', 'db/cardinality': 'db.cardinality/one' },
@@ -95,18 +95,17 @@ export class RedisHistoryConverter {
       const file: Record<string, unknown> = { 'file/path': path, 'file/status': STATUS[status] };
       const dir = directoryOf(path);
       if (dir !== undefined) file['file/dir'] = this.directory(dir, txData);
-      if (status === 'D') {
+      const text = plus !== null && minus !== null;
+      if (status !== 'D') file['file/binary'] = !text;
+      if (status === 'D' || !text) {
+        // Deleted, or binary: no line count, whatever it had before.
         txData.push(file);
         if (this.lines.delete(path)) txData.push(['db/retract', ['file/path', path], 'file/lines']);
         continue;
       }
-      if (plus === null || minus === null) {
-        file['file/binary'] = true;
-      } else {
-        const count = (status === 'A' ? 0 : (this.lines.get(path) ?? 0)) + plus - minus;
-        this.lines.set(path, count);
-        file['file/lines'] = count;
-      }
+      const count = (status === 'A' ? 0 : (this.lines.get(path) ?? 0)) + plus - minus;
+      this.lines.set(path, count);
+      file['file/lines'] = count;
       txData.push(file);
     }
     txData.push({ 'db/id': 'datomic.tx', 'commit/id': c.commit, 'commit/time': new Date(time), 'commit/added': added, 'commit/deleted': deleted });
