@@ -19,6 +19,7 @@ export function formatOfPath(path: string): TxFormat | undefined {
 
 /** Transaction data from text: JSON or EDN as given, or (neither given) JSON if it parses, else EDN. */
 export function parseTxText(text: string, format: TxFormat | undefined): unknown {
+  if (text.trim() === '') throw new SedimentError(ErrorCode.invalidTx, 'no transaction data: the input is empty');
   if (format === 'edn') return text;
   try {
     return JSON.parse(text);
