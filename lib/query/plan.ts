@@ -87,6 +87,34 @@ function inputsOf(c: Extract<Clause, { kind: 'predicate' | 'function' }>): strin
   return union([termVars(c.args), c.fn.kind === 'input' ? [c.fn.name] : []]);
 }
 
+/**
+ * Variables an `or` needs bound from outside before its branches can run: its explicit required
+ * variables, and in each branch those a predicate or function uses that no clause of the branch
+ * binds (functions count as binding their outputs once their own inputs are met).
+ */
+function orNeeds(c: Extract<Clause, { kind: 'or' }>): string[] {
+  const needs = new Set(c.required);
+  for (const branch of c.branches) {
+    const binds = new Set<string>();
+    for (const clause of branch) if (clause.kind === 'pattern' || clause.kind === 'rule' || clause.kind === 'or') for (const v of clauseVars(clause)) binds.add(v);
+    const filters = branch.filter((clause): clause is Extract<Clause, { kind: 'predicate' | 'function' }> => clause.kind === 'predicate' || clause.kind === 'function');
+    // Functions feed each other in any order: bind what becomes computable until nothing changes.
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const f of filters) {
+        if (f.kind !== 'function' || !inputsOf(f).every((v) => binds.has(v))) continue;
+        for (const v of bindingVars(f.binding)) {
+          if (binds.has(v)) continue;
+          binds.add(v);
+          changed = true;
+        }
+      }
+    }
+    for (const f of filters) for (const v of inputsOf(f)) if (!binds.has(v)) needs.add(v);
+  }
+  return [...needs];
+}
+
 export interface PlanOptions {
   readonly estimator: (source: string) => Estimator | undefined;
   readonly rules: Rules | undefined;
@@ -142,7 +170,7 @@ export function planClauses(clauses: readonly Clause[], entry: ReadonlySet<strin
         if (!allBound(joinVars)) continue;
         const body = planClauses(c.clauses, new Set(joinVars), options);
         place(i, { kind: 'not', clause: c, joinVars, body }, []);
-      } else if (c.kind === 'or' && allBound(shared(i)) && allBound(c.required)) {
+      } else if (c.kind === 'or' && allBound(shared(i)) && allBound(orNeeds(c))) {
         placeBinding(i, c);
       } else if (c.kind === 'rule' && allBound(shared(i)) && allBound(termVars(requiredArgs(c, options.rules)))) {
         placeBinding(i, c);
@@ -161,7 +189,7 @@ export function planClauses(clauses: readonly Clause[], entry: ReadonlySet<strin
     for (const c of remaining) {
       const i = clauses.indexOf(c);
       if (c.kind !== 'pattern' && c.kind !== 'or' && c.kind !== 'rule') continue;
-      if (c.kind === 'or' && !allBound(c.required)) continue;
+      if (c.kind === 'or' && !allBound(orNeeds(c))) continue;
       if (c.kind === 'rule' && !allBound(termVars(requiredArgs(c, options.rules)))) continue;
       const connected = varsOf[i]!.some((v) => bound.has(v));
       const cost = estimate(c, bound, options);
