@@ -116,22 +116,26 @@ export class HitchhikerTree<E> {
     const compare = this.schema.compare;
     const encoded: Uint8Array[] = [];
     for (const op of ops) encoded.push(this.schema.encode(op.entry));
-    // Batches often arrive sorted (imports, the database's indexing): one pass proves it.
-    const order = strictlyIncreasing(encoded, compare)
+    // Batches often arrive sorted (imports, the database's indexing): one pass proves it, and
+    // then there are no duplicates to drop either.
+    const sorted = strictlyIncreasing(encoded, compare);
+    const order = sorted
       ? identityOrder(encoded.length)
       : this.schema.prefixOrdered === true
         ? prefixOrder(encoded, compare)
         : comparedOrder(encoded, compare, 0, encoded.length);
     const entries = new EntryListBuilder();
-    const kinds: number[] = [];
+    const kinds = new Uint8Array(order.length);
     for (let i = 0; i < order.length; i++) {
       const bytes = encoded[order[i]!]!;
-      const next = i + 1 < order.length ? encoded[order[i + 1]!]! : undefined;
-      if (next !== undefined && compare(bytes, 0, bytes.length, next, 0, next.length) === 0) continue;
+      if (!sorted && i + 1 < order.length) {
+        const next = encoded[order[i + 1]!]!;
+        if (compare(bytes, 0, bytes.length, next, 0, next.length) === 0) continue;
+      }
+      kinds[entries.size] = ops[order[i]!]!.remove ? OpKind.remove : OpKind.insert;
       entries.push(bytes, 0, bytes.length);
-      kinds.push(ops[order[i]!]!.remove ? OpKind.remove : OpKind.insert);
     }
-    return { entries: entries.finish(), kinds: Uint8Array.from(kinds) };
+    return { entries: entries.finish(), kinds: kinds.subarray(0, entries.size) };
   }
 }
 
