@@ -34,7 +34,7 @@ import {
   SLOT_OFFSETS,
   sealFrame,
 } from './format.js';
-import { PageCache } from './page-cache.js';
+import { type CacheEntry, PageCache } from './page-cache.js';
 import { readCommitRecord, readCommitsAfter, recover, scanForward } from './recovery.js';
 
 export type Durability = 'full' | 'relaxed';
@@ -287,6 +287,31 @@ export class PageStore {
     const value = decode(payload, id);
     // Pending pages may still be discarded by abort(): cache only what is committed.
     if (admit && id < this.headName.end) this.cache.set(id, value, decodedCost(payload.length));
+    return value;
+  }
+
+  /**
+   * `load` for a page that a parent page refers to as its child `index`, where the parent keeps
+   * `slots`, one per child: a slot remembers the child's cache entry, so the next load through it
+   * skips the cache's Map lookup (a dependent memory access or more per tree level) for as long
+   * as the page stays cached. The caller has loaded the parent, which checked the store is open.
+   */
+  loadChild<T>(slots: (CacheEntry | undefined)[], index: number, id: PageId, kind: FrameKind, decode: (payload: Buffer, id: PageId) => T): T {
+    const slot = slots[index];
+    if (slot !== undefined && slot.value !== undefined) {
+      slot.referenced = true;
+      return slot.value as T;
+    }
+    this.checkOpen();
+    const entry = this.cache.entry(id);
+    if (entry !== undefined) {
+      entry.referenced = true;
+      slots[index] = entry;
+      return entry.value as T;
+    }
+    const payload = this.read(id, kind);
+    const value = decode(payload, id);
+    if (id < this.headName.end) slots[index] = this.cache.set(id, value, decodedCost(payload.length));
     return value;
   }
 

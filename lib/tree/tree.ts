@@ -5,6 +5,7 @@
  */
 import { asPageId, type PageId } from '../ids.js';
 import { FrameKind } from '../storage/format.js';
+import type { CacheEntry } from '../storage/page-cache.js';
 import type { PageStore } from '../storage/page-store.js';
 import { BatchWriter, type ReplacedNode, type SortedOps } from './apply.js';
 import { bulkLoad } from './bulk-load.js';
@@ -73,7 +74,9 @@ export class HitchhikerTree<E> {
         const i = find(buffer, k, 0, k.length, compare);
         if (i >= 0) return node.kinds[i] === OpKind.insert ? this.schema.decode(buffer.bytes, buffer.start(i), buffer.end(i)) : undefined;
       }
-      node = this.load(sealedChild(node, upperBound(node.pivots, k, 0, k.length, compare)));
+      const child = upperBound(node.pivots, k, 0, k.length, compare);
+      node.childSlots ??= new Array<CacheEntry | undefined>(node.children.length).fill(undefined);
+      node = this.store.loadChild(node.childSlots, child, sealedChild(node, child), FrameKind.node, this.decode);
     }
     const entries = node.entries;
     const i = find(entries, k, 0, k.length, compare);
