@@ -35,7 +35,7 @@ export function mergeOps(
   const outKinds = isBuffer ? new Uint8Array(baseTo - baseFrom + to - from) : noKinds;
   let i = baseFrom;
   for (let j = from; j < to; ) {
-    const at = lowerBound(base, ops.bytes, ops.start(j), ops.end(j), compare, i, baseTo);
+    const at = gallop(compare, base, i, baseTo, ops, j);
     if (isBuffer) outKinds.set(baseKinds.subarray(i, at), out.size);
     out.pushRun(base, i, at);
     i = at;
@@ -62,7 +62,11 @@ export function mergeOps(
 
 /**
  * First index in [from, to) of `list` whose entry is >= entry `at` of `other`, probing from `from`
- * at doubling distances: one comparison when, as with random operations, the answer is `from`.
+ * at doubling distances: about 2·log2(distance) comparisons, where a binary search over the rest
+ * takes log2(to - from). A merge steps through both lists: the runs of base entries between
+ * consecutive operations are short when the operations are many (a batch landing in a buffer), and
+ * a run of operations between two base entries mostly holds one (random operations) or very many
+ * (sorted ones).
  */
 function gallop(compare: TreeSchema<unknown>['compare'], list: EntryList, from: number, to: number, other: EntryList, at: number): number {
   let lo = from;
