@@ -47,6 +47,12 @@ export class BranchNode {
    * (PageStore.loadChild). Never on drafts, whose children change.
    */
   childSlots: (CacheEntry | undefined)[] | undefined = undefined;
+  /**
+   * For a sealed branch, made by the first lookup through it: where each child's share of the
+   * buffer starts (search.ts, bufferBounds), so a lookup searches only the share of the child it
+   * goes to. Never on drafts, whose buffers change.
+   */
+  bufferBounds: Uint32Array | undefined = undefined;
 
   constructor(
     /** 1 for a branch over leaves, one more for each level above. */

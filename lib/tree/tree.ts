@@ -15,7 +15,7 @@ import { EntryListBuilder, prefixOf } from './entry-list.js';
 import { sealedChild, type TreeNode } from './node.js';
 import { decodeNode, encodeNode } from './node-codec.js';
 import { checkTreeParams, DEFAULT_TREE_PARAMS, type TreeParams } from './params.js';
-import { find, upperBound } from './search.js';
+import { bufferBounds, find, upperBound } from './search.js';
 import { OpKind, type TreeOp, type TreeSchema } from './tree-schema.js';
 
 export type TreeRoot = PageId | undefined;
@@ -69,12 +69,16 @@ export class HitchhikerTree<E> {
     const k = this.schema.encode(key);
     let node = this.load(root);
     while (node.kind === 'branch') {
+      const child = upperBound(node.pivots, k, 0, k.length, compare);
       const buffer = node.buffer;
       if (buffer.count > 0) {
-        const i = find(buffer, k, 0, k.length, compare);
+        // Only the share of the buffer bound for this child can hold the key.
+        const bounds = (node.bufferBounds ??= bufferBounds(buffer, node.pivots, compare));
+        const from = bounds[child]!;
+        const to = bounds[child + 1]!;
+        const i = from < to ? find(buffer, k, 0, k.length, compare, from, to) : -1;
         if (i >= 0) return node.kinds[i] === OpKind.insert ? this.schema.decode(buffer.bytes, buffer.start(i), buffer.end(i)) : undefined;
       }
-      const child = upperBound(node.pivots, k, 0, k.length, compare);
       node.childSlots ??= new Array<CacheEntry | undefined>(node.children.length).fill(undefined);
       node = this.store.loadChild(node.childSlots, child, sealedChild(node, child), FrameKind.node, this.decode);
     }
