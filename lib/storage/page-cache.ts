@@ -16,10 +16,10 @@ export class CacheEntry {
 /**
  * Decoded pages by page id, bounded by an estimate of their bytes. Pages never change once
  * written, so entries never need invalidation. Eviction is CLOCK: a hit only sets a flag, so the
- * read path pays one Map lookup (none through a parent's slot: PageStore.loadChild) and no reordering. The clock hand is one long-lived Map iterator
- * (it sees entries added behind it); a fresh iterator per eviction would have to step over every
- * deleted slot at the front of the Map, which V8 keeps until it rehashes, and evictions would
- * slow down as the cache grows.
+ * read path pays one Map lookup (none through a parent's slot: PageStore.loadChild) and no
+ * reordering. The clock hand is one long-lived Map iterator (it sees entries added behind it); a
+ * fresh iterator per eviction would have to step over every deleted slot at the front of the Map,
+ * which V8 keeps until it rehashes, and evictions would slow down as the cache grows.
  */
 export class PageCache {
   private readonly entries = new Map<number, CacheEntry>();

@@ -67,8 +67,8 @@ function search(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: numb
 }
 
 /**
- * Index of the entry equal to the key (among [from, to)), or -1: a lookup stops at the first equal entry it meets,
- * and needs no comparison at all when no entry shares the key's prefix.
+ * Index of the entry equal to the key among [from, to), or -1: a lookup stops at the first equal
+ * entry it meets, and needs no comparison at all when no entry shares the key's prefix.
  */
 export function find(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare, from = 0, to = list.count): number {
   const bytes = list.bytes;
