@@ -1,8 +1,13 @@
 import type { PageId } from '../ids.js';
 
+/**
+ * A cached page. Besides the cache's own Map, parents may keep their children's entries (see
+ * PageStore.loadChild); leaving the cache clears `value`, so such a reference neither keeps the
+ * page's memory alive nor returns a page the cache no longer counts.
+ */
 export class CacheEntry {
   constructor(
-    readonly value: unknown,
+    public value: unknown,
     readonly cost: number,
     public referenced: boolean,
   ) {}
@@ -11,10 +16,10 @@ export class CacheEntry {
 /**
  * Decoded pages by page id, bounded by an estimate of their bytes. Pages never change once
  * written, so entries never need invalidation. Eviction is CLOCK: a hit only sets a flag, so the
- * read path pays one Map lookup and no reordering. The clock hand is one long-lived Map iterator
- * (it sees entries added behind it); a fresh iterator per eviction would have to step over every
- * deleted slot at the front of the Map, which V8 keeps until it rehashes, and evictions would
- * slow down as the cache grows.
+ * read path pays one Map lookup (none through a parent's slot: PageStore.loadChild) and no
+ * reordering. The clock hand is one long-lived Map iterator (it sees entries added behind it); a
+ * fresh iterator per eviction would have to step over every deleted slot at the front of the Map,
+ * which V8 keeps until it rehashes, and evictions would slow down as the cache grows.
  */
 export class PageCache {
   private readonly entries = new Map<number, CacheEntry>();
@@ -30,24 +35,37 @@ export class PageCache {
     return entry.value;
   }
 
-  set(id: PageId, value: unknown, cost: number): void {
-    if (cost > this.capacityBytes || this.entries.has(id)) return;
+  /** The page's entry, without marking it used. */
+  entry(id: PageId): CacheEntry | undefined {
+    return this.entries.get(id);
+  }
+
+  /** Caches a page unless it is larger than the whole cache; returns its entry, if cached. */
+  set(id: PageId, value: unknown, cost: number): CacheEntry | undefined {
+    if (cost > this.capacityBytes) return undefined;
+    const present = this.entries.get(id);
+    if (present !== undefined) return present;
     while (this.bytes + cost > this.capacityBytes) this.evictOne();
-    this.entries.set(id, new CacheEntry(value, cost, false));
+    const entry = new CacheEntry(value, cost, false);
+    this.entries.set(id, entry);
     this.bytes += cost;
+    return entry;
   }
 
   /**
    * Removes a page that its writer is replacing with a new version: the old one stays valid for
    * older snapshots, but would only take room from live pages. Returns its entry if cached, whose
-   * `referenced` flag tells whether a reader used it since the clock hand last passed it.
+   * `referenced` flag tells whether a reader used it since the clock hand last passed it. The
+   * returned entry is a copy: the cached one is cleared like an evicted one.
    */
   take(id: PageId): CacheEntry | undefined {
     const entry = this.entries.get(id);
     if (entry === undefined) return undefined;
     this.entries.delete(id);
     this.bytes -= entry.cost;
-    return entry;
+    const taken = new CacheEntry(entry.value, entry.cost, entry.referenced);
+    entry.value = undefined;
+    return taken;
   }
 
   get size(): number {
@@ -74,6 +92,7 @@ export class PageCache {
       }
       this.entries.delete(id);
       this.bytes -= entry.cost;
+      entry.value = undefined;
       return;
     }
   }

@@ -34,7 +34,7 @@ import {
   SLOT_OFFSETS,
   sealFrame,
 } from './format.js';
-import { PageCache } from './page-cache.js';
+import { type CacheEntry, PageCache } from './page-cache.js';
 import { readCommitRecord, readCommitsAfter, recover, scanForward } from './recovery.js';
 
 export type Durability = 'full' | 'relaxed';
@@ -97,6 +97,12 @@ export class PageStore {
   /** Decoded forms of pages of the commit being built, cached when it commits. */
   private pendingDecoded: Array<{ id: PageId; value: unknown; cost: number }> = [];
 
+  /**
+   * Where `load` reads frames: its decoders copy what they keep, so one buffer serves every read
+   * instead of a fresh allocation each (off-heap memory that only a full collection reclaims).
+   */
+  private readScratch: Buffer;
+
   // Relaxed mode: what has been written since the last flush.
   private unflushedCommits = 0;
   private unflushedBytes = 0;
@@ -109,6 +115,7 @@ export class PageStore {
   ) {
     this.params = recovered.params;
     this.cache = new PageCache(options.cacheBytes);
+    this.readScratch = Buffer.allocUnsafeSlow(READ_AHEAD_BYTES);
     this.headName = recovered.head;
     this.headMetaBytes = recovered.headMeta;
     this.slotsOnFile = [recovered.slots[0], recovered.slots[1]];
@@ -247,15 +254,21 @@ export class PageStore {
   /** The payload of the frame at `id`, checked against its checksum and expected kind. */
   read(id: PageId, kind: FrameKind): Buffer {
     this.checkOpen();
+    return this.readFrame(id, kind, false);
+  }
+
+  /** A frame's payload, in memory of its own or (`scratch`) valid only until the next read. */
+  private readFrame(id: PageId, kind: FrameKind, scratch: boolean): Buffer {
     const offset: number = id;
     if (offset >= this.pendingBase && offset < this.pendingBase + this.pendingLength) {
-      return this.readPending(offset, kind);
+      return this.readPending(offset, kind, scratch);
     }
     const limit = this.spilled ? this.pendingBase : this.headName.end;
     if (offset < DATA_START || offset + FRAME_HEADER_BYTES > limit) {
       throw new CorruptionError(`page ${offset} lies outside the committed part of the file`, offset);
     }
-    let frame = Buffer.allocUnsafe(Math.min(READ_AHEAD_BYTES, limit - offset));
+    const ahead = Math.min(READ_AHEAD_BYTES, limit - offset);
+    let frame = scratch ? this.readScratch.subarray(0, ahead) : Buffer.allocUnsafe(ahead);
     this.readAt(frame, offset);
     const length = frame.readUInt32LE(0);
     const frameBytes = FRAME_HEADER_BYTES + length;
@@ -277,16 +290,42 @@ export class PageStore {
   /**
    * The decoded page from the cache, decoding and caching it on a miss (unless `admit` is false:
    * a page its caller is about to replace). `decode` receives the page id too, so callers can
-   * pass one function rather than a closure per call.
+   * pass one function rather than a closure per call. `decode` must copy whatever it keeps of the
+   * payload, which is valid only until the next read.
    */
   load<T>(id: PageId, kind: FrameKind, decode: (payload: Buffer, id: PageId) => T, admit = true): T {
     this.checkOpen();
     const hit = this.cache.get(id);
     if (hit !== undefined) return hit as T;
-    const payload = this.read(id, kind);
+    const payload = this.readFrame(id, kind, true);
     const value = decode(payload, id);
     // Pending pages may still be discarded by abort(): cache only what is committed.
     if (admit && id < this.headName.end) this.cache.set(id, value, decodedCost(payload.length));
+    return value;
+  }
+
+  /**
+   * `load` for a page that a parent page refers to as its child `index`, where the parent keeps
+   * `slots`, one per child: a slot remembers the child's cache entry, so the next load through it
+   * skips the cache's Map lookup (a dependent memory access or more per tree level) for as long
+   * as the page stays cached. The caller has loaded the parent, which checked the store is open.
+   */
+  loadChild<T>(slots: (CacheEntry | undefined)[], index: number, id: PageId, kind: FrameKind, decode: (payload: Buffer, id: PageId) => T): T {
+    const slot = slots[index];
+    if (slot !== undefined && slot.value !== undefined) {
+      slot.referenced = true;
+      return slot.value as T;
+    }
+    this.checkOpen();
+    const entry = this.cache.entry(id);
+    if (entry !== undefined) {
+      entry.referenced = true;
+      slots[index] = entry;
+      return entry.value as T;
+    }
+    const payload = this.readFrame(id, kind, true);
+    const value = decode(payload, id);
+    if (id < this.headName.end) slots[index] = this.cache.set(id, value, decodedCost(payload.length));
     return value;
   }
 
@@ -417,13 +456,14 @@ export class PageStore {
     this.pending = grown;
   }
 
-  private readPending(offset: number, kind: FrameKind): Buffer {
+  private readPending(offset: number, kind: FrameKind, view: boolean): Buffer {
     const at = offset - this.pendingBase;
     const length = this.pending.readUInt32LE(at);
     if (this.pending.readUInt32LE(at + 4) !== kind) {
       throw new CorruptionError(`page ${offset} is not a ${kindName(kind)} frame`, offset);
     }
-    return Buffer.from(this.pending.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + length));
+    const payload = this.pending.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + length);
+    return view ? payload : Buffer.from(payload);
   }
 
   private readAt(target: Buffer, offset: number): void {

@@ -14,7 +14,7 @@ import { EntryList, EntryListBuilder } from './entry-list.js';
 import { BranchNode, bufferBytes, CHILD_ID_BYTES, type ChildRef, LeafNode, leafBytes, runBytes, structureBytes, type TreeNode, varintBytes } from './node.js';
 import type { TreeParams } from './params.js';
 import { mergeOps } from './merge.js';
-import { lowerBound } from './search.js';
+import { bufferBounds, lowerBound } from './search.js';
 import type { TreeSchema } from './tree-schema.js';
 
 /** What the write path needs from the tree: the order, reading sealed nodes, writing new ones. */
@@ -112,10 +112,7 @@ export class BatchWriter {
     const kinds = branch.kinds;
     const pivots = branch.pivots;
     const children = branch.children.length;
-    // Child c's operations are bounds[c] to bounds[c + 1].
-    const bounds = new Uint32Array(children + 1);
-    for (let c = 0; c < pivots.count; c++) bounds[c + 1] = lowerBound(buffer, pivots.bytes, pivots.start(c), pivots.end(c), this.compare, bounds[c]);
-    bounds[children] = buffer.count;
+    const bounds = bufferBounds(buffer, pivots, this.compare);
     // Ascending (shortfall from the whole buffer, child): longest runs first, then the first child.
     const byLength = new Float64Array(children);
     for (let c = 0; c < children; c++) byLength[c] = (buffer.count - (bounds[c + 1]! - bounds[c]!)) * children + c;

@@ -120,14 +120,16 @@ export class EntryListBuilder {
   push(source: Uint8Array, start: number, end: number): void {
     this.reserve(end - start, 1);
     const length = end - start;
+    const bytes = this.bytes;
+    const at = this.length;
     // Short entries copy faster by hand than through a subarray view.
     if (length <= 32) {
-      for (let i = 0; i < length; i++) this.bytes[this.length + i] = source[start + i]!;
+      for (let i = 0; i < length; i++) bytes[at + i] = source[start + i]!;
     } else {
-      this.bytes.set(source.subarray(start, end), this.length);
+      bytes.set(source.subarray(start, end), at);
     }
-    this.length += length;
-    this.offsets[++this.count] = this.length;
+    this.length = at + length;
+    this.offsets[++this.count] = at + length;
   }
 
   /** Appends entries [from, to) of `list` with one copy of their bytes. */
@@ -137,14 +139,20 @@ export class EntryListBuilder {
     const runBytes = list.start(to) - base;
     this.reserve(runBytes, to - from);
     const source = list.bytes;
+    const bytes = this.bytes;
+    const at = this.length;
     if (runBytes <= 64) {
-      for (let i = 0; i < runBytes; i++) this.bytes[this.length + i] = source[base + i]!;
+      for (let i = 0; i < runBytes; i++) bytes[at + i] = source[base + i]!;
     } else {
-      this.bytes.set(source.subarray(base, base + runBytes), this.length);
+      bytes.set(source.subarray(base, base + runBytes), at);
     }
-    const shift = this.length - base;
-    for (let i = from + 1; i <= to; i++) this.offsets[++this.count] = list.offsets[i]! + shift;
-    this.length += runBytes;
+    const shift = at - base;
+    const offsets = this.offsets;
+    const sourceOffsets = list.offsets;
+    let count = this.count;
+    for (let i = from + 1; i <= to; i++) offsets[++count] = sourceOffsets[i]! + shift;
+    this.count = count;
+    this.length = at + runBytes;
   }
 
   pushEntry(list: EntryList, i: number): void {

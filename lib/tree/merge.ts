@@ -15,7 +15,8 @@ const noKinds = new Uint8Array(0);
  * must fall inside that part's key range). For entries (`baseKinds` undefined) a remove deletes
  * and an insert adds or replaces; for a buffer of operations (`baseKinds` given) the incoming
  * operation replaces any buffered one on the same entry, whatever the kinds. Runs of `base`
- * between operations are copied whole.
+ * between operations are copied whole, and so are runs of operations between two base entries:
+ * a sorted batch appended to a leaf or buffer is one copy, not one search and push per entry.
  */
 export function mergeOps(
   compare: TreeSchema<unknown>['compare'],
@@ -33,17 +34,48 @@ export function mergeOps(
   const isBuffer = baseKinds !== undefined;
   const outKinds = isBuffer ? new Uint8Array(baseTo - baseFrom + to - from) : noKinds;
   let i = baseFrom;
-  const copyRun = (end: number) => {
-    if (isBuffer) outKinds.set(baseKinds.subarray(i, end), out.size);
-    out.pushRun(base, i, end);
-    i = end;
-  };
-  for (let j = from; j < to; j++) {
-    copyRun(Math.min(baseTo, lowerBound(base, ops.bytes, ops.start(j), ops.end(j), compare, i)));
+  for (let j = from; j < to; ) {
+    const at = gallop(compare, base, i, baseTo, ops, j);
+    if (isBuffer) outKinds.set(baseKinds.subarray(i, at), out.size);
+    out.pushRun(base, i, at);
+    i = at;
     if (i < baseTo && compareAt(compare, base, i, ops, j) === 0) i++;
-    if (isBuffer) outKinds[out.size] = kinds[j]!;
-    if (isBuffer || kinds[j] === OpKind.insert) out.pushEntry(ops, j);
+    // Ops j to k all lie before base entry i (the next one kept): they go out together.
+    const k = i < baseTo ? gallop(compare, ops, j + 1, to, base, i) : to;
+    if (isBuffer) {
+      outKinds.set(kinds.subarray(j, k), out.size);
+      out.pushRun(ops, j, k);
+    } else {
+      while (j < k) {
+        while (j < k && kinds[j] !== OpKind.insert) j++;
+        const inserts = j;
+        while (j < k && kinds[j] === OpKind.insert) j++;
+        out.pushRun(ops, inserts, j);
+      }
+    }
+    j = k;
   }
-  copyRun(baseTo);
+  if (isBuffer) outKinds.set(baseKinds.subarray(i, baseTo), out.size);
+  out.pushRun(base, i, baseTo);
   return { entries: out.finish(), kinds: isBuffer ? outKinds.slice(0, out.size) : noKinds };
+}
+
+/**
+ * First index in [from, to) of `list` whose entry is >= entry `at` of `other`, probing from `from`
+ * at doubling distances: about 2·log2(distance) comparisons, where a binary search over the rest
+ * takes log2(to - from). A merge steps through both lists: the runs of base entries between
+ * consecutive operations are short when the operations are many (a batch landing in a buffer), and
+ * a run of operations between two base entries mostly holds one (random operations) or very many
+ * (sorted ones).
+ */
+function gallop(compare: TreeSchema<unknown>['compare'], list: EntryList, from: number, to: number, other: EntryList, at: number): number {
+  let lo = from;
+  let hi = from;
+  let step = 1;
+  while (hi < to && compareAt(compare, list, hi, other, at) < 0) {
+    lo = hi + 1;
+    hi = lo + step;
+    step *= 2;
+  }
+  return lowerBound(list, other.bytes, other.start(at), other.end(at), compare, lo, hi < to ? hi : to);
 }

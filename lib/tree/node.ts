@@ -5,6 +5,7 @@
  * Entries, pivots and buffered operations are packed EntryLists of encoded entries.
  */
 import type { PageId } from '../ids.js';
+import type { CacheEntry } from '../storage/page-cache.js';
 import type { EntryList } from './entry-list.js';
 
 /**
@@ -41,6 +42,17 @@ export class BranchNode {
   readonly kind = 'branch' as const;
   /** For a draft: whether its page enters the page cache when written (see `WRITE_CACHE_POLICY`). */
   cacheWhenWritten = true;
+  /**
+   * For a sealed branch, made by the first lookup through it: the children's page cache entries
+   * (PageStore.loadChild). Never on drafts, whose children change.
+   */
+  childSlots: (CacheEntry | undefined)[] | undefined = undefined;
+  /**
+   * For a sealed branch, made by the first lookup through it: where each child's share of the
+   * buffer starts (search.ts, bufferBounds), so a lookup searches only the share of the child it
+   * goes to. Never on drafts, whose buffers change.
+   */
+  bufferBounds: Uint32Array | undefined = undefined;
 
   constructor(
     /** 1 for a branch over leaves, one more for each level above. */

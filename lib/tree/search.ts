@@ -67,14 +67,14 @@ function search(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: numb
 }
 
 /**
- * Index of the entry equal to the key, or -1: a lookup stops at the first equal entry it meets,
- * and needs no comparison at all when no entry shares the key's prefix.
+ * Index of the entry equal to the key among [from, to), or -1: a lookup stops at the first equal
+ * entry it meets, and needs no comparison at all when no entry shares the key's prefix.
  */
-export function find(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare): number {
+export function find(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare, from = 0, to = list.count): number {
   const bytes = list.bytes;
   const offsets = list.offsets;
-  let lo = 0;
-  let hi = list.count;
+  let lo = from;
+  let hi = to;
   if (list.prefixes !== undefined) {
     narrow(list, key, keyStart, keyEnd, lo, hi);
     lo = range[0]!;
@@ -101,3 +101,14 @@ export const upperBound = (list: EntryList, key: Uint8Array, keyStart: number, k
 /** Entry i of `a` against entry j of `b`. */
 export const compareAt = (compare: Compare, a: EntryList, i: number, b: EntryList, j: number): number =>
   compare(a.bytes, a.start(i), a.end(i), b.bytes, b.start(j), b.end(j));
+
+/**
+ * Where each child's share of a branch's buffered operations starts: child c's operations are
+ * bounds[c] to bounds[c + 1] (the buffer is sorted, so each share is one run).
+ */
+export function bufferBounds(buffer: EntryList, pivots: EntryList, compare: Compare): Uint32Array {
+  const bounds = new Uint32Array(pivots.count + 2);
+  for (let c = 0; c < pivots.count; c++) bounds[c + 1] = lowerBound(buffer, pivots.bytes, pivots.start(c), pivots.end(c), compare, bounds[c]);
+  bounds[pivots.count + 1] = buffer.count;
+  return bounds;
+}

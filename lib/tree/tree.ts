@@ -5,6 +5,7 @@
  */
 import { asPageId, type PageId } from '../ids.js';
 import { FrameKind } from '../storage/format.js';
+import type { CacheEntry } from '../storage/page-cache.js';
 import type { PageStore } from '../storage/page-store.js';
 import { BatchWriter, type ReplacedNode, type SortedOps } from './apply.js';
 import { bulkLoad } from './bulk-load.js';
@@ -14,7 +15,7 @@ import { EntryListBuilder, prefixOf } from './entry-list.js';
 import { sealedChild, type TreeNode } from './node.js';
 import { decodeNode, encodeNode } from './node-codec.js';
 import { checkTreeParams, DEFAULT_TREE_PARAMS, type TreeParams } from './params.js';
-import { find, upperBound } from './search.js';
+import { bufferBounds, find, upperBound } from './search.js';
 import { OpKind, type TreeOp, type TreeSchema } from './tree-schema.js';
 
 export type TreeRoot = PageId | undefined;
@@ -68,12 +69,18 @@ export class HitchhikerTree<E> {
     const k = this.schema.encode(key);
     let node = this.load(root);
     while (node.kind === 'branch') {
+      const child = upperBound(node.pivots, k, 0, k.length, compare);
       const buffer = node.buffer;
       if (buffer.count > 0) {
-        const i = find(buffer, k, 0, k.length, compare);
+        // Only the share of the buffer bound for this child can hold the key.
+        const bounds = (node.bufferBounds ??= bufferBounds(buffer, node.pivots, compare));
+        const from = bounds[child]!;
+        const to = bounds[child + 1]!;
+        const i = from < to ? find(buffer, k, 0, k.length, compare, from, to) : -1;
         if (i >= 0) return node.kinds[i] === OpKind.insert ? this.schema.decode(buffer.bytes, buffer.start(i), buffer.end(i)) : undefined;
       }
-      node = this.load(sealedChild(node, upperBound(node.pivots, k, 0, k.length, compare)));
+      node.childSlots ??= new Array<CacheEntry | undefined>(node.children.length).fill(undefined);
+      node = this.store.loadChild(node.childSlots, child, sealedChild(node, child), FrameKind.node, this.decode);
     }
     const entries = node.entries;
     const i = find(entries, k, 0, k.length, compare);
@@ -116,22 +123,26 @@ export class HitchhikerTree<E> {
     const compare = this.schema.compare;
     const encoded: Uint8Array[] = [];
     for (const op of ops) encoded.push(this.schema.encode(op.entry));
-    // Batches often arrive sorted (imports, the database's indexing): one pass proves it.
-    const order = strictlyIncreasing(encoded, compare)
+    // Batches often arrive sorted (imports, the database's indexing): one pass proves it, and
+    // then there are no duplicates to drop either.
+    const sorted = strictlyIncreasing(encoded, compare);
+    const order = sorted
       ? identityOrder(encoded.length)
       : this.schema.prefixOrdered === true
         ? prefixOrder(encoded, compare)
         : comparedOrder(encoded, compare, 0, encoded.length);
     const entries = new EntryListBuilder();
-    const kinds: number[] = [];
+    const kinds = new Uint8Array(order.length);
     for (let i = 0; i < order.length; i++) {
       const bytes = encoded[order[i]!]!;
-      const next = i + 1 < order.length ? encoded[order[i + 1]!]! : undefined;
-      if (next !== undefined && compare(bytes, 0, bytes.length, next, 0, next.length) === 0) continue;
+      if (!sorted && i + 1 < order.length) {
+        const next = encoded[order[i + 1]!]!;
+        if (compare(bytes, 0, bytes.length, next, 0, next.length) === 0) continue;
+      }
+      kinds[entries.size] = ops[order[i]!]!.remove ? OpKind.remove : OpKind.insert;
       entries.push(bytes, 0, bytes.length);
-      kinds.push(ops[order[i]!]!.remove ? OpKind.remove : OpKind.insert);
     }
-    return { entries: entries.finish(), kinds: Uint8Array.from(kinds) };
+    return { entries: entries.finish(), kinds: kinds.subarray(0, entries.size) };
   }
 }
 

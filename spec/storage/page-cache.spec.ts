@@ -42,6 +42,18 @@ describe('page cache', () => {
     expect(cache.get(asPageId(4))).toBe(4);
   });
 
+  it('clears the value of an entry that leaves, so that whoever kept the entry reloads the page', () => {
+    const cache = new PageCache(2);
+    const one = cache.set(asPageId(1), 'one', 1)!;
+    const two = cache.set(asPageId(2), 'two', 1)!;
+    expect(cache.set(asPageId(2), 'two again', 1)).toBe(two);
+    cache.set(asPageId(3), 'three', 1); // evicts 1
+    expect(one.value).toBeUndefined();
+    const taken = cache.take(asPageId(2))!;
+    expect([taken.value, two.value]).toEqual(['two', undefined]);
+    expect(cache.entry(asPageId(3))!.value).toBe('three');
+  });
+
   it('does not cache a page larger than the whole cache, and a zero-byte cache holds nothing', () => {
     const cache = new PageCache(10);
     cache.set(asPageId(1), 'big', 11);

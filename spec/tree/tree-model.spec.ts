@@ -43,6 +43,13 @@ const batchArb: fc.Arbitrary<ModelOp[]> = fc.oneof(
         Array.from({ length: Math.min(length, KEYS - start) }, (_, i) => ({ key: start + i, version, remove: false })),
       ),
   },
+  // Sorted runs mixing inserts and removes: merges copy runs of operations between two entries.
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.integer({ min: 0, max: KEYS - 1 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 60 }), fc.integer({ min: 0, max: 1000 }))
+      .map(([start, removes, version]) => removes.slice(0, KEYS - start).map((remove, i) => ({ key: start + i, version, remove }))),
+  },
   // Removal of a whole key range, which empties leaves and branches.
   {
     weight: 1,

@@ -124,6 +124,28 @@ describe('reads', () => {
     expect(pagesRead(coldStore, () => [...cold.scan(root)])).toBe(0);
   });
 
+  it('finds every entry while pages leave the cache under branches that remember their children', () => {
+    // A cache of a few pages: lookups evict what earlier lookups remembered, and each batch takes
+    // the pages it replaces out, while old roots are still read.
+    const store = openOn(new MemoryBackend(emptyImage()), { cacheBytes: 3000 });
+    const tree = new HitchhikerTree(store, entrySchema, tinyParams);
+    const model = new SortedModel();
+    const roots: { root: TreeRoot; entries: Entry[] }[] = [];
+    let root: TreeRoot;
+    for (let b = 0; b < 12; b++) {
+      const ops = range(0, 40).map((i) => ({ key: (b * 53 + i * 29) % 300, version: b, remove: i % 6 === 0 }));
+      model.apply(ops);
+      root = tree.apply(root, ops.map((op) => ({ entry: [op.key, op.version] as const, remove: op.remove })));
+      store.commit(Buffer.alloc(0));
+      roots.push({ root, entries: model.entries() });
+      for (const { root: r, entries: expected } of roots) {
+        const found = new Map(expected.map((e) => [e[0], e]));
+        for (let k = 0; k < 300; k += 1 + (b % 3)) expect(tree.get(r, [k, 0])).toEqual(found.get(k));
+      }
+    }
+    expect(store.cache.usedBytes).toBeLessThanOrEqual(3000);
+  });
+
   it('keeps nodes cached across rewrites while readers use them, and leaves those only the writer touched out', () => {
     const store = openOn(new MemoryBackend(emptyImage()), { cacheBytes: 1 << 24 });
     const tree = new HitchhikerTree(store, entrySchema, tinyParams);
