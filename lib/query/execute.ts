@@ -170,7 +170,7 @@ export function collect(ctx: Ctx, vars: readonly string[]): unknown[][] {
     const names = vars.filter((v) => rel.vars.includes(v));
     if (names.length > 0) parts.push({ rel, cols: names.map((v) => rel.vars.indexOf(v)), names });
   }
-  let rows: unknown[][] = [[]];
+  let rows: unknown[][] | undefined;
   let names: string[] = [];
   for (const p of parts) {
     const seen = new Set<unknown>();
@@ -181,11 +181,17 @@ export function collect(ctx: Ctx, vars: readonly string[]): unknown[][] {
       seen.add(k);
       projected.push(p.cols.map((c) => row[c]));
     }
-    const next: unknown[][] = [];
-    for (const x of rows) for (const y of projected) next.push(x.concat(y));
-    rows = next;
+    // A product only across relations that were never joined (usually there is one).
+    if (rows === undefined) {
+      rows = projected;
+    } else {
+      const next: unknown[][] = [];
+      for (const x of rows) for (const y of projected) next.push(x.concat(y));
+      rows = next;
+    }
     names = names.concat(p.names);
   }
+  if (rows === undefined) return [[]];
   const order = vars.map((v) => names.indexOf(v));
   return order.every((o, i) => o === i) ? rows : rows.map((r) => order.map((o) => r[o]));
 }
@@ -346,7 +352,7 @@ function countUpTo(db: Db, p: Probe, cap: number): number {
 
 const ESTIMATE_CAP = 4_096;
 /** A seek costs about as much as stepping over this many entries of a scan. */
-const SEEK_COST = 8;
+const SEEK_COST = 16;
 
 function dbEstimator(db: Db, memo: Map<string, number>): Estimator {
   return {
@@ -394,7 +400,44 @@ function runPattern(c: PatternClause, ctx: Ctx, env: Env): void {
     const cap = rel.rows.length * SEEK_COST;
     if (countUpTo(db, r, cap + 1) > cap) return lookupJoin(db, c, r, rel, ctx, varAt);
   }
+  // Joined with exactly one relation: probe its hash table while scanning, so only matches
+  // become rows. Otherwise (no relation, or several) the matches form a relation of their own.
+  const holders = new Set(boundHere.map((v) => locate(ctx, v)));
+  if (holders.size === 1) return scanJoin(db, r, ctx[[...holders][0]!]!, ctx, vars, varAt);
   addRelation(ctx, scanPattern(db, r, vars, varAt));
+}
+
+/** Hash join streamed from the index: `rel` hashed on the shared variables, the scan probes it. */
+function scanJoin(db: Db, r: Resolved, rel: Relation, ctx: Ctx, vars: readonly string[], varAt: readonly (string | undefined)[]): void {
+  const schema = db.snapshot.schema;
+  const shared = vars.filter((v) => rel.vars.includes(v));
+  const relCols = shared.map((v) => rel.vars.indexOf(v));
+  const sharedPos = shared.map((v) => varAt.indexOf(v));
+  const fresh = vars.filter((v) => !rel.vars.includes(v));
+  const freshPos = fresh.map((v) => varAt.indexOf(v));
+  const repeats = varAt.some((v, i) => v !== undefined && varAt.indexOf(v) !== i);
+  const table = new Map<unknown, unknown[][]>();
+  for (const row of rel.rows) {
+    const k = rowKey(row, relCols);
+    const list = table.get(k);
+    if (list === undefined) table.set(k, [row]);
+    else list.push(row);
+  }
+  const rows: unknown[][] = [];
+  const probe = new Array<unknown>(sharedPos.length);
+  const probeCols = sharedPos.map((_, i) => i);
+  scanProbe(db, r, r.tx, r.added, (d, v) => {
+    for (let i = 0; i < sharedPos.length; i++) probe[i] = positionValue(sharedPos[i]!, d, v, schema);
+    const matches = table.get(rowKey(probe, probeCols));
+    if (matches === undefined) return;
+    if (repeats && !repeatsAgree(varAt, d, v, schema)) return;
+    for (const m of matches) {
+      const out = m.slice();
+      for (let i = 0; i < freshPos.length; i++) out.push(positionValue(freshPos[i]!, d, v, schema));
+      rows.push(out);
+    }
+  });
+  ctx[ctx.indexOf(rel)] = new Relation([...rel.vars, ...fresh], rows);
 }
 
 /** The pattern's matches as a relation over its variables, one scan of its constant range. */
@@ -741,6 +784,11 @@ function runRule(c: RuleClause, ctx: Ctx, env: Env): void {
   }
   // The answers (rows over the rule's head positions) as a relation over the call's variables.
   const vars = termVars(c.args);
+  if (vars.length === arity && c.args.every((t, i) => t.kind === 'var' && t.name === vars[i])) {
+    // Distinct variables, no constants: the answers are the relation as they are.
+    addRelation(ctx, new Relation(vars, answers as unknown[][]));
+    return;
+  }
   const firstAt = vars.map((v) => c.args.findIndex((t) => t.kind === 'var' && t.name === v));
   const rows: unknown[][] = [];
   for (const answer of answers) {

@@ -88,6 +88,9 @@ export function shapeResult(q: Query, vars: readonly string[], rows: unknown[][]
   let tuples: unknown[][];
   if (elements.some((e) => e.kind === 'aggregate')) {
     tuples = aggregate(elements, cols, rows, ctx);
+  } else if (q.with.length === 0 && cols.every((c, i) => c === i) && cols.length === vars.length) {
+    // The rows are already the distinct tuples of exactly these variables.
+    tuples = rows;
   } else {
     // Drop the :with columns, then duplicates.
     const seen = new Set<unknown>();

@@ -52,9 +52,23 @@ export function keyString(v: unknown): string {
   return `o${id}`;
 }
 
-/** The key of several columns of a row. */
+const PAIR_HIGH = 2 ** 21;
+const PAIR_LOW = 2 ** 32;
+
+/**
+ * The key of several columns of a row. Two small non-negative integers (entity ids, mostly: rule
+ * answers, ref joins) pack into one exact number, which hashes without building a string; any
+ * other pair gets a string key, so the two kinds never collide.
+ */
 export function rowKey(row: readonly unknown[], columns: readonly number[]): unknown {
   if (columns.length === 1) return keyOf(row[columns[0]!]);
+  if (columns.length === 2) {
+    const a = row[columns[0]!];
+    const b = row[columns[1]!];
+    if (typeof a === 'number' && typeof b === 'number' && Number.isInteger(a) && Number.isInteger(b) && a >= 0 && b >= 0 && a < PAIR_HIGH && b < PAIR_LOW) {
+      return a * PAIR_LOW + b;
+    }
+  }
   let key = '';
   for (let i = 0; i < columns.length; i++) key += `${keyString(row[columns[i]!])}|`;
   return key;
