@@ -1,15 +1,10 @@
 /**
  * Node pages. All integers are unsigned LEB128 varints except child ids (6 bytes, little-endian).
- *   list:   count, then per entry: the length of the prefix it shares with the entry before
- *           (not for the first), the length of the rest, the rest's bytes. Sorted neighbours
- *           share much (for datoms: the entity, or the attribute and the high bytes of the
- *           entity), so this takes about a third off a page of datom entries.
+ *   list:   count, then each entry's length, then the entries' bytes back to back
  *   leaf:   0x00, list(entries)
  *   branch: 0x01, level, list(pivots), child ids (pivots + 1 of them), list(buffered ops),
  *           one kind byte per buffered op (0 insert, 1 remove)
- * Decoding rebuilds the lists' whole entries into one exactly sized allocation per node, with
- * their offsets. The tree sizes nodes by their entries' whole lengths (node.ts), so a page's shape
- * never depends on how well its entries compress; its bytes are only smaller.
+ * Decoding copies the lists' bytes into one exactly sized allocation per node, with their offsets.
  */
 import { CorruptionError } from '../errors.js';
 import type { PageId } from '../ids.js';
@@ -32,43 +27,22 @@ class Writer {
   }
 
   list(list: EntryList): void {
-    const bytes = list.bytes;
     this.varint(list.count);
-    let previousStart = 0;
-    let previousEnd = 0;
-    for (let i = 0; i < list.count; i++) {
-      const start = list.start(i);
-      const end = list.end(i);
-      let shared = 0;
-      if (i > 0) {
-        const limit = Math.min(end - start, previousEnd - previousStart);
-        while (shared < limit && bytes[start + shared] === bytes[previousStart + shared]) shared++;
-        this.varint(shared);
-      }
-      this.varint(end - start - shared);
-      for (let k = start + shared; k < end; k++) this.bytes[this.position++] = bytes[k]!;
-      previousStart = start;
-      previousEnd = end;
-    }
+    for (let i = 0; i < list.count; i++) this.varint(list.end(i) - list.start(i));
+    this.bytes.set(list.bytes.subarray(list.start(0), list.start(list.count)), this.position);
+    this.position += list.dataBytes;
   }
 }
-
-/**
- * Bytes enough for a list however its entries compress: the whole entries' encoding, plus one
- * byte per entry for the shared length (a shared length of 128 or more takes two bytes but saves
- * at least 128).
- */
-const listBound = (list: EntryList): number => list.count;
 
 /** Encodes a node whose children are all sealed pages. */
 export function encodeNode(node: TreeNode): Buffer {
   if (node.kind === 'leaf') {
-    const out = new Writer(Buffer.allocUnsafe(leafBytes(node) + listBound(node.entries)));
+    const out = new Writer(Buffer.allocUnsafe(leafBytes(node)));
     out.bytes[out.position++] = LEAF;
     out.list(node.entries);
-    return (out.bytes as Buffer).subarray(0, out.position);
+    return out.bytes as Buffer;
   }
-  const out = new Writer(Buffer.allocUnsafe(structureBytes(node) + bufferBytes(node) + listBound(node.pivots) + listBound(node.buffer)));
+  const out = new Writer(Buffer.allocUnsafe(structureBytes(node) + bufferBytes(node)));
   out.bytes[out.position++] = BRANCH;
   out.varint(node.level);
   out.list(node.pivots);
@@ -79,34 +53,19 @@ export function encodeNode(node: TreeNode): Buffer {
   }
   out.list(node.buffer);
   out.bytes.set(node.kinds, out.position);
-  out.position += node.kinds.length;
-  return view.subarray(0, out.position);
+  return view;
 }
 
 /**
- * Per entry of the lists being decoded, before the node's exact memory size is known: the whole
- * entries' offsets, where each entry's rest lies in the page, and how much it shares with the
- * entry before. Grown on demand and reused, so decoding allocates only what the node keeps.
+ * Offsets of the lists being decoded, before the node's exact memory size is known; grown on
+ * demand and reused, so decoding allocates only what the node keeps.
  */
-let offsetScratch = new Uint32Array(1024);
-let restScratch = new Uint32Array(1024);
-let sharedScratch = new Uint32Array(1024);
+let scratch = new Uint32Array(1024);
 
-function reserveScratch(size: number): void {
-  if (size <= offsetScratch.length) return;
-  const grow = (old: Uint32Array) => {
-    const grown = new Uint32Array(Math.max(size, old.length * 2));
-    grown.set(old);
-    return grown;
-  };
-  offsetScratch = grow(offsetScratch);
-  restScratch = grow(restScratch);
-  sharedScratch = grow(sharedScratch);
-}
-
-/** Where one list lies: its count, its whole data size, and its entries in the scratch arrays. */
+/** Where one list lies in the page: its data bytes, and its offsets in `scratch`. */
 interface ListSpan {
   readonly count: number;
+  readonly dataStart: number;
   readonly dataBytes: number;
   readonly scratchAt: number;
 }
@@ -140,22 +99,19 @@ class Reader {
     const count = this.varint();
     if (count > this.bytes.length) throw this.malformed();
     const at = this.scratchUsed;
-    reserveScratch(at + count + 1);
-    offsetScratch[at] = 0;
-    let previousLength = 0;
-    for (let i = 0; i < count; i++) {
-      const shared = i === 0 ? 0 : this.varint();
-      if (shared > previousLength) throw this.malformed();
-      const rest = this.varint();
-      if (this.position + rest > this.bytes.length) throw this.malformed();
-      sharedScratch[at + i] = shared;
-      restScratch[at + i] = this.position;
-      this.position += rest;
-      previousLength = shared + rest;
-      offsetScratch[at + i + 1] = offsetScratch[at + i]! + previousLength;
+    if (at + count + 1 > scratch.length) {
+      const grown = new Uint32Array(Math.max(at + count + 1, scratch.length * 2));
+      grown.set(scratch.subarray(0, at));
+      scratch = grown;
     }
+    scratch[at] = 0;
+    for (let i = 0; i < count; i++) scratch[at + i + 1] = scratch[at + i]! + this.varint();
+    const dataBytes = scratch[at + count]!;
+    if (this.position + dataBytes > this.bytes.length) throw this.malformed();
+    const span = { count, dataStart: this.position, dataBytes, scratchAt: at };
+    this.position += dataBytes;
     this.scratchUsed = at + count + 1;
-    return { count, dataBytes: offsetScratch[at + count]!, scratchAt: at };
+    return span;
   }
 
   skip(length: number): number {
@@ -196,23 +152,10 @@ class NodeMemory {
 
   list(span: ListSpan): EntryList {
     const buffer = this.memory;
-    const at = span.scratchAt;
     const offsets = new Uint32Array(buffer, this.wordAt * 4, span.count + 1);
-    offsets.set(offsetScratch.subarray(at, at + span.count + 1));
+    offsets.set(scratch.subarray(span.scratchAt, span.scratchAt + span.count + 1));
     this.wordAt += span.count + 1;
-    const data = new Uint8Array(buffer, this.byteAt, span.dataBytes);
-    this.byteAt += span.dataBytes;
-    const payload = this.payload;
-    for (let i = 0; i < span.count; i++) {
-      const start = offsets[i]!;
-      const shared = sharedScratch[at + i]!;
-      // The shared prefix is the start of the entry before, already rebuilt.
-      const previous = i === 0 ? 0 : offsets[i - 1]!;
-      for (let k = 0; k < shared; k++) data[start + k] = data[previous + k]!;
-      const from = restScratch[at + i]!;
-      const length = offsets[i + 1]! - start - shared;
-      for (let k = 0; k < length; k++) data[start + shared + k] = payload[from + k]!;
-    }
+    const data = this.copy(span.dataStart, span.dataBytes);
     const list = new EntryList(data, offsets);
     if (this.withPrefixes) {
       const prefixes = new Uint32Array(buffer, this.wordAt * 4, span.count);
