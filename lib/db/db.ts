@@ -260,7 +260,7 @@ export class Db {
       const cursor = this.snapshot.reader.current('avet', { lower: encodePrefix('avet', { a: BuiltIn.txInstant }, this.snapshot.typeOf), upper, reverse: true });
       const entry = cursor.next();
       // An AVET entry of db/txInstant: its entity is the transaction.
-      tx = entry.done === true ? undefined : decodeEntry('avet', entry.value, 0, entry.value.length, false).e;
+      tx = entry.done === true ? undefined : decodeEntry('avet', entry.value, 0, entry.value.length, false, this.snapshot.typeOf).e;
     } else {
       // Whether a commit precedes it is settled where its snapshot is looked up (snapshotAt).
       tx = Math.min(checkT(t, where), this.snapshot.basis.tx);

@@ -58,7 +58,7 @@ function writeEntry(order: IndexOrder, d: RawDatom, type: ValueType, history: bo
 }
 
 /** The datom an entry encodes; `history` says whether the entry has the `added` byte. */
-export function decodeEntry(order: IndexOrder, bytes: Uint8Array, start: number, end: number, history: boolean): RawDatom {
+export function decodeEntry(order: IndexOrder, bytes: Uint8Array, start: number, end: number, history: boolean, typeOf: TypeOf): RawDatom {
   const r = reader.reset(bytes, start, end);
   let e: number;
   let a: number;
@@ -67,16 +67,16 @@ export function decodeEntry(order: IndexOrder, bytes: Uint8Array, start: number,
     case 'eavt':
       e = r.uint();
       a = r.uint();
-      v = r.value();
+      v = r.value(typeOf(a));
       break;
     case 'aevt':
       a = r.uint();
       e = r.uint();
-      v = r.value();
+      v = r.value(typeOf(a));
       break;
     case 'avet':
       a = r.uint();
-      v = r.value();
+      v = r.value(typeOf(a));
       e = r.uint();
       break;
     case 'vaet':

@@ -7,7 +7,9 @@
  *   signed int    0x80+k then k bytes of n (n >= 0); 0x7f-k then k bytes of ~(-n-1) (n < 0)
  *   double        8 bytes IEEE-754 big-endian, sign bit flipped (negatives: every bit flipped)
  *   bytes/text    the bytes with 0x00 written as 0x00 0xff, then the terminator 0x00 0x00
- *   value         a type tag (the order between types), then the body for the type
+ *   value         the body for its attribute's type, untagged: the attribute comes first in every
+ *                 index order (or the value is a ref, in vaet), so one attribute's values, all of
+ *                 one type, are the only ones ever compared
  *   large value   see large-value.ts: a head, the marker 0x00 0x01, a digest
  */
 import type { Value, ValueType } from '../schema/value-type.js';
@@ -16,7 +18,7 @@ import { DIGEST_BYTES, LargeValue, largeValueOf } from './large-value.js';
 /** A value as stored in keys: the value, or the stand-in of a large one (see large-value.ts). */
 export type StoredValue = Value | LargeValue;
 
-/** Type tags: their order is the order between values of different types. */
+/** Type tags, in log records (log-datoms.ts); keys need none (see `value`). */
 export const TypeTag = {
   boolean: 1,
   long: 2,
@@ -29,12 +31,6 @@ export const TypeTag = {
   ref: 9,
   bytes: 10,
 } as const satisfies Record<ValueType, number>;
-
-const TYPE_OF_TAG: readonly (ValueType | undefined)[] = (() => {
-  const types: (ValueType | undefined)[] = [];
-  for (const [type, tag] of Object.entries(TypeTag)) types[tag] = type as ValueType;
-  return types;
-})();
 
 const BIGINT_MAX_BYTES = 126;
 
@@ -141,9 +137,8 @@ export class KeyWriter {
     return this;
   }
 
-  /** A value with its type tag; a large one as its stand-in. */
+  /** A value of attribute type `type` (no tag); a large one as its stand-in. */
   value(type: ValueType, v: StoredValue): this {
-    this.byte(TypeTag[type]);
     if (v instanceof LargeValue) return this.large(v);
     switch (type) {
       case 'boolean':
@@ -296,10 +291,9 @@ export class KeyReader {
     return Buffer.from(body.buffer, body.byteOffset, body.length).toString('utf8');
   }
 
-  /** A tagged value in its stored form (a large one as its stand-in). */
-  value(): StoredValue {
-    const tag = this.bytes[this.position++]!;
-    switch (TYPE_OF_TAG[tag]) {
+  /** A value of attribute type `type` in its stored form (a large one as its stand-in). */
+  value(type: ValueType): StoredValue {
+    switch (type) {
       case 'boolean':
         return this.bytes[this.position++] === 1;
       case 'long':
@@ -314,7 +308,7 @@ export class KeyReader {
         return new Date(this.int());
       case 'string':
       case 'keyword':
-        return this.textOrLarge(TYPE_OF_TAG[tag] as 'string' | 'keyword');
+        return this.textOrLarge(type);
       case 'uuid': {
         const hex = Buffer.from(this.bytes.subarray(this.position, this.position + 16)).toString('hex');
         this.position += 16;
@@ -324,41 +318,6 @@ export class KeyReader {
         const body = new Uint8Array(this.escaped());
         return this.largeDigest === undefined ? body : new LargeValue('bytes', body, this.largeDigest);
       }
-      case undefined:
-        throw new RangeError(`unknown value type tag ${tag} at byte ${this.position - 1}`);
-    }
-  }
-
-  /** Skips one tagged value without decoding it. */
-  skipValue(): void {
-    const tag = this.bytes[this.position++]!;
-    switch (TYPE_OF_TAG[tag]) {
-      case 'boolean':
-        this.position += 1;
-        return;
-      case 'long':
-      case 'instant':
-      case 'bigint': {
-        const head = this.bytes[this.position++]!;
-        this.position += head >= 0x80 ? head - 0x80 : 0x7f - head;
-        return;
-      }
-      case 'ref':
-        this.position += 1 + this.bytes[this.position]!;
-        return;
-      case 'double':
-        this.position += 8;
-        return;
-      case 'uuid':
-        this.position += 16;
-        return;
-      case 'string':
-      case 'keyword':
-      case 'bytes':
-        this.escaped();
-        return;
-      case undefined:
-        throw new RangeError(`unknown value type tag ${tag} at byte ${this.position - 1}`);
     }
   }
 

@@ -4,7 +4,7 @@
  * unique value, an entity's datoms, the references to it) and datom scans in any index, current
  * or history, with a `since` filter.
  */
-import { type IndexOrder, type KeyComponents, type RawDatom, decodeEntry, encodePrefix } from '../encoding/datom-key.js';
+import { type IndexOrder, type KeyComponents, type RawDatom, decodeEntry, encodePrefix, type TypeOf } from '../encoding/datom-key.js';
 import { prefixEnd, type StoredValue } from '../encoding/key-codec.js';
 import { LargeValue, valueFromHeap } from '../encoding/large-value.js';
 import { CorruptionError } from '../../errors.js';
@@ -53,7 +53,7 @@ export class Snapshot {
     const range: KeyRange = options.seek === true
       ? { lower: prefix, reverse: options.reverse }
       : { lower: prefix, upper: prefixEnd(prefix), reverse: options.reverse };
-    if (options.history !== true) return new CurrentDatoms(order, this.reader.current(order, range), options.since);
+    if (options.history !== true) return new CurrentDatoms(order, this.reader.current(order, range), options.since, this.typeOf);
     return this.historyScan(order, range, options.since);
   }
 
@@ -68,10 +68,10 @@ export class Snapshot {
     while (a.done !== true || b.done !== true) {
       let datom: RawDatom;
       if (b.done === true || (a.done !== true && Buffer.compare(a.value, b.value) * direction < 0)) {
-        datom = decodeEntry(order, a.value!, 0, a.value!.length, false);
+        datom = decodeEntry(order, a.value!, 0, a.value!.length, false, this.typeOf);
         a = current.next();
       } else {
-        datom = decodeEntry(order, b.value, 0, b.value.length, true);
+        datom = decodeEntry(order, b.value, 0, b.value.length, true, this.typeOf);
         b = past.next();
       }
       if (since === undefined || datom.tx > since) yield datom;
@@ -131,6 +131,7 @@ class CurrentDatoms implements IterableIterator<RawDatom> {
     private readonly order: IndexOrder,
     private readonly entries: IterableIterator<Uint8Array>,
     private readonly since: number | undefined,
+    private readonly typeOf: TypeOf,
   ) {}
 
   [Symbol.iterator](): IterableIterator<RawDatom> {
@@ -141,7 +142,7 @@ class CurrentDatoms implements IterableIterator<RawDatom> {
     for (;;) {
       const step = this.entries.next();
       if (step.done === true) return step;
-      const datom = decodeEntry(this.order, step.value, 0, step.value.length, false);
+      const datom = decodeEntry(this.order, step.value, 0, step.value.length, false, this.typeOf);
       if (this.since === undefined || datom.tx > this.since) return { done: false, value: datom };
     }
   }
