@@ -129,7 +129,6 @@ export type FindSpec =
   | { readonly kind: 'scalar'; readonly element: FindElement }
   | { readonly kind: 'collection'; readonly element: FindElement }
   | { readonly kind: 'tuple'; readonly elements: readonly FindElement[] };
-export type FindSpecKind = FindSpec['kind'];
 
 export interface Query {
   readonly find: FindSpec;

@@ -81,7 +81,7 @@ export class Env {
   }
 }
 
-export type Ctx = Relation[];
+type Ctx = Relation[];
 
 // ----- relations -----------------------------------------------------------------------------------
 
@@ -90,7 +90,7 @@ function locate(ctx: Ctx, v: string): number {
   return -1;
 }
 
-export function isBound(ctx: Ctx, v: string): boolean {
+function isBound(ctx: Ctx, v: string): boolean {
   return locate(ctx, v) !== -1;
 }
 
@@ -657,7 +657,7 @@ function runFunction(c: Extract<Clause, { kind: 'function' }>, ctx: Ctx, env: En
 }
 
 /** The variable assignments a binding form makes of a value (none, one, or many). */
-export function destructure(b: Binding, value: unknown, c: { position: string; text: string }): Map<string, unknown>[] {
+function destructure(b: Binding, value: unknown, c: { position: string; text: string }): Map<string, unknown>[] {
   const tuple = (elements: readonly Term[], t: unknown): Map<string, unknown> | undefined => {
     if (!Array.isArray(t)) throw new QueryError(ErrorCode.queryFunction, `a tuple binding needs a tuple, got ${String(t)}`, c.position, c.text);
     if (t.length < elements.length) throw new QueryError(ErrorCode.queryFunction, `a tuple binding of ${elements.length} got ${t.length} values`, c.position, c.text);

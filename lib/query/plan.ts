@@ -10,7 +10,8 @@
  *     bound come first (so no cartesian product is built while a join is possible), and among
  *     them the smallest estimate: the index count under the pattern's constants (probed up to a
  *     cap), scaled down when a bound variable lets each row seek a short range (entity bound:
- *     EAVT; value bound: AVET or VAET).
+ *     EAVT; value bound: AVET or VAET). An `or` qualifies only once every branch can run with
+ *     what is bound (a branch may read a variable that an unconnected clause binds).
  *  3. A clause that can never run is an error naming it: an unbound variable in an expression
  *     (SEDIMENT_QUERY_UNBOUND) or unbound join / required variables of `not`, `or-join` and
  *     rules (SEDIMENT_QUERY_INSUFFICIENT_BINDING).
@@ -87,34 +88,6 @@ function inputsOf(c: Extract<Clause, { kind: 'predicate' | 'function' }>): strin
   return union([termVars(c.args), c.fn.kind === 'input' ? [c.fn.name] : []]);
 }
 
-/**
- * Variables an `or` needs bound from outside before its branches can run: its explicit required
- * variables, and in each branch those a predicate or function uses that no clause of the branch
- * binds (functions count as binding their outputs once their own inputs are met).
- */
-function orNeeds(c: Extract<Clause, { kind: 'or' }>): string[] {
-  const needs = new Set(c.required);
-  for (const branch of c.branches) {
-    const binds = new Set<string>();
-    for (const clause of branch) if (clause.kind === 'pattern' || clause.kind === 'rule' || clause.kind === 'or') for (const v of clauseVars(clause)) binds.add(v);
-    const filters = branch.filter((clause): clause is Extract<Clause, { kind: 'predicate' | 'function' }> => clause.kind === 'predicate' || clause.kind === 'function');
-    // Functions feed each other in any order: bind what becomes computable until nothing changes.
-    for (let changed = true; changed; ) {
-      changed = false;
-      for (const f of filters) {
-        if (f.kind !== 'function' || !inputsOf(f).every((v) => binds.has(v))) continue;
-        for (const v of bindingVars(f.binding)) {
-          if (binds.has(v)) continue;
-          binds.add(v);
-          changed = true;
-        }
-      }
-    }
-    for (const f of filters) for (const v of inputsOf(f)) if (!binds.has(v)) needs.add(v);
-  }
-  return [...needs];
-}
-
 export interface PlanOptions {
   readonly estimator: (source: string) => Estimator | undefined;
   readonly rules: Rules | undefined;
@@ -170,7 +143,7 @@ export function planClauses(clauses: readonly Clause[], entry: ReadonlySet<strin
         if (!allBound(joinVars)) continue;
         const body = planClauses(c.clauses, new Set(joinVars), options);
         place(i, { kind: 'not', clause: c, joinVars, body }, []);
-      } else if (c.kind === 'or' && allBound(shared(i)) && allBound(orNeeds(c))) {
+      } else if (c.kind === 'or' && allBound(shared(i)) && allBound(c.required)) {
         placeBinding(i, c);
       } else if (c.kind === 'rule' && allBound(shared(i)) && allBound(termVars(requiredArgs(c, options.rules)))) {
         placeBinding(i, c);
@@ -186,10 +159,14 @@ export function planClauses(clauses: readonly Clause[], entry: ReadonlySet<strin
     let best = -1;
     let bestCost = Infinity;
     let bestConnected = false;
+    let bestOr: Step | undefined;
     for (const c of remaining) {
       const i = clauses.indexOf(c);
       if (c.kind !== 'pattern' && c.kind !== 'or' && c.kind !== 'rule') continue;
-      if (c.kind === 'or' && !allBound(orNeeds(c))) continue;
+      if (c.kind === 'or' && !allBound(c.required)) continue;
+      // An `or` whose branches need a variable that another clause binds must wait for it.
+      const orStep = c.kind === 'or' ? planOrIfReady(c, bound, options) : undefined;
+      if (c.kind === 'or' && orStep === undefined) continue;
       if (c.kind === 'rule' && !allBound(termVars(requiredArgs(c, options.rules)))) continue;
       const connected = varsOf[i]!.some((v) => bound.has(v));
       const cost = estimate(c, bound, options);
@@ -197,10 +174,12 @@ export function planClauses(clauses: readonly Clause[], entry: ReadonlySet<strin
         best = i;
         bestCost = cost;
         bestConnected = connected;
+        bestOr = orStep;
       }
     }
     if (best === -1) throw stuck(remaining, bound, options);
-    placeBinding(best, clauses[best]!);
+    if (bestOr !== undefined) place(best, bestOr, varsOf[best]!);
+    else placeBinding(best, clauses[best]!);
   }
   return steps;
 
@@ -238,6 +217,16 @@ function planOr(c: OrClause, bound: ReadonlySet<string>, options: PlanOptions): 
   return { kind: 'or', clause: c, joinVars, inputVars, branches };
 }
 
+/** The `or`'s plan if its branches can run with what is bound now; undefined if one needs more. */
+function planOrIfReady(c: OrClause, bound: ReadonlySet<string>, options: PlanOptions): Step | undefined {
+  try {
+    return planOr(c, bound, options);
+  } catch (error) {
+    if (error instanceof QueryError && (error.code === ErrorCode.queryUnbound || error.code === ErrorCode.queryInsufficientBinding)) return undefined;
+    throw error;
+  }
+}
+
 function estimate(c: Clause, bound: ReadonlySet<string>, options: PlanOptions): number {
   if (c.kind === 'rule') return c.args.some((t) => t.kind === 'const' || (t.kind === 'var' && bound.has(t.name))) ? ESTIMATE_RULE_BOUND : ESTIMATE_RULE_FREE;
   if (c.kind !== 'pattern') return ESTIMATE_OR;
@@ -261,6 +250,7 @@ function stuck(remaining: readonly Clause[], bound: ReadonlySet<string>, options
     case 'not':
       return new QueryError(ErrorCode.queryInsufficientBinding, `join variables ${(c.joinVars ?? clauseVars(c)).filter((v) => !bound.has(v)).join(' ')} of ${c.joinVars === undefined ? 'not' : 'not-join'} are not bound`, c.position, c.text);
     case 'or':
+      if (c.required.every((v) => bound.has(v))) planOr(c, bound, options); // throws what keeps its branches from running
       return new QueryError(ErrorCode.queryInsufficientBinding, `required variables ${c.required.filter((v) => !bound.has(v)).join(' ')} of or-join are not bound`, c.position, c.text);
     case 'rule':
       return new QueryError(ErrorCode.queryInsufficientBinding, `required arguments ${termVars(requiredArgs(c, options.rules)).filter((v) => !bound.has(v)).join(' ')} of rule ${c.name} are not bound`, c.position, c.text);

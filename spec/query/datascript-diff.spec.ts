@@ -3,8 +3,8 @@
  * long and two ref attributes, each of random cardinality and indexing), random data, and random
  * queries over every feature both systems share — joins on entities and values, constants,
  * blanks, predicates, function expressions (scalar and tuple bindings, tuple/untuple, ground),
- * not, not-join, or, or-join with and, missing?, get-else, recursive rules (bound and unbound
- * calls), every :in form (scalar, collection, tuple, relation) and every :find form (relation,
+ * not (one and two join variables), not-join, or, or-join with and, missing?, get-else,
+ * recursive rules (bound, unbound and constant arguments; several branches), every :in form (scalar, collection, tuple, relation) and every :find form (relation,
  * :keys, collection, scalar, tuple), aggregates with and without grouping and :with. Results
  * are compared as sets. Entity ids agree because DataScript is given Sediment's ids.
  *
@@ -118,7 +118,15 @@ interface GenQuery {
   readonly features: string[];
 }
 
-const RULES = (ref: string) => `[[(reach ?a ?b) [?a @${ref} ?b]] [(reach ?a ?b) [?a @${ref} ?t] (reach ?t ?b)]]`;
+/**
+ * The rule set: transitive closure (reach) and a two-branch rule with a predicate (near).
+ * Left out, where DataScript 1.8 departs (spec/query/query.spec.ts covers both):
+ *   D2 rule heads with required variables (`(near [?a] ?b)` matches entities with no edge);
+ *   D3 mutually recursive rules (even/odd path lengths) over cyclic data: DataScript never ends.
+ */
+const RULES = (ref: string) =>
+  `[[(reach ?a ?b) [?a @${ref} ?b]] [(reach ?a ?b) [?a @${ref} ?t] (reach ?t ?b)] ` +
+  `[(near ?a ?b) [?a @${ref} ?b] [(!= ?a ?b)]] [(near ?a ?b) [?b @${ref} ?a] [(!= ?a ?b)]]]`;
 
 function genQuery(r: Rand, w: World): GenQuery {
   const vars = new Map<string, VType>();
@@ -133,6 +141,11 @@ function genQuery(r: Rand, w: World): GenQuery {
   const inForms: string[] = [];
   const inputs: unknown[] = [];
   const features: string[] = [];
+  const useRules = () => {
+    if (inForms.includes('%')) return;
+    inForms.push('%');
+    inputs.push(RULES(attrOf('e').name));
+  };
   const attrOf = (t?: VType, one?: boolean) => pick(r, w.attrs.filter((a) => (t === undefined || vtypeOf(a) === t) && (one !== true || !a.many)));
 
   // A value position: a join on an existing variable, a fresh one, a constant, an input or _.
@@ -193,7 +206,7 @@ function genQuery(r: Rand, w: World): GenQuery {
   const extras = Math.floor(r() * 3);
   for (let i = 0; i < extras; i++) {
     const e = pick(r, varsOf('e'));
-    const roll = Math.floor(r() * 12);
+    const roll = Math.floor(r() * 16);
     const ns = varsOf('n');
     const ss = varsOf('s').filter((s) => !s.startsWith('?in') && s !== '?tin' && s !== '?rin');
     switch (roll) {
@@ -258,10 +271,7 @@ function genQuery(r: Rand, w: World): GenQuery {
         // An unbound call is a whole transitive closure, disconnected from the rest: small worlds only.
         const bound = w.ids.length > 12 || chance(r, 0.5);
         where.push(`(reach ${bound ? e : fresh('e')} ${fresh('e')})`);
-        if (!inForms.includes('%')) {
-          inForms.push('%');
-          inputs.push(RULES(attrOf('e').name));
-        }
+        useRules();
         features.push(bound ? 'rule-bound' : 'rule-free');
         break;
       }
@@ -270,6 +280,32 @@ function genQuery(r: Rand, w: World): GenQuery {
         where.push(`[(tuple ${e} ${pick(r, ns)}) ?tup]`, `[(untuple ?tup) [${fresh('e')} ${fresh('n')}]]`);
         features.push('tuple');
         break;
+      case 12:
+        where.push(`(near ${e} ${fresh('e')})`);
+        useRules();
+        features.push('rule-two-branches');
+        break;
+      case 13:
+        where.push(`(reach ${e} ${pick(r, w.ids)})`);
+        useRules();
+        features.push('rule-constant');
+        break;
+      case 14: {
+        const a = attrOf();
+        const bound = varsOf(vtypeOf(a)).filter((v) => v !== e && !v.startsWith('?in') && v !== '?tin' && v !== '?rin');
+        if (bound.length === 0) break;
+        where.push(`(not [${e} @${a.name} ${pick(r, bound)}])`);
+        features.push('not-two-vars');
+        break;
+      }
+      case 15: {
+        if (ns.length === 0) break;
+        const a = attrOf('n');
+        const n = pick(r, ns);
+        where.push(`(or-join [${e} ${n}] (and [${e} @${a.name} ?oz] [(< ?oz ${n})]) [${e} @${a.name} ${n}])`);
+        features.push('or-join-two-vars');
+        break;
+      }
     }
   }
   // Variables bound at the top level (inputs included), for :find.

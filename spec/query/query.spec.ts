@@ -113,6 +113,8 @@ describe('clauses', () => {
     expect(names('[:find [?n ...] :where [?e :person/name ?n] (or-join [?e] [?e :person/alias _] (and [?e :person/age ?a] [(< ?a 25)]))]')).toEqual(['Ann', 'Dee']);
     expect(names('[:find [?n ...] :where (or-join [[?e] ?n] [?e :person/name ?n]) [?e :person/age 30]]')).toEqual(['Ann', 'Cy']);
     expect(names('[:find [?n ...] :where [?e :person/name ?n] (not (or [?e :person/age 30] [?e :person/age 40]))]')).toEqual(['Dee']);
+    // An or-join whose branch reads a variable another, unconnected clause binds waits for it.
+    expect(names('[:find [?n ...] :where [?e :person/name ?n] (or-join [?e ?a] (and [?e :person/age ?z] [(< ?z ?a)]) [?e :person/age ?a]) [?x :person/name "Dee"] [?x :person/age ?a]]')).toEqual(['Dee']);
   });
 
   it('rules: recursive, bound and unbound calls, required variables, cycles, sources', () => {
