@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   } finally {
     fs.rmSync(ctx.directory, { recursive: true, force: true });
   }
-  const machine = machineLine(ctx, loadAtStart);
+  const machine = machineLine(loadAtStart);
   const table = markdown(rows, machine, ctx.runs, quick);
   console.log(`\n${table}`);
   if (only === undefined) {

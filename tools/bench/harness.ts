@@ -143,11 +143,11 @@ function diskOf(directory: string): string {
   }
 }
 
-export function machineLine(ctx: Context, loadAtStart: readonly number[]): string {
+export function machineLine(loadAtStart: readonly number[]): string {
   const cpus = os.cpus();
   const load = (xs: readonly number[]) => xs.map((x) => x.toFixed(2)).join(' ');
   return (
     `${cpus[0]?.model ?? 'cpu'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}; ` +
-    `tmp ${os.tmpdir()} on ${diskOf(ctx.directory)}; load average (1/5/15 min) at start ${load(loadAtStart)}, at end ${load(os.loadavg())}`
+    `tmp ${os.tmpdir()} on ${diskOf(os.tmpdir())}; load average (1/5/15 min) at start ${load(loadAtStart)}, at end ${load(os.loadavg())}`
   );
 }
