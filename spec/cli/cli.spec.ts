@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Database } from '../../dist/lib/index.js';
+import { Database } from '../../lib/index.js';
 
 const CLI = path.resolve('dist/lib/cli/main.js');
 const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'sediment-cli-'));

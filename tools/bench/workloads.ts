@@ -2,9 +2,10 @@
 import { asOfWorkload } from './as-of.js';
 import { commitsWorkload } from './commits.js';
 import type { Workload } from './harness.js';
+import { historyReadsWorkload } from './history-reads.js';
 import { importWorkload } from './import.js';
 import { pointReadsWorkload } from './point-reads.js';
 import { queriesWorkload } from './queries.js';
 import { rangeScanWorkload } from './range-scan.js';
 
-export const WORKLOADS: readonly Workload[] = [importWorkload, pointReadsWorkload, rangeScanWorkload, queriesWorkload, asOfWorkload, commitsWorkload];
+export const WORKLOADS: readonly Workload[] = [importWorkload, pointReadsWorkload, historyReadsWorkload, rangeScanWorkload, queriesWorkload, asOfWorkload, commitsWorkload];
