@@ -7,7 +7,7 @@
 import { ErrorCode, SedimentError } from '../errors.js';
 import { Datom, type IndexName, type TxOptions, type TxReport } from './datom.js';
 import { Keyword } from './edn.js';
-import type { StoredValue } from './encoding/key-codec.js';
+import { prefixEnd } from './encoding/key-codec.js';
 import { largeStandIn } from './encoding/large-value.js';
 import { decodeEntry, encodePrefix, type IndexOrder, INDEX_ORDERS, type KeyComponents, type RawDatom } from './encoding/datom-key.js';
 import { findCommitInLog, loadStateAt } from './index/epoch-loader.js';
@@ -119,18 +119,12 @@ export class Db {
     if (lower === null || upper === null) return [];
     const snapshot = this.snapshot;
     const filters = this.filters;
-    const prefix = (v: StoredValue | undefined) => encodePrefix('avet', { a: a.id, v }, snapshot.typeOf);
+    // The value bounds as key bounds, encoded once: the scan stops at the upper one by itself.
+    const lowerKey = encodePrefix('avet', { a: a.id, v: lower }, snapshot.typeOf);
+    const upperKey = upper === undefined ? prefixEnd(encodePrefix('avet', { a: a.id }, snapshot.typeOf)) : encodePrefix('avet', { a: a.id, v: upper }, snapshot.typeOf);
     return {
       *[Symbol.iterator]() {
-        const startKey = prefix(lower);
-        const endKey = upper === undefined ? prefix(undefined) : prefix(upper);
-        for (const d of snapshot.scan('avet', { a: a.id, v: lower }, { seek: true, history: filters.history, since: filters.since })) {
-          if (d.a !== a.id) return;
-          const key = prefix(d.v);
-          if (upper !== undefined && Buffer.compare(key, endKey) >= 0) return;
-          if (Buffer.compare(key, startKey) < 0) continue;
-          yield toDatom(snapshot, d);
-        }
+        for (const d of snapshot.scanRange('avet', { lower: lowerKey, upper: upperKey }, { history: filters.history, since: filters.since })) yield toDatom(snapshot, d);
       },
     };
   }

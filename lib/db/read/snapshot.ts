@@ -53,6 +53,11 @@ export class Snapshot {
     const range: KeyRange = options.seek === true
       ? { lower: prefix, reverse: options.reverse }
       : { lower: prefix, upper: prefixEnd(prefix), reverse: options.reverse };
+    return this.scanRange(order, range, options);
+  }
+
+  /** Datoms of `order` whose keys lie in `range` (encoded bounds: lower inclusive, upper exclusive). */
+  scanRange(order: IndexOrder, range: KeyRange, options: ScanOptions = {}): IterableIterator<RawDatom> {
     if (options.history !== true) return new CurrentDatoms(order, this.reader.current(order, range), options.since, this.typeOf);
     return this.historyScan(order, range, options.since);
   }
