@@ -52,6 +52,13 @@ export function parseT(text: string, option: string): number | Date {
   throw new SedimentError(ErrorCode.invalidArgument, `${option} ${JSON.stringify(text)} is neither a transaction id nor an ISO 8601 date (e.g. 2012-01-01)`);
 }
 
+/** A transaction id given as `--from`, `--to` or to `.log`: a date there is an error, not a guess. */
+export function parseTx(text: string, option: string): number {
+  const t = parseT(text, option);
+  if (t instanceof Date) throw new SedimentError(ErrorCode.invalidArgument, `${option} takes a transaction id, not a date`);
+  return t;
+}
+
 /** One transaction of an import: its data, its instant if the source gives one, and where it ended. */
 export interface SourceTx {
   readonly line: number;

@@ -12,16 +12,16 @@ import { ErrorCode, SedimentError } from '../errors.js';
 import type { Connection } from '../db/connection.js';
 import { Database } from '../db/database.js';
 import type { Db } from '../db/db.js';
-import type { Datom, IndexName } from '../db/datom.js';
-import { Keyword } from '../db/edn.js';
+import type { IndexName } from '../db/datom.js';
 import { databaseStats, verifyDatabase } from '../db/inspect.js';
 import { parseQuery } from '../query/parse.js';
 import { DEFAULT_FIXTURE, demoReport, demoText, openDemoDatabase } from './demo/demo.js';
 import { exportTransactions } from './export.js';
 import { runShell } from './shell.js';
 import { importFile } from './import.js';
-import { formatOfPath, parseComponent, parseT, parseTxText, type TxFormat } from './input.js';
+import { formatOfPath, parseComponent, parseT, parseTx, parseTxText, type TxFormat } from './input.js';
 import { resultTable } from './query-table.js';
+import { datomsTable, logTable, statsText } from './tables.js';
 import { formatTable, type OutputFormat, OUTPUT_FORMATS, outputWidth, toEdn, toJson, type Table } from './output.js';
 
 /** Where commands read and write: the process's streams, or a test's. */
@@ -77,12 +77,6 @@ function printTable(terminal: Terminal, table: Table, format: OutputFormat): voi
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 const INDEXES: readonly IndexName[] = ['eavt', 'aevt', 'avet', 'vaet'];
-
-/** A datom as a row: its attribute, and a keyword-typed value, as keywords (`:db.type/string`). */
-function datomRow(db: Db, d: Datom): unknown[] {
-  const keyword = db.attribute(d.a, 'output').valueType === 'keyword';
-  return [d.e, new Keyword(d.a), keyword ? new Keyword(d.v as string) : d.v, d.tx, d.added];
-}
 
 export function buildProgram(terminal: Terminal): Command {
   const program = new Command('sediment')
@@ -178,8 +172,7 @@ export function buildProgram(terminal: Terminal): Command {
       }
       withConnection(path, true, (conn) => {
         const db = chosenDb(conn, options);
-        const rows = [...db.datoms(index as IndexName, ...components.map(parseComponent))].map((d) => datomRow(db, d));
-        printTable(terminal, { columns: ['e', 'a', 'v', 'tx', 'added'], rows }, options.format);
+        printTable(terminal, datomsTable(db, db.datoms(index as IndexName, ...components.map(parseComponent))), options.format);
       });
     });
 
@@ -192,25 +185,9 @@ export function buildProgram(terminal: Terminal): Command {
     .addOption(formatOption())
     .addHelpText('after', example('sediment log app.db --from 1000 --to 1010'))
     .action((path: string, options: { from?: string; to?: string; format: OutputFormat }) => {
-      const bound = (text: string | undefined, option: string): number | undefined => {
-        if (text === undefined) return undefined;
-        const t = parseT(text, option);
-        if (t instanceof Date) throw new SedimentError(ErrorCode.invalidArgument, `${option} takes a transaction id, not a date`);
-        return t;
-      };
-      const from = bound(options.from, '--from');
-      const to = bound(options.to, '--to');
-      withConnection(path, true, (conn) => {
-        const db = conn.db();
-        const rows: unknown[][] = [];
-        for (const entry of conn.log().txRange(from, to)) {
-          for (const d of entry.data) {
-            const [e, a, v, , added] = datomRow(db, d);
-            rows.push([entry.tx, entry.txInstant, e, a, v, added]);
-          }
-        }
-        printTable(terminal, { columns: ['tx', 'instant', 'e', 'a', 'v', 'added'], rows }, options.format);
-      });
+      const from = options.from === undefined ? undefined : parseTx(options.from, '--from');
+      const to = options.to === undefined ? undefined : parseTx(options.to, '--to');
+      withConnection(path, true, (conn) => printTable(terminal, logTable(conn.db(), conn.log().txRange(from, to)), options.format));
     });
 
   program
@@ -223,27 +200,7 @@ export function buildProgram(terminal: Terminal): Command {
       const stats = databaseStats(path);
       if (options.format === 'json') return print(terminal, toJson(stats));
       if (options.format === 'edn') return print(terminal, toEdn(stats));
-      const summary: Table = {
-        columns: ['measure', 'value'],
-        rows: [
-          ['file bytes', stats.fileBytes],
-          ['commits', stats.commits],
-          ['latest tx', stats.basisT],
-          ['node pages', `${stats.frames.node.count} (${stats.frames.node.bytes} bytes)`],
-          ['value heap', `${stats.frames.heap.count} pages (${stats.heapBytes} bytes)`],
-          ['commit records', `${stats.frames.commit.count} (${stats.frames.commit.bytes} bytes)`],
-          ...(['eavt', 'aevt', 'avet', 'vaet'] as const).map((o) => [`datoms in ${o}`, stats.datoms[o]]),
-          ['history datoms', stats.datoms.history],
-          ['datoms since the last indexing', stats.noveltyDatoms],
-          ['bytes not reachable from the latest root', stats.unreachableBytes],
-        ],
-      };
-      const trees: Table = {
-        columns: ['tree', 'pages', 'bytes', 'depth', 'entries', 'buffered', 'fill'],
-        rows: stats.trees.map((t) => [t.name, t.pages, t.bytes, t.depth, t.entries, t.buffered, `${Math.round(t.fill * 100)}%`]),
-      };
-      const width = outputWidth(terminal.stdout);
-      print(terminal, `${formatTable(summary, 'table', width)}\n\n${formatTable(trees, 'table', width)}`);
+      print(terminal, statsText(stats, outputWidth(terminal.stdout)));
     });
 
   program

@@ -15,12 +15,13 @@ import type { Connection } from '../db/connection.js';
 import { Database } from '../db/database.js';
 import type { Db } from '../db/db.js';
 import type { IndexName } from '../db/datom.js';
-import { Keyword, parseEdn } from '../db/edn.js';
+import { parseEdn } from '../db/edn.js';
 import { databaseStats } from '../db/inspect.js';
 import { parseQuery } from '../query/parse.js';
-import { parseComponent, parseT, parseTxText } from './input.js';
-import { formatTable, outputWidth, type Table, toJson } from './output.js';
+import { parseComponent, parseT, parseTx, parseTxText } from './input.js';
+import { formatTable, outputWidth, toJson } from './output.js';
 import { resultTable } from './query-table.js';
+import { datomsTable, logTable, statsText } from './tables.js';
 
 export interface ShellTerminal {
   readonly stdout: NodeJS.WriteStream;
@@ -108,8 +109,7 @@ const DOT_COMMANDS: Record<string, DotCommand> = {
     run: (s, argument) => {
       const [index, ...components] = requireArgument(argument, '.datoms').split(/\s+/);
       const db = currentDb(s);
-      const rows = [...db.datoms(index as IndexName, ...components.map(parseComponent))].map((d) => [d.e, new Keyword(d.a), d.v, d.tx, d.added]);
-      s.out(formatTable({ columns: ['e', 'a', 'v', 'tx', 'added'], rows }, 'table', s.width));
+      s.out(formatTable(datomsTable(db, db.datoms(index as IndexName, ...components.map(parseComponent))), 'table', s.width));
     },
   },
   schema: {
@@ -128,24 +128,17 @@ const DOT_COMMANDS: Record<string, DotCommand> = {
     usage: '.log [from] [to]',
     help: 'the transaction log from one transaction id up to (not including) another; without them, the last five transactions',
     run: (s, argument) => {
-      const [from, to] = argument === '' ? [] : argument.split(/\s+/).map((t) => parseT(t, '.log'));
-      const numeric = (t: number | Date | undefined) => (t instanceof Date ? undefined : t);
-      let entries = [...s.conn.log().txRange(numeric(from), numeric(to))];
+      const [from, to] = argument === '' ? [] : argument.split(/\s+/).map((t) => parseTx(t, '.log'));
+      let entries = [...s.conn.log().txRange(from, to)];
       if (from === undefined) entries = entries.slice(-5);
-      const rows = entries.flatMap((e) => e.data.map((d) => [e.tx, e.txInstant, d.e, new Keyword(d.a), d.v, d.added]));
-      s.out(formatTable({ columns: ['tx', 'instant', 'e', 'a', 'v', 'added'], rows }, 'table', s.width));
+      s.out(formatTable(logTable(s.conn.db(), entries), 'table', s.width));
     },
   },
   stats: {
     usage: '.stats',
-    help: 'file bytes, pages by tree, datoms per index',
+    help: 'file bytes, pages by kind and by tree, datoms per index, reclaimable bytes',
     run: (s) => {
-      const stats = databaseStats(s.path);
-      const table: Table = {
-        columns: ['tree', 'pages', 'bytes', 'depth', 'entries'],
-        rows: stats.trees.map((t) => [t.name, t.pages, t.bytes, t.depth, t.entries]),
-      };
-      s.out(`${stats.fileBytes} bytes, ${stats.commits} commits, ${stats.datoms.eavt} current datoms, ${stats.datoms.history} in history\n${formatTable(table, 'table', s.width)}`);
+      s.out(statsText(databaseStats(s.path), s.width));
     },
   },
   quit: { usage: '.quit', help: 'leave (also .exit, or end of input)', run: () => undefined },

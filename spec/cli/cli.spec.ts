@@ -237,12 +237,13 @@ describe('sediment command line', () => {
     expect(ok.stdout).toMatch(/\.as-of \[t\]/);
     expect(ok.stdout).toMatch(/reading since 2021-06-01T00:00:00\.000Z\n\?n\n-+\nDee\n/); // Cy came in 2021-01-01
 
-    const failing = sediment(['shell', db], '[:find ?x :where [?x :no/such]]\n.frobnicate\n[:find (count ?e) . :where [?e :person/name]]\n[:find ?x\n');
+    const failing = sediment(['shell', db], '[:find ?x :where [?x :no/such]]\n.frobnicate\n.log 2020-01-01\n[:find (count ?e) . :where [?e :person/name]]\n[:find ?x\n');
     expect(failing.status).toBe(1);
     expect(failing.stdout).toMatch(/\(count \?e\)\n-+\n3\n/); // the good statement between the bad ones ran
     expect(failing.stderr.trimEnd().split('\n')).toEqual([
       expect.stringMatching(/^error: .*:no\/such.*\[SEDIMENT_UNKNOWN_ATTRIBUTE\]$/),
       expect.stringMatching(/^error: unknown command \.frobnicate/),
+      expect.stringMatching(/^error: \.log takes a transaction id, not a date/),
       'error: the input ends inside a statement (unbalanced brackets)',
     ]);
   });
