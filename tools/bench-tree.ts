@@ -100,14 +100,21 @@ const scratch = new Uint8Array(4096);
 const TWO_32 = 2 ** 32;
 
 /** Writes a non-negative integer below 2^53 as a length byte and its big-endian bytes. */
-function putUint(at: number, n: number): number {
-  const hi = n >= TWO_32 ? Math.floor(n / TWO_32) : 0;
-  const lo = n >>> 0;
-  const length = hi > 0 ? (hi >= 0x10000 ? (hi >= 0x1000000 ? 8 : 7) : hi >= 0x100 ? 6 : 5) : lo >= 0x10000 ? (lo >= 0x1000000 ? 4 : 3) : lo >= 0x100 ? 2 : lo > 0 ? 1 : 0;
-  scratch[at] = length;
-  let x = lo;
-  for (let i = Math.min(length, 4); i > 0; i--, x >>>= 8) scratch[at + length - Math.min(length, 4) + i] = x & 0xff;
-  for (let i = length - 4, y = hi; i > 0; i--, y >>>= 8) scratch[at + i] = y & 0xff;
+function putUint(target: Uint8Array, at: number, n: number): number {
+  let length: number;
+  let low = n;
+  if (n < TWO_32) {
+    length = n >= 0x10000 ? (n >= 0x1000000 ? 4 : 3) : n >= 0x100 ? 2 : n > 0 ? 1 : 0;
+  } else {
+    // The high bytes first: below 2^53, the quotient is exact and `>>> 0` keeps the low 32 bits.
+    const high = Math.floor(n / TWO_32);
+    length = high >= 0x10000 ? (high >= 0x1000000 ? 8 : 7) : high >= 0x100 ? 6 : 5;
+    for (let end = at + length - 4, x = high; end > at; end--, x >>>= 8) target[end] = x & 0xff;
+    low = n >>> 0;
+  }
+  target[at] = length;
+  // The low bytes, from the last backwards (at most four).
+  for (let end = at + length, stop = length > 4 ? end - 4 : at; end > stop; end--, low >>>= 8) target[end] = low & 0xff;
   return at + 1 + length;
 }
 
@@ -123,11 +130,11 @@ function getUint(bytes: Uint8Array, at: number): number {
 }
 
 /** Short ASCII strings by hand: TextEncoder and TextDecoder cost more than the copy itself. */
-function putString(at: number, text: string): number {
+function putString(target: Uint8Array, at: number, text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c >= 0x80) return at - i + encoder.encodeInto(text, scratch.subarray(at - i)).written;
-    scratch[at + i] = c;
+    if (c >= 0x80) return at - i + encoder.encodeInto(text, target.subarray(at - i)).written;
+    target[at + i] = c;
   }
   return at + text.length;
 }
@@ -142,20 +149,28 @@ function getString(bytes: Uint8Array, start: number, end: number): string {
   return text;
 }
 
-function encodeDatom(d: Datom): Uint8Array {
-  let at = putUint(0, d[0]);
-  at = putUint(at, d[1]);
+/** Longest encoding: three 9-byte integers, a tag, a zero byte, and the value's UTF-8 bytes. */
+const maxEncodedBytes = (d: Datom): number => 29 + (typeof d[2] === 'string' ? 3 * d[2].length : 9);
+
+/** Writes the datom's encoding into `target` at `offset`; returns its end, or -1 if it may not fit. */
+function encodeDatomInto(d: Datom, target: Uint8Array, offset: number): number {
+  if (offset + maxEncodedBytes(d) > target.length) return -1;
+  let at = putUint(target, offset, d[0]);
+  at = putUint(target, at, d[1]);
   const v = d[2];
   if (typeof v === 'number') {
-    scratch[at++] = 1;
-    at = putUint(at, v);
+    target[at++] = 1;
+    at = putUint(target, at, v);
   } else {
-    scratch[at++] = 2;
-    at = putString(at, v);
-    scratch[at++] = 0;
+    target[at++] = 2;
+    at = putString(target, at, v);
+    target[at++] = 0;
   }
-  at = putUint(at, d[3]);
-  return scratch.slice(0, at);
+  return putUint(target, at, d[3]);
+}
+
+function encodeDatom(d: Datom): Uint8Array {
+  return scratch.slice(0, encodeDatomInto(d, scratch, 0));
 }
 
 function decodeDatom(bytes: Uint8Array, start: number): Datom {
@@ -175,6 +190,7 @@ function decodeDatom(bytes: Uint8Array, start: number): Datom {
 
 const datomSchema: TreeSchema<Datom> = {
   encode: encodeDatom,
+  encodeInto: encodeDatomInto,
   decode: (bytes, start) => decodeDatom(bytes, start),
   compare: compareBytes,
   prefixOrdered: process.env['SEDIMENT_NO_PREFIX'] === undefined,
@@ -408,12 +424,20 @@ interface Reader {
   scans(starts: readonly Datom[], lasts: readonly Datom[]): number;
 }
 
-function sedimentReader(name: string, tree: HitchhikerTree<Datom>, root: TreeRoot): Reader {
+/**
+ * Lookups with `has` by default: the question sorted-btree's and lmdb-js's `get` answer here, whose
+ * stored value is `true`. With `decode`, `get`, which also decodes the entry found.
+ */
+function sedimentReader(name: string, tree: HitchhikerTree<Datom>, root: TreeRoot, decode = false): Reader {
   return {
     name,
     lookups(keys) {
       let missing = 0;
-      for (const k of keys) if (tree.get(root, k) === undefined) missing++;
+      if (decode) {
+        for (const k of keys) if (tree.get(root, k) === undefined) missing++;
+      } else {
+        for (const k of keys) if (!tree.has(root, k)) missing++;
+      }
       return missing;
     },
     scans(starts, lasts) {
@@ -616,25 +640,34 @@ async function compare(): Promise<void> {
   progress(`  ${l10k.seconds.toFixed(1)} s; reads`);
   insertRow(`insert ${count(N)}, random order, batches of 10,000 (relaxed)`, s10k, b10k, l10k, true);
 
-  const [sRead, bRead, lRead] = measureReads(
-    [sedimentReader('Sediment', sed.tree, sed.root), btreeReader(bt), lmdbReader(lm.db)],
+  const [sRead, sGetRead, bRead, lRead] = measureReads(
+    [sedimentReader('Sediment', sed.tree, sed.root), sedimentReader('Sediment get', sed.tree, sed.root, true), btreeReader(bt), lmdbReader(lm.db)],
     reads.keys,
     reads.starts,
     reads.lasts,
-  ) as [ReadMeasure, ReadMeasure, ReadMeasure];
+  ) as [ReadMeasure, ReadMeasure, ReadMeasure, ReadMeasure];
   progress('  reads done; cold lookups');
   sed.store.sync();
   const cold = connectionLookups(sed.file, reads.keys, 1 << 20, false);
   const bigCache = connectionLookups(sed.file, reads.keys, 256 << 20, true);
   const lookupGoal = sRead.lookupUs <= 2 * bRead.lookupUs && sRead.lookupUs < lRead.lookupUs;
   readRows.push({
-    workload: `point lookups, ${count(LOOKUPS)} random existing keys, warm`,
+    workload: `point lookups, ${count(LOOKUPS)} random existing keys, warm (Sediment: tree.has; the others' get returns the stored value, true)`,
     sediment: `${num(sRead.lookupUs)} µs`,
     btree: `${num(bRead.lookupUs)} µs`,
     lmdb: `${num(lRead.lookupUs)} µs`,
     ratios: `S/btree ${ratio(sRead.lookupUs, bRead.lookupUs)}, S/lmdb ${ratio(sRead.lookupUs, lRead.lookupUs)}`,
     goal: '≤ 2× sorted-btree and < lmdb-js',
     met: lookupGoal ? 'yes' : `no (${sRead.lookupUs > 2 * bRead.lookupUs ? '> 2× btree' : ''}${sRead.lookupUs > 2 * bRead.lookupUs && sRead.lookupUs >= lRead.lookupUs ? ', ' : ''}${sRead.lookupUs >= lRead.lookupUs ? '≥ lmdb' : ''})`,
+  });
+  readRows.push({
+    workload: `point lookups returning the entry, decoded (Sediment: tree.get)`,
+    sediment: `${num(sGetRead.lookupUs)} µs`,
+    btree: `${num(bRead.lookupUs)} µs`,
+    lmdb: `${num(lRead.lookupUs)} µs`,
+    ratios: `S/btree ${ratio(sGetRead.lookupUs, bRead.lookupUs)}, S/lmdb ${ratio(sGetRead.lookupUs, lRead.lookupUs)}`,
+    goal: '—',
+    met: '—',
   });
   readRows.push({
     workload: `point lookups, cold: new read-only connection, 1 MiB page cache (OS cache warm)`,

@@ -1,3 +1,5 @@
+import type { TreeSchema } from './tree-schema.js';
+
 /**
  * A sorted run of encoded entries, packed: one byte array and the offsets where each entry
  * starts (`offsets[count]` is the end). Nodes hold their entries, pivots and buffered operations
@@ -153,6 +155,18 @@ export class EntryListBuilder {
     for (let i = from + 1; i <= to; i++) offsets[++count] = sourceOffsets[i]! + shift;
     this.count = count;
     this.length = at + runBytes;
+  }
+
+  /** Appends the encoding of `entry`, written in place by the schema's `encodeInto`. */
+  pushEncoded<E>(schema: TreeSchema<E>, entry: E): void {
+    this.reserve(0, 1);
+    let end = schema.encodeInto!(entry, this.bytes, this.length);
+    while (end < 0) {
+      this.reserve(this.bytes.length - this.length + 1, 0); // doubles the room until the entry fits
+      end = schema.encodeInto!(entry, this.bytes, this.length);
+    }
+    this.length = end;
+    this.offsets[++this.count] = end;
   }
 
   pushEntry(list: EntryList, i: number): void {

@@ -6,6 +6,13 @@
  */
 export interface TreeSchema<E> {
   encode(entry: E): Uint8Array;
+  /**
+   * Optional, and the same bytes as `encode`: writes the entry's encoding into `target` from
+   * `offset` and returns where it ends, or -1 if it does not fit (the tree then retries with more
+   * room). With it the tree encodes lookup keys and batches into memory it reuses; `encode` costs
+   * an allocation per entry, which for small entries is most of the cost of encoding them.
+   */
+  encodeInto?(entry: E, target: Uint8Array, offset: number): number;
   decode(bytes: Uint8Array, start: number, end: number): E;
   /** Order of the encoded entries a[aStart, aEnd) and b[bStart, bEnd): negative, zero, positive. */
   compare(a: Uint8Array, aStart: number, aEnd: number, b: Uint8Array, bStart: number, bEnd: number): number;

@@ -11,14 +11,17 @@ import { BatchWriter, type ReplacedNode, type SortedOps } from './apply.js';
 import { bulkLoad } from './bulk-load.js';
 import { checkTree, type TreeReport } from './check.js';
 import { type ScanBounds, TreeCursor } from './cursor.js';
-import { EntryListBuilder, prefixOf } from './entry-list.js';
+import { type EntryList, EntryListBuilder, prefixOf } from './entry-list.js';
 import { sealedChild, type TreeNode } from './node.js';
 import { decodeNode, encodeNode } from './node-codec.js';
 import { checkTreeParams, DEFAULT_TREE_PARAMS, type TreeParams } from './params.js';
-import { bufferBounds, find, upperBound } from './search.js';
+import { bufferBounds, compareAt, find, upperBound } from './search.js';
 import { OpKind, type TreeOp, type TreeSchema } from './tree-schema.js';
 
 export type TreeRoot = PageId | undefined;
+
+/** Where `find` leaves the index of the entry it found in the list it returns. */
+let foundIndex = 0;
 
 /** A node as cached for a prefix-ordered schema: every list with its prefixes. */
 const decodeIndexed = (payload: Buffer, id: PageId): TreeNode => decodeNode(payload, id, true);
@@ -26,6 +29,9 @@ const decodeIndexed = (payload: Buffer, id: PageId): TreeNode => decodeNode(payl
 export class HitchhikerTree<E> {
   readonly params: TreeParams;
   private readonly decode: (payload: Buffer, id: PageId) => TreeNode;
+  /** Where lookups encode their key, for a schema with `encodeInto`; and where the key ends. */
+  private keyBytes = new Uint8Array(256);
+  private keyEnd = 0;
 
   constructor(
     readonly store: PageStore,
@@ -64,27 +70,62 @@ export class HitchhikerTree<E> {
 
   /** The entry equal to `key` (compared encoded), if the tree holds one. */
   get(root: TreeRoot, key: E): E | undefined {
+    const found = this.find(root, key);
+    return found === undefined ? undefined : this.schema.decode(found.bytes, found.start(foundIndex), found.end(foundIndex));
+  }
+
+  /** Whether the tree holds an entry equal to `key`: `get` without decoding the entry. */
+  has(root: TreeRoot, key: E): boolean {
+    return this.find(root, key) !== undefined;
+  }
+
+  /**
+   * The list holding the entry equal to `key` as an insert, its index left in `foundIndex` (so
+   * nothing is allocated); undefined if the tree holds none.
+   */
+  private find(root: TreeRoot, key: E): EntryList | undefined {
     if (root === undefined) return undefined;
     const compare = this.schema.compare;
-    const k = this.schema.encode(key);
+    const k = this.encodeKey(key);
+    const kEnd = this.keyEnd;
     let node = this.load(root);
     while (node.kind === 'branch') {
-      const child = upperBound(node.pivots, k, 0, k.length, compare);
+      const child = upperBound(node.pivots, k, 0, kEnd, compare);
       const buffer = node.buffer;
       if (buffer.count > 0) {
         // Only the share of the buffer bound for this child can hold the key.
         const bounds = (node.bufferBounds ??= bufferBounds(buffer, node.pivots, compare));
         const from = bounds[child]!;
         const to = bounds[child + 1]!;
-        const i = from < to ? find(buffer, k, 0, k.length, compare, from, to) : -1;
-        if (i >= 0) return node.kinds[i] === OpKind.insert ? this.schema.decode(buffer.bytes, buffer.start(i), buffer.end(i)) : undefined;
+        const i = from < to ? find(buffer, k, 0, kEnd, compare, from, to) : -1;
+        if (i >= 0) {
+          foundIndex = i;
+          return node.kinds[i] === OpKind.insert ? buffer : undefined;
+        }
       }
       node.childSlots ??= new Array<CacheEntry | undefined>(node.children.length).fill(undefined);
       node = this.store.loadChild(node.childSlots, child, sealedChild(node, child), FrameKind.node, this.decode);
     }
     const entries = node.entries;
-    const i = find(entries, k, 0, k.length, compare);
-    return i >= 0 ? this.schema.decode(entries.bytes, entries.start(i), entries.end(i)) : undefined;
+    foundIndex = find(entries, k, 0, kEnd, compare);
+    return foundIndex >= 0 ? entries : undefined;
+  }
+
+  /** Encodes a lookup key: into `keyBytes` when the schema can, ending at `keyEnd`. */
+  private encodeKey(key: E): Uint8Array {
+    const schema = this.schema;
+    if (schema.encodeInto === undefined) {
+      const bytes = schema.encode(key);
+      this.keyEnd = bytes.length;
+      return bytes;
+    }
+    let end = schema.encodeInto(key, this.keyBytes, 0);
+    while (end < 0) {
+      this.keyBytes = new Uint8Array(this.keyBytes.length * 2);
+      end = schema.encodeInto(key, this.keyBytes, 0);
+    }
+    this.keyEnd = end;
+    return this.keyBytes;
   }
 
   /** Entries within the bounds (encoded keys), ascending or with `reverse` descending, read lazily. */
@@ -121,46 +162,48 @@ export class HitchhikerTree<E> {
 
   private sortOps(ops: readonly TreeOp<E>[]): SortedOps {
     const compare = this.schema.compare;
-    const encoded: Uint8Array[] = [];
-    for (const op of ops) encoded.push(this.schema.encode(op.entry));
+    const encoded = this.encodeAll(ops);
     // Batches often arrive sorted (imports, the database's indexing): one pass proves it, and
     // then there are no duplicates to drop either.
-    const sorted = strictlyIncreasing(encoded, compare);
-    const order = sorted
-      ? identityOrder(encoded.length)
-      : this.schema.prefixOrdered === true
-        ? prefixOrder(encoded, compare)
-        : comparedOrder(encoded, compare, 0, encoded.length);
-    const entries = new EntryListBuilder();
+    if (strictlyIncreasing(encoded, compare)) {
+      const kinds = new Uint8Array(ops.length);
+      for (let i = 0; i < ops.length; i++) kinds[i] = ops[i]!.remove ? OpKind.remove : OpKind.insert;
+      return { entries: encoded, kinds };
+    }
+    const order = this.schema.prefixOrdered === true ? prefixOrder(encoded, compare) : comparedOrder(encoded, compare, 0, encoded.count);
+    const entries = new EntryListBuilder(encoded.dataBytes, encoded.count);
     const kinds = new Uint8Array(order.length);
     for (let i = 0; i < order.length; i++) {
-      const bytes = encoded[order[i]!]!;
-      if (!sorted && i + 1 < order.length) {
-        const next = encoded[order[i + 1]!]!;
-        if (compare(bytes, 0, bytes.length, next, 0, next.length) === 0) continue;
-      }
-      kinds[entries.size] = ops[order[i]!]!.remove ? OpKind.remove : OpKind.insert;
-      entries.push(bytes, 0, bytes.length);
+      const at = order[i]!;
+      // Of equal entries the last operation wins: the order is stable, so it comes last.
+      if (i + 1 < order.length && compareAt(compare, encoded, at, encoded, order[i + 1]!) === 0) continue;
+      kinds[entries.size] = ops[at]!.remove ? OpKind.remove : OpKind.insert;
+      entries.pushEntry(encoded, at);
     }
     return { entries: entries.finish(), kinds: kinds.subarray(0, entries.size) };
+  }
+
+  /** The operations' entries, encoded, in the order given. */
+  private encodeAll(ops: readonly TreeOp<E>[]): EntryList {
+    const schema = this.schema;
+    const list = new EntryListBuilder(ops.length * 32, ops.length);
+    if (schema.encodeInto !== undefined) {
+      for (let i = 0; i < ops.length; i++) list.pushEncoded(schema, ops[i]!.entry);
+    } else {
+      for (let i = 0; i < ops.length; i++) {
+        const bytes = schema.encode(ops[i]!.entry);
+        list.push(bytes, 0, bytes.length);
+      }
+    }
+    return list.finish();
   }
 }
 
 type Compare = TreeSchema<unknown>['compare'];
 
-function strictlyIncreasing(encoded: readonly Uint8Array[], compare: Compare): boolean {
-  for (let i = 1; i < encoded.length; i++) {
-    const a = encoded[i - 1]!;
-    const b = encoded[i]!;
-    if (compare(a, 0, a.length, b, 0, b.length) >= 0) return false;
-  }
+function strictlyIncreasing(list: EntryList, compare: Compare): boolean {
+  for (let i = 1; i < list.count; i++) if (compareAt(compare, list, i - 1, list, i) >= 0) return false;
   return true;
-}
-
-function identityOrder(n: number): Uint32Array {
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  return order;
 }
 
 /** Operations at most this many go through prefixOrder: index and prefix share a double exactly. */
@@ -173,31 +216,27 @@ const INDEX_RANGE = 2 ** 21;
  * a comparator sort of 10,000 operations took more time than applying them to the tree. Only
  * runs of equal prefixes are then sorted by comparison.
  */
-function prefixOrder(encoded: readonly Uint8Array[], compare: Compare): Uint32Array {
-  const n = encoded.length;
-  if (n > INDEX_RANGE) return comparedOrder(encoded, compare, 0, n);
+function prefixOrder(list: EntryList, compare: Compare): Uint32Array {
+  const n = list.count;
+  if (n > INDEX_RANGE) return comparedOrder(list, compare, 0, n);
   const keys = new Float64Array(n);
-  for (let i = 0; i < n; i++) keys[i] = prefixOf(encoded[i]!, 0, encoded[i]!.length) * INDEX_RANGE + i;
+  for (let i = 0; i < n; i++) keys[i] = prefixOf(list.bytes, list.start(i), list.end(i)) * INDEX_RANGE + i;
   keys.sort();
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = keys[i]! % INDEX_RANGE;
   let runStart = 0;
   for (let i = 1; i <= n; i++) {
     if (i < n && keys[i]! - (keys[i]! % INDEX_RANGE) === keys[runStart]! - (keys[runStart]! % INDEX_RANGE)) continue;
-    if (i - runStart > 1) order.set(comparedOrder(encoded, compare, runStart, i, order), runStart);
+    if (i - runStart > 1) order.set(comparedOrder(list, compare, runStart, i, order), runStart);
     runStart = i;
   }
   return order;
 }
 
 /** Indices from..to (of `within`, or themselves) sorted by comparison, ties by index. */
-function comparedOrder(encoded: readonly Uint8Array[], compare: Compare, from: number, to: number, within?: Uint32Array): Uint32Array {
+function comparedOrder(list: EntryList, compare: Compare, from: number, to: number, within?: Uint32Array): Uint32Array {
   const indices: number[] = [];
   for (let i = from; i < to; i++) indices.push(within === undefined ? i : within[i]!);
-  indices.sort((a, b) => {
-    const x = encoded[a]!;
-    const y = encoded[b]!;
-    return compare(x, 0, x.length, y, 0, y.length) || a - b;
-  });
+  indices.sort((a, b) => compareAt(compare, list, a, list, b) || a - b);
   return Uint32Array.from(indices);
 }

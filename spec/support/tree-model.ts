@@ -26,6 +26,15 @@ export const encodeKey = (key: number): Uint8Array => {
   return bytes;
 };
 
+/** `entrySchema.encode` in place, for schemas that give the tree `encodeInto`. */
+export function encodeEntryInto([key, version]: Entry, target: Uint8Array, offset: number): number {
+  if (offset + 8 > target.length) return -1;
+  const view = new DataView(target.buffer, target.byteOffset + offset, 8);
+  view.setUint32(0, keyBits(key));
+  view.setUint32(4, version);
+  return offset + 8;
+}
+
 export const entrySchema: TreeSchema<Entry> = {
   encode: ([key, version]) => {
     const bytes = new Uint8Array(8);

@@ -13,8 +13,9 @@ import { MemoryBackend } from '../../lib/storage/backend/memory-backend.js';
 import type { PageStore } from '../../lib/storage/page-store.js';
 import type { TreeParams } from '../../lib/tree/params.js';
 import { HitchhikerTree, type TreeRoot } from '../../lib/tree/tree.js';
+import type { TreeSchema } from '../../lib/tree/tree-schema.js';
 import { emptyImage, openImage, openOn } from '../support/stores.js';
-import { encodeKey, type Entry, ENTRY_PAGE_BYTES, entrySchema, LEAF_OVERHEAD_BYTES, type ModelOp, OP_PAGE_BYTES, SortedModel } from '../support/tree-model.js';
+import { encodeEntryInto, encodeKey, type Entry, ENTRY_PAGE_BYTES, entrySchema, LEAF_OVERHEAD_BYTES, type ModelOp, OP_PAGE_BYTES, SortedModel } from '../support/tree-model.js';
 
 const KEYS = 120;
 
@@ -99,7 +100,10 @@ function expectTreeEquals(tree: HitchhikerTree<Entry>, root: TreeRoot, model: So
   const expected = model.entries();
   expect([...tree.scan(root)]).toEqual(expected);
   expect([...tree.scan(root, { reverse: true })]).toEqual([...expected].reverse());
-  for (let key = -1; key <= KEYS; key++) expect(tree.get(root, [key, 0])).toEqual(model.get(key));
+  for (let key = -1; key <= KEYS; key++) {
+    expect(tree.get(root, [key, 0])).toEqual(model.get(key));
+    expect(tree.has(root, [key, 0])).toBe(model.get(key) !== undefined);
+  }
   for (const b of bounds) {
     const range = modelRange(expected, b);
     expect(scanRange(tree, root, b, false)).toEqual(range);
@@ -116,9 +120,10 @@ describe('hitchhiker tree against a sorted-array model', () => {
   it('agrees after every batch, for every older root, and after reopening', () => {
     const stats = { runs: 0, batches: 0, deepest: 0, rootsRechecked: 0 };
     fc.assert(
-      fc.property(paramsArb, fc.boolean(), fc.array(batchArb, { minLength: 1, maxLength: 25 }), fc.array(boundArb, { minLength: 3, maxLength: 3 }), (params, prefixOrdered, batches, bounds) => {
-        // Both search paths: with cached nodes indexing their entries' prefixes, and without.
-        const schema = { ...entrySchema, prefixOrdered };
+      fc.property(paramsArb, fc.boolean(), fc.boolean(), fc.array(batchArb, { minLength: 1, maxLength: 25 }), fc.array(boundArb, { minLength: 3, maxLength: 3 }), (params, prefixOrdered, inPlace, batches, bounds) => {
+        // Both search paths: with cached nodes indexing their entries' prefixes, and without;
+        // and both ways of encoding keys and batches: in place, and an array per entry.
+        const schema: TreeSchema<Entry> = inPlace ? { ...entrySchema, prefixOrdered, encodeInto: encodeEntryInto } : { ...entrySchema, prefixOrdered };
         const backend = new MemoryBackend(emptyImage());
         const store = openOn(backend);
         const tree = new HitchhikerTree(store, schema, params);

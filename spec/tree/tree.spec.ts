@@ -12,7 +12,7 @@ import { BranchNode, LeafNode, leafBytes, type TreeNode } from '../../lib/tree/n
 import { encodeNode } from '../../lib/tree/node-codec.js';
 import type { PageStore } from '../../lib/storage/page-store.js';
 import { HitchhikerTree, type TreeRoot } from '../../lib/tree/tree.js';
-import type { TreeSchema } from '../../lib/tree/tree-schema.js';
+import { compareBytes, type TreeSchema } from '../../lib/tree/tree-schema.js';
 import { errorCodeOf } from '../support/error-code.js';
 import { emptyImage, openOn } from '../support/stores.js';
 import { type Entry, ENTRY_PAGE_BYTES, entrySchema, LEAF_OVERHEAD_BYTES, SortedModel } from '../support/tree-model.js';
@@ -240,5 +240,46 @@ describe('invariant checker', () => {
     const report = outside.tree.check(outside.root);
     expect(report.problems).toHaveLength(1);
     expect(report.problems[0]!.pageId).toBe(999_999);
+  });
+});
+
+describe('schemas that encode in place', () => {
+  /** Strings of any length, as UTF-8, ordered bytewise; `encodeInto` refuses what does not fit. */
+  const text = new TextEncoder();
+  const stringSchema: TreeSchema<string> = {
+    encode: (s) => text.encode(s),
+    decode: (bytes, start, end) => new TextDecoder().decode(bytes.subarray(start, end)),
+    compare: compareBytes,
+    prefixOrdered: true,
+  };
+  const inPlace: TreeSchema<string> = {
+    ...stringSchema,
+    encodeInto: (s, target, offset) => {
+      const { read, written } = text.encodeInto(s, target.subarray(offset));
+      return read === s.length ? offset + written : -1;
+    },
+  };
+
+  it('give the same trees, lookups and bytes as encoding each entry, whatever the entry sizes', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.string({ unit: 'grapheme', maxLength: 700 }), { maxLength: 30 }), { minLength: 1, maxLength: 6 }), (batches) => {
+        const stores = [openOn(new MemoryBackend(emptyImage())), openOn(new MemoryBackend(emptyImage()))];
+        const trees = [new HitchhikerTree(stores[0]!, stringSchema), new HitchhikerTree(stores[1]!, inPlace)];
+        const roots: TreeRoot[] = [undefined, undefined];
+        const all = new Set<string>();
+        for (const batch of batches) {
+          for (let i = 0; i < 2; i++) roots[i] = trees[i]!.insert(roots[i], batch);
+          for (const s of batch) all.add(s);
+        }
+        expect([...trees[1]!.scan(roots[1])]).toEqual([...trees[0]!.scan(roots[0])]);
+        expect(stores[1]!.head.end).toBe(stores[0]!.head.end);
+        for (const s of all) {
+          expect(trees[1]!.get(roots[1], s)).toBe(s);
+          expect(trees[1]!.has(roots[1], s)).toBe(true);
+          expect(trees[1]!.has(roots[1], `${s}\u0000`)).toBe(all.has(`${s}\u0000`));
+        }
+      }),
+      { numRuns: 40, seed: 11 },
+    );
   });
 });
