@@ -35,6 +35,7 @@ import {
   sealFrame,
 } from './format.js';
 import { type CacheEntry, PageCache } from './page-cache.js';
+import { RecentBytes } from './recent-bytes.js';
 import { readCommitRecord, readCommitsAfter, recover, scanForward } from './recovery.js';
 
 export type Durability = 'full' | 'relaxed';
@@ -43,7 +44,17 @@ export interface PageStoreOptions {
   readonly readOnly: boolean;
   readonly durability: Durability;
   readonly cacheBytes: number;
+  /**
+   * How many of the newest committed bytes a writer keeps in memory (RecentBytes), so that the
+   * pages its trees rewrite are not read back from the file. Zero or absent: none.
+   */
+  readonly tailBytes?: number;
 }
+
+/** The tail a writer on a file keeps (`tailBytes`): half its cache budget, at most this much. */
+export const MAX_TAIL_BYTES = 32 << 20;
+/** The tail is this many segments: a commit larger than one is not kept. */
+const TAIL_SEGMENTS = 8;
 
 /** In relaxed mode a flush happens at least this often, bounding both loss and recovery scans. */
 export const RELAXED_SYNC_COMMITS = 1000;
@@ -102,6 +113,8 @@ export class PageStore {
    * instead of a fresh allocation each (off-heap memory that only a full collection reclaims).
    */
   private readScratch: Buffer;
+  /** A writer's copy of the newest committed bytes: the pages its trees rewrite are read from here. */
+  private readonly tail: RecentBytes;
 
   // Relaxed mode: what has been written since the last flush.
   private unflushedCommits = 0;
@@ -116,6 +129,8 @@ export class PageStore {
     this.params = recovered.params;
     this.cache = new PageCache(options.cacheBytes);
     this.readScratch = Buffer.allocUnsafeSlow(READ_AHEAD_BYTES);
+    const tailBytes = options.readOnly ? 0 : (options.tailBytes ?? 0);
+    this.tail = new RecentBytes(Math.floor(tailBytes / TAIL_SEGMENTS), tailBytes >= TAIL_SEGMENTS * FRAME_HEADER_BYTES ? TAIL_SEGMENTS : 0);
     this.headName = recovered.head;
     this.headMetaBytes = recovered.headMeta;
     this.slotsOnFile = [recovered.slots[0], recovered.slots[1]];
@@ -196,6 +211,7 @@ export class PageStore {
 
     this.guardWrite(() => {
       this.backend.write(this.pending.subarray(0, this.pendingLength), this.pendingBase);
+      this.tail.append(this.pending.subarray(0, this.pendingLength), this.pendingBase);
       this.unflushedWrites = true;
       this.unflushedCommits += 1;
       this.unflushedBytes += name.end - previous.end;
@@ -267,6 +283,8 @@ export class PageStore {
     if (offset < DATA_START || offset + FRAME_HEADER_BYTES > limit) {
       throw new CorruptionError(`page ${offset} lies outside the committed part of the file`, offset);
     }
+    const recent = this.tail.segmentHolding(offset, FRAME_HEADER_BYTES);
+    if (recent >= 0) return this.readRecent(recent, offset, kind, scratch);
     const ahead = Math.min(READ_AHEAD_BYTES, limit - offset);
     let frame = scratch ? this.readScratch.subarray(0, ahead) : Buffer.allocUnsafe(ahead);
     this.readAt(frame, offset);
@@ -463,6 +481,21 @@ export class PageStore {
       throw new CorruptionError(`page ${offset} is not a ${kindName(kind)} frame`, offset);
     }
     const payload = this.pending.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + length);
+    return view ? payload : Buffer.from(payload);
+  }
+
+  /**
+   * A frame from the writer's copy of the file's tail. No checksum: these bytes never left this
+   * process's memory. A commit's frames are kept whole or not at all, so a frame whose header is
+   * there is there whole.
+   */
+  private readRecent(segment: number, offset: number, kind: FrameKind, view: boolean): Buffer {
+    const bytes = this.tail.segment(segment);
+    const at = offset - this.tail.start(segment);
+    if (bytes.readUInt32LE(at + 4) !== kind) {
+      throw new CorruptionError(`page ${offset} is not a ${kindName(kind)} frame`, offset);
+    }
+    const payload = bytes.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + bytes.readUInt32LE(at));
     return view ? payload : Buffer.from(payload);
   }
 

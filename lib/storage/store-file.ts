@@ -9,7 +9,7 @@ import { tryLock } from 'fs-native-extensions';
 import { ErrorCode, IoError, LockedError, SedimentError } from '../errors.js';
 import { createFileAtomically, NodeFileBackend } from './backend/node-file-backend.js';
 import { DEFAULT_PAGE_SIZE, resolveOpenOptions } from './options.js';
-import { initialFileImage, PageStore } from './page-store.js';
+import { initialFileImage, MAX_TAIL_BYTES, PageStore } from './page-store.js';
 
 export function openStoreFile(filePath: string, rawOptions?: unknown): PageStore {
   const options = resolveOpenOptions(rawOptions);
@@ -30,7 +30,7 @@ export function openStoreFile(filePath: string, rawOptions?: unknown): PageStore
   }
   try {
     if (!options.readOnly && !tryLock(backend.fd)) throw new LockedError(filePath);
-    return PageStore.open(backend, options);
+    return PageStore.open(backend, { ...options, tailBytes: Math.min(MAX_TAIL_BYTES, Math.floor(options.cacheBytes / 2)) });
   } catch (error) {
     backend.close();
     throw error;

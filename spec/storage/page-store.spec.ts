@@ -6,7 +6,7 @@ import { FrameKind } from '../../lib/storage/format.js';
 import { RELAXED_SYNC_COMMITS } from '../../lib/storage/page-store.js';
 import { RecordingBackend } from '../support/recording-backend.js';
 import { emptyImage, openImage, openOn } from '../support/stores.js';
-import { verifyStore, writeCommit } from '../support/store-workload.js';
+import { plannedPages, verifyStore, writeCommit } from '../support/store-workload.js';
 import { errorCodeOf } from '../support/error-code.js';
 
 
@@ -141,5 +141,26 @@ describe('page store', () => {
       return Buffer.from(backend.snapshot());
     };
     expect(run('full').equals(run('relaxed'))).toBe(true);
+  });
+
+  it('a writer reads the pages of recent commits from its tail, the older ones from the file, alike', () => {
+    const backend = new RecordingBackend(emptyImage());
+    // Segments of 2 KiB: the workload's commits (up to 4 pages of up to 700 bytes) fill one in a few.
+    const store = openOn(backend, { cacheBytes: 0, tailBytes: 16 << 10 });
+    for (let seq = 1; seq <= 60; seq++) writeCommit(store, 9, seq);
+    const newest = (JSON.parse(store.headMeta.toString()) as { pages: number[] }).pages.map(asPageId);
+    const planned = plannedPages(9, 60);
+    expect(newest.length).toBeGreaterThan(0);
+    const readsBefore = backend.calls.read;
+    newest.forEach((id, i) => expect(store.read(id, planned[i]!.kind).equals(planned[i]!.bytes)).toBe(true));
+    expect(backend.calls.read).toBe(readsBefore);
+    expect(verifyStore(store, 9)).toBe(60);
+    expect(backend.calls.read).toBeGreaterThan(readsBefore);
+    // read() hands out a copy: changing it changes nothing the store reads next.
+    store.read(newest[0]!, planned[0]!.kind).fill(0);
+    expect(store.read(newest[0]!, planned[0]!.kind).equals(planned[0]!.bytes)).toBe(true);
+    // The kind is checked on the tail's frames as on the file's.
+    const wrongKind = planned[0]!.kind === FrameKind.node ? FrameKind.heap : FrameKind.node;
+    expect(errorCodeOf(() => store.read(newest[0]!, wrongKind))).toBe(ErrorCode.corrupt);
   });
 });

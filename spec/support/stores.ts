@@ -7,12 +7,14 @@ export const emptyImage = (): Uint8Array => initialFileImage({ pageSize: DEFAULT
 
 export function openOn(
   backend: FileBackend,
-  options: { readOnly?: boolean; durability?: Durability; cacheBytes?: number } = {},
+  options: { readOnly?: boolean; durability?: Durability; cacheBytes?: number; tailBytes?: number } = {},
 ): PageStore {
   return PageStore.open(backend, {
     readOnly: options.readOnly ?? false,
     durability: options.durability ?? 'full',
     cacheBytes: options.cacheBytes ?? 1 << 20,
+    // Small, so that tests read both from the writer's tail and, past it, from the file.
+    tailBytes: options.tailBytes ?? 64 << 10,
   });
 }
 
