@@ -58,11 +58,11 @@ interface Outcome {
   readonly committed: number;
 }
 
-function run(fault: Fault, durability: Durability, cacheBytes: number): Outcome {
+function run(fault: Fault, durability: Durability, cacheBytes: number, tailBytes: number): Outcome {
   const backend = new RecordingBackend(emptyImage(), fault);
   let conn: Connection;
   try {
-    conn = new Connection(openOn(backend, { durability, cacheBytes }), { indexThreshold: INDEX_THRESHOLD });
+    conn = new Connection(openOn(backend, { durability, cacheBytes, tailBytes }), { indexThreshold: INDEX_THRESHOLD });
   } catch (error) {
     // Creating the database (its bootstrap commit) failed: no connection, and nothing to check
     // but that the error is the I/O one.
@@ -135,19 +135,19 @@ function run(fault: Fault, durability: Durability, cacheBytes: number): Outcome 
 }
 
 describe('database under I/O faults', () => {
-  // Reads run without a page cache, so that every tree page read reaches the file.
-  const cases: { op: FaultOp; code: 'EIO' | 'ENOSPC'; durability: Durability; cacheBytes: number }[] = [
-    { op: 'write', code: 'ENOSPC', durability: 'full', cacheBytes: 1 << 20 },
-    { op: 'write', code: 'EIO', durability: 'relaxed', cacheBytes: 1 << 20 },
-    { op: 'flush', code: 'EIO', durability: 'full', cacheBytes: 1 << 20 },
-    { op: 'read', code: 'EIO', durability: 'full', cacheBytes: 0 },
+  // Reads run without a page cache or a writer's tail, so that every tree page read reaches the file.
+  const cases: { op: FaultOp; code: 'EIO' | 'ENOSPC'; durability: Durability; cacheBytes: number; tailBytes: number }[] = [
+    { op: 'write', code: 'ENOSPC', durability: 'full', cacheBytes: 1 << 20, tailBytes: 64 << 10 },
+    { op: 'write', code: 'EIO', durability: 'relaxed', cacheBytes: 1 << 20, tailBytes: 64 << 10 },
+    { op: 'flush', code: 'EIO', durability: 'full', cacheBytes: 1 << 20, tailBytes: 64 << 10 },
+    { op: 'read', code: 'EIO', durability: 'full', cacheBytes: 0, tailBytes: 0 },
   ];
-  for (const { op, code, durability, cacheBytes } of cases) {
+  for (const { op, code, durability, cacheBytes, tailBytes } of cases) {
     it(`fails the N-th ${op} (${code}, ${durability}) for every N: error surfaces, value unchanged, the file reopens to the committed transactions`, () => {
       let runs = 0;
       let partial = 0;
       for (let nth = 1; ; nth++) {
-        const outcome = run({ op, nth, code }, durability, cacheBytes);
+        const outcome = run({ op, nth, code }, durability, cacheBytes, tailBytes);
         runs++;
         if (!outcome.faulted) break;
         if (outcome.committed >= 0 && outcome.committed < TXS.length) partial++;
