@@ -7,6 +7,7 @@ import { CorruptionError, SedimentError } from '../errors.js';
 import type { PageId } from '../ids.js';
 import { NodeFileBackend } from '../storage/backend/node-file-backend.js';
 import { FrameKind } from '../storage/format.js';
+import { readFileParameters } from '../storage/recovery.js';
 import { type FileProblem, verifyFile } from '../storage/verify.js';
 import { sealedChild, type TreeNode } from '../tree/node.js';
 import type { Connection } from './connection.js';
@@ -125,10 +126,23 @@ export interface VerifyReport {
  * Every frame's checksum and the commit chain (storage), then every tree of the newest commit:
  * order, separators, levels, limits, and each page readable. Problems name the page or offset.
  */
+/**
+ * A file that is not a database at all (another magic number or format version) is refused with
+ * the code every other command gives it; a damaged header is a problem to report, as any page is.
+ */
+function refuseNonDatabase(backend: NodeFileBackend): void {
+  try {
+    readFileParameters(backend);
+  } catch (error) {
+    if (!(error instanceof CorruptionError)) throw error;
+  }
+}
+
 export function verifyDatabase(path: string): VerifyReport {
   const backend = NodeFileBackend.open(path, true);
   let report: ReturnType<typeof verifyFile>;
   try {
+    refuseNonDatabase(backend);
     report = verifyFile(backend);
   } finally {
     backend.close();

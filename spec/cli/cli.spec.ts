@@ -151,6 +151,7 @@ describe('sediment command line', () => {
     expectFailure(sediment(['transact', db], ''), 'SEDIMENT_INVALID_TX', /no transaction data: the input is empty/);
     fs.writeFileSync(file('not-a-db'), 'hello\n');
     expectFailure(sediment(['datoms', file('not-a-db'), 'eavt']), 'SEDIMENT_NOT_A_DATABASE', /not a Sediment database/);
+    expectFailure(sediment(['verify', file('not-a-db')]), 'SEDIMENT_NOT_A_DATABASE', /not a Sediment database/);
     expectFailure(sediment(['datoms', db, 'eavt', '--as-of', 'yesterday']), 'SEDIMENT_INVALID_ARGUMENT', /--as-of "yesterday" is neither/);
     expectFailure(sediment(['datoms', db, 'evat']), 'SEDIMENT_INVALID_ARGUMENT', /unknown index "evat"/);
     expectFailure(sediment(['datoms', db, 'avet', ':person/nickname']), 'SEDIMENT_UNKNOWN_ATTRIBUTE', /person\/nickname/);
