@@ -15,17 +15,27 @@ export class Keyword {
   }
 }
 
-/** Parses EDN text; `what` names the input in errors ("transaction data", "query"). */
+/**
+ * Parses one EDN form from text; `what` names the input in errors ("transaction data", "query").
+ * The text is read inside a vector of its own because edn-data stops after the first form and
+ * ignores the rest (`[1 2] 3` reads as `[1 2]`), which would drop part of what the user wrote; the
+ * vector's length says how many forms there were. The newline ends a trailing comment.
+ */
 export function parseEdn(text: string, what: string, code: SedimentError['code'] = ErrorCode.invalidTx): unknown {
-  let parsed: unknown;
+  let forms: unknown;
   try {
-    parsed = parseEDNString(text, { mapAs: 'doubleArray', setAs: 'array', listAs: 'array' });
+    forms = parseEDNString(`[${text}\n]`, { mapAs: 'doubleArray', setAs: 'array', listAs: 'array' });
   } catch (error) {
-    throw new SedimentError(code, `${what} is not valid EDN: ${(error as Error).message}`);
+    // edn-data fails with a TypeError of its own when a closing bracket has no opening one.
+    const reason = error instanceof TypeError ? 'a closing bracket matches no opening one' : (error as Error).message;
+    throw new SedimentError(code, `${what} is not valid EDN: ${reason}`);
   }
   // edn-data returns null, not an error, for unbalanced input such as `[:a`.
-  if (parsed === null && text.trim() !== 'nil') throw new SedimentError(code, `${what} is not valid EDN: incomplete or unbalanced input`);
-  return fromParsedEdn(parsed, what, code);
+  if (!Array.isArray(forms)) throw new SedimentError(code, `${what} is not valid EDN: incomplete or unbalanced input`);
+  if (forms.length !== 1) {
+    throw new SedimentError(code, forms.length === 0 ? `${what} is empty: no EDN form` : `${what} is not one EDN form but ${forms.length}: ${text.trim().slice(0, 80)}`);
+  }
+  return fromParsedEdn(forms[0], what, code);
 }
 
 /** The JavaScript form of a value as edn-data parsed it (with the options `parseEdn` uses). */

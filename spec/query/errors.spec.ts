@@ -27,6 +27,7 @@ function errorOf(query: unknown, ...inputs: unknown[]): QueryError {
 const cases: { code: string; what: string; query: unknown; inputs?: unknown[]; message: string }[] = [
   { code: ErrorCode.queryParse, what: 'malformed query', query: '[:find ?e :where [?e :p/name foo]]', message: 'foo is not a variable, _ or a constant (:where clause 1: [?e :p/name foo])' },
   { code: ErrorCode.queryParse, what: 'not EDN', query: '[:find ?e :where [?e', message: 'query is not valid EDN' },
+  { code: ErrorCode.queryParse, what: 'more than one form', query: '[:find ?e :where [?e :p/age]] [?e :p/name]', message: 'query is not one EDN form but 2' },
   { code: ErrorCode.queryParse, what: 'rule called with the wrong arity', query: '[:find ?e :in $ % :where (r ?e ?f)]', inputs: ['[[(r ?x) [?x :p/age]]]'], message: 'rule r takes 1 arguments, called with 2 (:where clause 1: (r ?e ?f))' },
   { code: ErrorCode.queryUnbound, what: 'unbound predicate variable', query: '[:find ?e :where [?e :p/age ?a] [(> ?a ?b)]]', message: '?b is not bound by any clause before this expression can run (:where clause 2: [(> ?a ?b)])' },
   { code: ErrorCode.queryUnbound, what: 'unbound function argument', query: '[:find ?e ?s :where [?e :p/age] [(str ?x) ?s]]', message: '?x is not bound' },
