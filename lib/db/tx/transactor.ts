@@ -84,6 +84,18 @@ function datomKey(e: number, attribute: Attribute, v: StoredValue): string {
   return `${e} ${attribute.id} ${valueKey(v)}`;
 }
 
+/** Entity ids below this, with attribute ids below SLOT_ATTRIBUTES, key a slot by one exact number. */
+const SLOT_ENTITIES = 2 ** 32;
+const SLOT_ATTRIBUTES = 2 ** 21;
+
+/**
+ * The (entity, attribute) slot of a cardinality-one assertion: a number when the ids allow (no
+ * string to build and hash, measured as most of a bulk import's transactor time), else a string.
+ */
+function slotKey(e: number, attribute: number): number | string {
+  return e < SLOT_ENTITIES && attribute < SLOT_ATTRIBUTES ? e * SLOT_ATTRIBUTES + attribute : `${e} ${attribute}`;
+}
+
 export function runTransaction(snapshot: Snapshot, txData: unknown, instant: number): TxOutcome {
   return new Transaction(snapshot, instant).run(txData);
 }
@@ -286,9 +298,13 @@ class Transaction {
 
   // ----- 4 and 5. expansion and conflicts ------------------------------------------------------
 
-  private readonly assertions = new Map<string, Pending>();
+  /** Distinct assertions in order of first appearance (a repeat replaces its entry in place). */
+  private readonly assertions: Pending[] = [];
+  /** Where a cardinality-one slot's assertion is in `assertions`: its value is the slot's only one. */
+  private readonly cardinalityOne = new Map<number | string, number>();
+  /** Where a cardinality-many datom's assertion is in `assertions`, by `datomKey`. */
+  private readonly manyAsserted = new Map<string, number>();
   private readonly retractions = new Map<string, Pending>();
-  private readonly cardinalityOne = new Map<string, Pending>();
   private readonly retractedEntities = new Set<number>();
 
   // Each loop below is a method of its own, on purpose: a large transaction makes V8 compile a hot
@@ -347,19 +363,27 @@ class Transaction {
   }
 
   private assert(e: number, attribute: Attribute, v: Value, where: Site): void {
+    const pending: Pending = { e, attribute, v, assertedTx: this.tx, where };
+    let at: number | undefined;
     if (attribute.cardinality === 'one') {
-      const slot = `${e} ${attribute.id}`;
-      const other = this.cardinalityOne.get(slot);
+      const slot = slotKey(e, attribute.id);
+      at = this.cardinalityOne.get(slot);
       // Entries here are assertions from the transaction data: values, never stand-ins.
-      if (other !== undefined && !valuesEqual(other.v as Value, v)) {
+      if (at !== undefined && !valuesEqual(this.assertions[at]!.v as Value, v)) {
         throw new SedimentError(
           ErrorCode.datomConflict,
-          `${where}: entity ${e} gets two values of cardinality-one ${attribute.ident} in one transaction: ${describeValue(other.v)} and ${describeValue(v)}`,
+          `${where}: entity ${e} gets two values of cardinality-one ${attribute.ident} in one transaction: ${describeValue(this.assertions[at]!.v)} and ${describeValue(v)}`,
         );
       }
-      this.cardinalityOne.set(slot, { e, attribute, v, assertedTx: this.tx, where });
+      if (at === undefined) this.cardinalityOne.set(slot, this.assertions.length);
+    } else {
+      const key = datomKey(e, attribute, v);
+      at = this.manyAsserted.get(key);
+      if (at === undefined) this.manyAsserted.set(key, this.assertions.length);
     }
-    this.assertions.set(datomKey(e, attribute, v), { e, attribute, v, assertedTx: this.tx, where });
+    // The same datom again keeps its place; its site is the latest, as error messages name it.
+    if (at === undefined) this.assertions.push(pending);
+    else this.assertions[at] = pending;
   }
 
   private retractEntity(e: number, where: Site): void {
@@ -377,8 +401,8 @@ class Transaction {
 
   private rejectAssertedAndRetracted(): void {
     if (this.retractions.size === 0) return;
-    for (const [key, a] of this.assertions) {
-      if (this.retractions.has(key)) {
+    for (const a of this.assertions) {
+      if (this.retractions.has(datomKey(a.e, a.attribute, a.v))) {
         throw new SedimentError(
           ErrorCode.datomConflict,
           `${a.where}: the transaction both asserts and retracts [${a.e} ${a.attribute.ident} ${describeValue(a.v)}]`,
@@ -390,7 +414,7 @@ class Transaction {
   /** The assertions that change something, retracting the values cardinality-one ones replace. */
   private effectiveAssertions(): Pending[] {
     const added: Pending[] = [];
-    for (const a of this.assertions.values()) {
+    for (const a of this.assertions) {
       // Entities made by this transaction (ids from its tx on) have no datoms yet to compare with.
       const fresh = a.e >= this.tx;
       if (!fresh && a.attribute.cardinality === 'one') {
