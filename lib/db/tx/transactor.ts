@@ -44,14 +44,17 @@ class Temp {
 
 type Resolved = number | Temp;
 
+/** An operation with its references resolved; `concrete` then replaces its tempids in place. */
 interface ResolvedOp {
   readonly op: TxOp['op'];
-  readonly e: Resolved;
+  e: Resolved;
   readonly attribute: Attribute | undefined;
-  readonly v: Value | Temp | undefined;
+  v: Value | Temp | undefined;
   readonly old: Value | undefined;
   readonly where: Site;
 }
+
+type ConcreteOp = ResolvedOp & { e: number; v: Value | undefined };
 
 interface Pending {
   readonly e: number;
@@ -105,6 +108,7 @@ class Transaction {
   private nextId: number;
   private readonly basis: number;
   private readonly tempids = new Map<string, number>();
+  private readonly temps = new Map<string, Temp>();
   /** Tempid to a tempid it shares a unique identity value with (one entity): links towards `root`. */
   private readonly aliases = new Map<string, string>();
 
@@ -121,8 +125,7 @@ class Transaction {
     const ops = parseTxData(txData, this.snapshot.schema, this.basis).map((op) => this.resolve(op));
     this.upsert(ops);
     this.allocate(ops);
-    const concrete = ops.map((op) => this.concrete(op));
-    const datoms = this.expand(concrete);
+    const datoms = this.expand(this.concreteOps(ops));
     const schema = schemaAfter(this.snapshot.schema, datoms, this.tx);
     const txDatom: LogDatom = { e: this.tx, a: BuiltIn.txInstant, v: new Date(this.instant), tx: this.tx, added: true, assertedTx: this.tx };
     datoms.unshift(txDatom);
@@ -158,7 +161,7 @@ class Transaction {
         }
         return ref.id;
       case 'tempid':
-        return ref.name === TX_TEMPID ? this.tx : new Temp(ref.name);
+        return ref.name === TX_TEMPID ? this.tx : this.temp(ref.name);
       case 'ident': {
         const id = this.snapshot.schema.entityOfIdent(ref.ident, this.basis);
         if (id === undefined) throw new SedimentError(ErrorCode.entityNotFound, `${where}: no entity has the ident :${ref.ident}`);
@@ -219,7 +222,17 @@ class Transaction {
   private deref<T>(x: T | Temp): T | Temp | number {
     if (!(x instanceof Temp)) return x;
     const name = this.root(x.name);
-    return this.tempids.get(name) ?? (name === x.name ? x : new Temp(name));
+    return this.tempids.get(name) ?? (name === x.name ? x : this.temp(name));
+  }
+
+  /**
+   * One Temp per tempid name: an import names each new entity in every datom of it, and every
+   * object made here lives until the transaction ends (the garbage collector copies it).
+   */
+  private temp(name: string): Temp {
+    let temp = this.temps.get(name);
+    if (temp === undefined) this.temps.set(name, (temp = new Temp(name)));
+    return temp;
   }
 
   /** The tempid that stands for every tempid sharing an identity value with `name`. */
@@ -284,7 +297,12 @@ class Transaction {
     }
   }
 
-  private concrete(op: ResolvedOp): ResolvedOp & { e: number; v: Value | undefined } {
+  private concreteOps(ops: ResolvedOp[]): ConcreteOp[] {
+    for (const op of ops) this.concrete(op);
+    return ops as ConcreteOp[];
+  }
+
+  private concrete(op: ResolvedOp): void {
     const e = this.deref(op.e);
     const v = this.deref(op.v);
     if (e instanceof Temp) {
@@ -293,7 +311,8 @@ class Transaction {
     if (v instanceof Temp) {
       throw new SedimentError(ErrorCode.tempidUnresolved, `${op.where}: tempid ${v.name} is used only as a value, so no entity is made for it`);
     }
-    return { ...op, e, v };
+    op.e = e;
+    op.v = v;
   }
 
   // ----- 4 and 5. expansion and conflicts ------------------------------------------------------
@@ -311,7 +330,7 @@ class Transaction {
   // loop while it runs (on-stack replacement) and cache that code, and when code after the loop in
   // the same function has never run, every later call deoptimizes there (measured: one deopt per
   // small transaction after a bulk import).
-  private expand(ops: readonly (ResolvedOp & { e: number; v: Value | undefined })[]): LogDatom[] {
+  private expand(ops: readonly ConcreteOp[]): LogDatom[] {
     this.expandOps(ops);
     this.rejectAssertedAndRetracted();
     const added = this.effectiveAssertions();
@@ -319,11 +338,11 @@ class Transaction {
     return this.emit(added);
   }
 
-  private expandOps(ops: readonly (ResolvedOp & { e: number; v: Value | undefined })[]): void {
+  private expandOps(ops: readonly ConcreteOp[]): void {
     for (const op of ops) this.expandOp(op);
   }
 
-  private expandOp(op: ResolvedOp & { e: number; v: Value | undefined }): void {
+  private expandOp(op: ConcreteOp): void {
     switch (op.op) {
       case 'add':
         this.assert(op.e, op.attribute!, op.v!, op.where);
