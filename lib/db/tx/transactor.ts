@@ -87,17 +87,8 @@ function datomKey(e: number, attribute: Attribute, v: StoredValue): string {
   return `${e} ${attribute.id} ${valueKey(v)}`;
 }
 
-/** Entity ids below this, with attribute ids below SLOT_ATTRIBUTES, key a slot by one exact number. */
-const SLOT_ENTITIES = 2 ** 32;
-const SLOT_ATTRIBUTES = 2 ** 21;
-
-/**
- * The (entity, attribute) slot of a cardinality-one assertion: a number when the ids allow (no
- * string to build and hash, measured as most of a bulk import's transactor time), else a string.
- */
-function slotKey(e: number, attribute: number): number | string {
-  return e < SLOT_ENTITIES && attribute < SLOT_ATTRIBUTES ? e * SLOT_ATTRIBUTES + attribute : `${e} ${attribute}`;
-}
+/** Values of one (entity, attribute) slot compared one by one; a slot with more gets a map by value. */
+const SLOT_SCAN_LIMIT = 8;
 
 export function runTransaction(snapshot: Snapshot, txData: unknown, instant: number): TxOutcome {
   return new Transaction(snapshot, instant).run(txData);
@@ -329,9 +320,14 @@ class Transaction {
 
   /** Distinct assertions in order of first appearance (a repeat replaces its entry in place). */
   private readonly assertions: Pending[] = [];
-  /** Where a cardinality-one slot's assertion is in `assertions`: its value is the slot's only one. */
-  private readonly cardinalityOne = new Map<number | string, number>();
-  /** Where a cardinality-many datom's assertion is in `assertions`, by `datomKey`. */
+  /**
+   * Where each (entity, attribute) slot's assertions are in `assertions`, by attribute, then
+   * entity: a number for a cardinality-one slot (its only value), a list for a cardinality-many
+   * one. Keyed by numbers rather than a string per datom, which an import paid for in building,
+   * hashing and collecting them (measured: most of the transactor's own time).
+   */
+  private readonly slots = new Map<number, Map<number, number | number[]>>();
+  /** Assertions of cardinality-many slots with many values, by `datomKey`. */
   private readonly manyAsserted = new Map<string, number>();
   private readonly retractions = new Map<string, Pending>();
   private readonly retractedEntities = new Set<number>();
@@ -393,26 +389,58 @@ class Transaction {
 
   private assert(e: number, attribute: Attribute, v: Value, where: Site): void {
     const pending: Pending = { e, attribute, v, assertedTx: this.tx, where };
-    let at: number | undefined;
-    if (attribute.cardinality === 'one') {
-      const slot = slotKey(e, attribute.id);
-      at = this.cardinalityOne.get(slot);
-      // Entries here are assertions from the transaction data: values, never stand-ins.
-      if (at !== undefined && !valuesEqual(this.assertions[at]!.v as Value, v)) {
-        throw new SedimentError(
-          ErrorCode.datomConflict,
-          `${where}: entity ${e} gets two values of cardinality-one ${attribute.ident} in one transaction: ${describeValue(this.assertions[at]!.v)} and ${describeValue(v)}`,
-        );
-      }
-      if (at === undefined) this.cardinalityOne.set(slot, this.assertions.length);
-    } else {
-      const key = datomKey(e, attribute, v);
-      at = this.manyAsserted.get(key);
-      if (at === undefined) this.manyAsserted.set(key, this.assertions.length);
-    }
+    let slots = this.slots.get(attribute.id);
+    if (slots === undefined) this.slots.set(attribute.id, (slots = new Map()));
+    const at = attribute.cardinality === 'one' ? this.assertOne(slots, pending) : this.assertMany(slots, pending);
     // The same datom again keeps its place; its site is the latest, as error messages name it.
     if (at === undefined) this.assertions.push(pending);
     else this.assertions[at] = pending;
+  }
+
+  /** Where an equal assertion of the slot is, if any; a different value is a conflict. */
+  private assertOne(slots: Map<number, number | number[]>, a: Pending): number | undefined {
+    const at = slots.get(a.e) as number | undefined;
+    if (at === undefined) {
+      slots.set(a.e, this.assertions.length);
+      return undefined;
+    }
+    // Entries here are assertions from the transaction data: values, never stand-ins.
+    const other = this.assertions[at]!.v as Value;
+    if (!valuesEqual(other, a.v as Value)) {
+      throw new SedimentError(
+        ErrorCode.datomConflict,
+        `${a.where}: entity ${a.e} gets two values of cardinality-one ${a.attribute.ident} in one transaction: ${describeValue(other)} and ${describeValue(a.v)}`,
+      );
+    }
+    return at;
+  }
+
+  /** Where an equal assertion of the slot is, if any; else records where this one goes. */
+  private assertMany(slots: Map<number, number | number[]>, a: Pending): number | undefined {
+    const next = this.assertions.length;
+    const list = slots.get(a.e) as number[] | undefined;
+    if (list === undefined) {
+      slots.set(a.e, [next]);
+      return undefined;
+    }
+    if (list.length <= SLOT_SCAN_LIMIT) {
+      for (let i = 0; i < list.length; i++) if (valuesEqual(this.assertions[list[i]!]!.v as Value, a.v as Value)) return list[i];
+      list.push(next);
+      if (list.length > SLOT_SCAN_LIMIT) {
+        for (const at of list) {
+          const b = at === next ? a : this.assertions[at]!;
+          this.manyAsserted.set(datomKey(b.e, b.attribute, b.v), at);
+        }
+      }
+      return undefined;
+    }
+    const key = datomKey(a.e, a.attribute, a.v);
+    const at = this.manyAsserted.get(key);
+    if (at === undefined) {
+      this.manyAsserted.set(key, next);
+      list.push(next);
+    }
+    return at;
   }
 
   private retractEntity(e: number, where: Site): void {
