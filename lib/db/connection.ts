@@ -20,7 +20,7 @@ import type { LogDatom } from './encoding/log-record.js';
 import { decodeLogRecord, encodeLogRecord, TREE_COUNT, type TreeRoots } from './encoding/log-record.js';
 import { datomsOfRecord, loadStateAt, replayRecords } from './index/epoch-loader.js';
 import { decodeLogEntry, encodeLogKey, type IndexState, IndexTrees, rootOf, TreeSlot } from './index/index-trees.js';
-import { INDEX_THRESHOLD_DATOMS, planDatoms, writeNovelty } from './index/indexing.js';
+import { INDEX_THRESHOLD_DATOMS, planBatches, planDatoms, writeNovelty } from './index/indexing.js';
 import { Novelty } from './index/novelty.js';
 import { type Basis, Snapshot } from './read/snapshot.js';
 import { loadSchema } from './schema/load.js';
@@ -78,16 +78,18 @@ export class Connection {
     const outcome = runTransaction(snapshot, txData, instant);
 
     // Everything that can fail comes before the commit: afterwards the change only lands in memory.
-    const changes = planDatoms(outcome.datoms, outcome.schema);
     const novelty = snapshot.state.novelty;
     const indexing = novelty.datomCount + outcome.datoms.length >= this.tuning.indexThreshold;
+    // An indexing commit's datoms go straight into the tree batches; any other's into novelty.
+    const own = indexing ? planBatches(outcome.datoms, outcome.schema) : undefined;
+    const changes = indexing ? [] : planDatoms(outcome.datoms, outcome.schema);
     let roots = snapshot.state.roots;
     let recordOffset: number;
     const newPages = new Map<string, number>();
     let datoms: readonly LogDatom[];
     try {
       datoms = this.storeLargeValues(snapshot, outcome.datoms, outcome.schema, newPages);
-      if (indexing) roots = writeNovelty(this.trees, roots, novelty, changes, newPages);
+      if (own !== undefined) roots = writeNovelty(this.trees, roots, novelty, own, newPages);
       const meta = encodeLogRecord(
         {
           tx: outcome.tx,
@@ -262,11 +264,11 @@ export class Connection {
     }
     const instant = 0;
     const txDatom: LogDatom = { e: BOOTSTRAP_TX, a: BuiltIn.txInstant, v: new Date(instant), tx: BOOTSTRAP_TX, added: true, assertedTx: BOOTSTRAP_TX };
-    const changes = planDatoms([txDatom, ...datoms], schema);
+    const own = planBatches([txDatom, ...datoms], schema);
     let recordOffset: number;
     let roots: TreeRoots;
     try {
-      roots = writeNovelty(this.trees, new Array<undefined>(TREE_COUNT).fill(undefined), Novelty.empty(), changes);
+      roots = writeNovelty(this.trees, new Array<undefined>(TREE_COUNT).fill(undefined), Novelty.empty(), own);
       const meta = encodeLogRecord(
         { tx: BOOTSTRAP_TX, instant, nextId: FIRST_FREE_ID, datoms, index: roots },
         (a) => schema.ofDatom(a).valueType,

@@ -2,8 +2,10 @@
  * The read and write API beyond what the model test covers: EDN transaction data (keywords as
  * idents, #inst, lookup refs, tempids) against the same data in JavaScript; listeners in commit
  * order; the pull grammar's options (limit, default, as, recursion, nested reverse) and pullMany;
- * reverse refs on entities; seekDatoms and indexRange.
+ * reverse refs on entities; seekDatoms and indexRange; repeated assertions of one cardinality-many
+ * slot in one transaction, past the transactor's linear scan of a slot's values.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Database } from '../../lib/index.js';
 import type { TxReport } from '../../lib/index.js';
@@ -140,5 +142,36 @@ describe('entity, seekDatoms, indexRange', () => {
     // seekDatoms does not stop at the attribute: the index goes on past it (p/age follows p/name).
     const after = [...db.seekDatoms('avet', 'p/name', 'n30')].map((d) => `${d.a} ${String(d.v)}`);
     expect(after).toEqual(['p/name n30', 'p/name n40', 'p/age 10', 'p/age 20', 'p/age 30', 'p/age 40']);
+  });
+});
+
+describe('repeated assertions in one transaction', () => {
+  it('of a cardinality-many slot count once, however many values the slot gets, and conflict with a retraction of a held value', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 30 }), { minLength: 1, maxLength: 60 }),
+        fc.option(fc.integer({ min: 0, max: 30 }), { nil: undefined }),
+        (tags, retracted) => {
+          const conn = withSchema();
+          const e = conn.transact([{ 'db/id': 'x', 'p/name': 'x', 'p/tag': ['t0'] }]).tempids['x']!;
+          const data: unknown[] = tags.map((t) => ['db/add', e, 'p/tag', `t${t}`]);
+          if (retracted !== undefined) data.push(['db/retract', e, 'p/tag', `t${retracted}`]);
+          const distinct = [...new Set(tags.map((t) => `t${t}`))];
+          // Only t0 holds: retracting another value is dropped, retracting t0 while asserting it a conflict.
+          if (retracted === 0 && distinct.includes('t0')) {
+            expect(() => conn.transact(data)).toThrow(/both asserts and retracts/);
+            return;
+          }
+          const report = conn.transact(data);
+          const added = distinct.filter((t) => t !== 't0');
+          const removed = retracted === 0 ? ['t0'] : [];
+          expect(report.txData.filter((d) => d.a === 'p/tag' && d.added).map((d) => d.v)).toEqual(added);
+          expect(report.txData.filter((d) => d.a === 'p/tag' && !d.added).map((d) => d.v)).toEqual(removed);
+          const now = [...conn.db().datoms('eavt', e, 'p/tag')].map((d) => d.v).sort();
+          expect(now).toEqual([...new Set(['t0', ...added])].filter((t) => !removed.includes(t)).sort());
+        },
+      ),
+      { numRuns: 200, seed: Number(process.env['SEDIMENT_SEED'] ?? 0x5ed5) },
+    );
   });
 });

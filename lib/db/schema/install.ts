@@ -35,8 +35,11 @@ const UNIQUENESS: ReadonlyMap<string, Uniqueness> = new Map([
 
 const schemaError = (message: string) => new SedimentError(ErrorCode.schema, message);
 
-/** The schema after `datoms` (one transaction's, at `tx`) are applied to `schema`. */
-export function schemaAfter(schema: Schema, datoms: readonly RawDatom[], tx: number): Schema {
+/**
+ * The datoms of schema attributes, by entity. A loop of its own: every transaction passes here,
+ * and see the note on on-stack replacement in transactor.ts.
+ */
+function schemaDatomsByEntity(datoms: readonly RawDatom[]): Map<number, RawDatom[]> {
   const byEntity = new Map<number, RawDatom[]>();
   for (const d of datoms) {
     if (!SCHEMA_ATTRIBUTES.has(d.a)) continue;
@@ -44,6 +47,12 @@ export function schemaAfter(schema: Schema, datoms: readonly RawDatom[], tx: num
     if (list === undefined) byEntity.set(d.e, (list = []));
     list.push(d);
   }
+  return byEntity;
+}
+
+/** The schema after `datoms` (one transaction's, at `tx`) are applied to `schema`. */
+export function schemaAfter(schema: Schema, datoms: readonly RawDatom[], tx: number): Schema {
+  const byEntity = schemaDatomsByEntity(datoms);
   if (byEntity.size === 0) return schema;
 
   const attributes: Attribute[] = [];

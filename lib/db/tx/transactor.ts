@@ -44,14 +44,17 @@ class Temp {
 
 type Resolved = number | Temp;
 
+/** An operation with its references resolved; `concrete` then replaces its tempids in place. */
 interface ResolvedOp {
   readonly op: TxOp['op'];
-  readonly e: Resolved;
+  e: Resolved;
   readonly attribute: Attribute | undefined;
-  readonly v: Value | Temp | undefined;
+  v: Value | Temp | undefined;
   readonly old: Value | undefined;
   readonly where: Site;
 }
+
+type ConcreteOp = ResolvedOp & { e: number; v: Value | undefined };
 
 interface Pending {
   readonly e: number;
@@ -84,6 +87,9 @@ function datomKey(e: number, attribute: Attribute, v: StoredValue): string {
   return `${e} ${attribute.id} ${valueKey(v)}`;
 }
 
+/** Values of one (entity, attribute) slot compared one by one; a slot with more gets a map by value. */
+const SLOT_SCAN_LIMIT = 8;
+
 export function runTransaction(snapshot: Snapshot, txData: unknown, instant: number): TxOutcome {
   return new Transaction(snapshot, instant).run(txData);
 }
@@ -93,6 +99,7 @@ class Transaction {
   private nextId: number;
   private readonly basis: number;
   private readonly tempids = new Map<string, number>();
+  private readonly temps = new Map<string, Temp>();
   /** Tempid to a tempid it shares a unique identity value with (one entity): links towards `root`. */
   private readonly aliases = new Map<string, string>();
 
@@ -109,8 +116,7 @@ class Transaction {
     const ops = parseTxData(txData, this.snapshot.schema, this.basis).map((op) => this.resolve(op));
     this.upsert(ops);
     this.allocate(ops);
-    const concrete = ops.map((op) => this.concrete(op));
-    const datoms = this.expand(concrete);
+    const datoms = this.expand(this.concreteOps(ops));
     const schema = schemaAfter(this.snapshot.schema, datoms, this.tx);
     const txDatom: LogDatom = { e: this.tx, a: BuiltIn.txInstant, v: new Date(this.instant), tx: this.tx, added: true, assertedTx: this.tx };
     datoms.unshift(txDatom);
@@ -146,7 +152,7 @@ class Transaction {
         }
         return ref.id;
       case 'tempid':
-        return ref.name === TX_TEMPID ? this.tx : new Temp(ref.name);
+        return ref.name === TX_TEMPID ? this.tx : this.temp(ref.name);
       case 'ident': {
         const id = this.snapshot.schema.entityOfIdent(ref.ident, this.basis);
         if (id === undefined) throw new SedimentError(ErrorCode.entityNotFound, `${where}: no entity has the ident :${ref.ident}`);
@@ -207,7 +213,17 @@ class Transaction {
   private deref<T>(x: T | Temp): T | Temp | number {
     if (!(x instanceof Temp)) return x;
     const name = this.root(x.name);
-    return this.tempids.get(name) ?? (name === x.name ? x : new Temp(name));
+    return this.tempids.get(name) ?? (name === x.name ? x : this.temp(name));
+  }
+
+  /**
+   * One Temp per tempid name: an import names each new entity in every datom of it, and every
+   * object made here lives until the transaction ends (the garbage collector copies it).
+   */
+  private temp(name: string): Temp {
+    let temp = this.temps.get(name);
+    if (temp === undefined) this.temps.set(name, (temp = new Temp(name)));
+    return temp;
   }
 
   /** The tempid that stands for every tempid sharing an identity value with `name`. */
@@ -260,19 +276,34 @@ class Transaction {
 
   // ----- 3. allocation ------------------------------------------------------------------------
 
+  // Two loops, two methods: see the note on on-stack replacement at `expand` (measured: one
+  // deopt per small transaction after an import, when these were one method).
   private allocate(ops: readonly ResolvedOp[]): void {
+    this.allocateTempids(ops);
+    this.allocateAliases();
+  }
+
+  private allocateTempids(ops: readonly ResolvedOp[]): void {
     for (const op of ops) {
       if (op.op !== 'add' && op.op !== 'cas') continue;
       const e = this.deref(op.e);
       if (e instanceof Temp && !this.tempids.has(e.name)) this.tempids.set(e.name, this.nextId++);
     }
+  }
+
+  private allocateAliases(): void {
     for (const alias of this.aliases.keys()) {
       const id = this.tempids.get(this.root(alias));
       if (id !== undefined) this.tempids.set(alias, id);
     }
   }
 
-  private concrete(op: ResolvedOp): ResolvedOp & { e: number; v: Value | undefined } {
+  private concreteOps(ops: ResolvedOp[]): ConcreteOp[] {
+    for (const op of ops) this.concrete(op);
+    return ops as ConcreteOp[];
+  }
+
+  private concrete(op: ResolvedOp): void {
     const e = this.deref(op.e);
     const v = this.deref(op.v);
     if (e instanceof Temp) {
@@ -281,21 +312,31 @@ class Transaction {
     if (v instanceof Temp) {
       throw new SedimentError(ErrorCode.tempidUnresolved, `${op.where}: tempid ${v.name} is used only as a value, so no entity is made for it`);
     }
-    return { ...op, e, v };
+    op.e = e;
+    op.v = v;
   }
 
   // ----- 4 and 5. expansion and conflicts ------------------------------------------------------
 
-  private readonly assertions = new Map<string, Pending>();
+  /** Distinct assertions in order of first appearance (a repeat replaces its entry in place). */
+  private readonly assertions: Pending[] = [];
+  /**
+   * Where each (entity, attribute) slot's assertions are in `assertions`, by attribute, then
+   * entity: a number for a cardinality-one slot (its only value), a list for a cardinality-many
+   * one. Keyed by numbers rather than a string per datom, which an import paid for in building,
+   * hashing and collecting them (measured: most of the transactor's own time).
+   */
+  private readonly slots = new Map<number, Map<number, number | number[]>>();
+  /** Assertions of cardinality-many slots with many values, by `datomKey`. */
+  private readonly manyAsserted = new Map<string, number>();
   private readonly retractions = new Map<string, Pending>();
-  private readonly cardinalityOne = new Map<string, Pending>();
   private readonly retractedEntities = new Set<number>();
 
   // Each loop below is a method of its own, on purpose: a large transaction makes V8 compile a hot
   // loop while it runs (on-stack replacement) and cache that code, and when code after the loop in
   // the same function has never run, every later call deoptimizes there (measured: one deopt per
   // small transaction after a bulk import).
-  private expand(ops: readonly (ResolvedOp & { e: number; v: Value | undefined })[]): LogDatom[] {
+  private expand(ops: readonly ConcreteOp[]): LogDatom[] {
     this.expandOps(ops);
     this.rejectAssertedAndRetracted();
     const added = this.effectiveAssertions();
@@ -303,11 +344,11 @@ class Transaction {
     return this.emit(added);
   }
 
-  private expandOps(ops: readonly (ResolvedOp & { e: number; v: Value | undefined })[]): void {
+  private expandOps(ops: readonly ConcreteOp[]): void {
     for (const op of ops) this.expandOp(op);
   }
 
-  private expandOp(op: ResolvedOp & { e: number; v: Value | undefined }): void {
+  private expandOp(op: ConcreteOp): void {
     switch (op.op) {
       case 'add':
         this.assert(op.e, op.attribute!, op.v!, op.where);
@@ -347,19 +388,59 @@ class Transaction {
   }
 
   private assert(e: number, attribute: Attribute, v: Value, where: Site): void {
-    if (attribute.cardinality === 'one') {
-      const slot = `${e} ${attribute.id}`;
-      const other = this.cardinalityOne.get(slot);
-      // Entries here are assertions from the transaction data: values, never stand-ins.
-      if (other !== undefined && !valuesEqual(other.v as Value, v)) {
-        throw new SedimentError(
-          ErrorCode.datomConflict,
-          `${where}: entity ${e} gets two values of cardinality-one ${attribute.ident} in one transaction: ${describeValue(other.v)} and ${describeValue(v)}`,
-        );
-      }
-      this.cardinalityOne.set(slot, { e, attribute, v, assertedTx: this.tx, where });
+    const pending: Pending = { e, attribute, v, assertedTx: this.tx, where };
+    let slots = this.slots.get(attribute.id);
+    if (slots === undefined) this.slots.set(attribute.id, (slots = new Map()));
+    const at = attribute.cardinality === 'one' ? this.assertOne(slots, pending) : this.assertMany(slots, pending);
+    // The same datom again keeps its place; its site is the latest, as error messages name it.
+    if (at === undefined) this.assertions.push(pending);
+    else this.assertions[at] = pending;
+  }
+
+  /** Where an equal assertion of the slot is, if any; a different value is a conflict. */
+  private assertOne(slots: Map<number, number | number[]>, a: Pending): number | undefined {
+    const at = slots.get(a.e) as number | undefined;
+    if (at === undefined) {
+      slots.set(a.e, this.assertions.length);
+      return undefined;
     }
-    this.assertions.set(datomKey(e, attribute, v), { e, attribute, v, assertedTx: this.tx, where });
+    // Entries here are assertions from the transaction data: values, never stand-ins.
+    const other = this.assertions[at]!.v as Value;
+    if (!valuesEqual(other, a.v as Value)) {
+      throw new SedimentError(
+        ErrorCode.datomConflict,
+        `${a.where}: entity ${a.e} gets two values of cardinality-one ${a.attribute.ident} in one transaction: ${describeValue(other)} and ${describeValue(a.v)}`,
+      );
+    }
+    return at;
+  }
+
+  /** Where an equal assertion of the slot is, if any; else records where this one goes. */
+  private assertMany(slots: Map<number, number | number[]>, a: Pending): number | undefined {
+    const next = this.assertions.length;
+    const list = slots.get(a.e) as number[] | undefined;
+    if (list === undefined) {
+      slots.set(a.e, [next]);
+      return undefined;
+    }
+    if (list.length <= SLOT_SCAN_LIMIT) {
+      for (let i = 0; i < list.length; i++) if (valuesEqual(this.assertions[list[i]!]!.v as Value, a.v as Value)) return list[i];
+      list.push(next);
+      if (list.length > SLOT_SCAN_LIMIT) {
+        for (const at of list) {
+          const b = at === next ? a : this.assertions[at]!;
+          this.manyAsserted.set(datomKey(b.e, b.attribute, b.v), at);
+        }
+      }
+      return undefined;
+    }
+    const key = datomKey(a.e, a.attribute, a.v);
+    const at = this.manyAsserted.get(key);
+    if (at === undefined) {
+      this.manyAsserted.set(key, next);
+      list.push(next);
+    }
+    return at;
   }
 
   private retractEntity(e: number, where: Site): void {
@@ -377,8 +458,8 @@ class Transaction {
 
   private rejectAssertedAndRetracted(): void {
     if (this.retractions.size === 0) return;
-    for (const [key, a] of this.assertions) {
-      if (this.retractions.has(key)) {
+    for (const a of this.assertions) {
+      if (this.retractions.has(datomKey(a.e, a.attribute, a.v))) {
         throw new SedimentError(
           ErrorCode.datomConflict,
           `${a.where}: the transaction both asserts and retracts [${a.e} ${a.attribute.ident} ${describeValue(a.v)}]`,
@@ -390,7 +471,7 @@ class Transaction {
   /** The assertions that change something, retracting the values cardinality-one ones replace. */
   private effectiveAssertions(): Pending[] {
     const added: Pending[] = [];
-    for (const a of this.assertions.values()) {
+    for (const a of this.assertions) {
       // Entities made by this transaction (ids from its tx on) have no datoms yet to compare with.
       const fresh = a.e >= this.tx;
       if (!fresh && a.attribute.cardinality === 'one') {

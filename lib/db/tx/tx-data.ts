@@ -79,27 +79,21 @@ class TxParser {
   private list(form: unknown[], index: number): void {
     const head = form[0] instanceof Keyword ? form[0].name : form[0];
     const where = new Site('', form);
-    const arity = (n: number | readonly number[]) => {
-      const allowed = typeof n === 'number' ? [n] : n;
-      if (!allowed.includes(form.length)) {
-        throw invalid(`${where} (item ${index}): ${String(head)} takes ${allowed.map((k) => k - 1).join(' or ')} arguments`);
-      }
-    };
     switch (head) {
       case 'db/add':
-        arity(4);
+        checkArity(form, index, where, head, ARITY_4);
         this.ops.push({ op: 'add', e: entityRef(form[1], where), a: attributeName(form[2], where), v: form[3], where });
         return;
       case 'db/retract':
-        arity([3, 4]);
+        checkArity(form, index, where, head, ARITY_3_OR_4);
         this.ops.push({ op: 'retract', e: entityRef(form[1], where), a: attributeName(form[2], where), v: form[3], where });
         return;
       case 'db/retractEntity':
-        arity(2);
+        checkArity(form, index, where, head, ARITY_2);
         this.ops.push({ op: 'retractEntity', e: entityRef(form[1], where), where });
         return;
       case 'db/cas':
-        arity(5);
+        checkArity(form, index, where, head, ARITY_5);
         this.ops.push({ op: 'cas', e: entityRef(form[1], where), a: attributeName(form[2], where), old: form[3], v: form[4], where });
         return;
       default:
@@ -142,6 +136,17 @@ class TxParser {
   private generatedTempid(): EntityRef {
     return { kind: 'tempid', name: `__map${this.generated++}`, generated: true };
   }
+}
+
+// Allowed lengths of list forms, the operation included (constants: a list form is checked per datom).
+const ARITY_2: readonly number[] = [2];
+const ARITY_3_OR_4: readonly number[] = [3, 4];
+const ARITY_4: readonly number[] = [4];
+const ARITY_5: readonly number[] = [5];
+
+function checkArity(form: readonly unknown[], index: number, where: Site, head: string, allowed: readonly number[]): void {
+  if (allowed.includes(form.length)) return;
+  throw invalid(`${where} (item ${index}): ${head} takes ${allowed.map((k) => k - 1).join(' or ')} arguments`);
 }
 
 /** A value that already is an entity reference (from a nested or reverse map). */
