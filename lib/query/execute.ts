@@ -16,8 +16,9 @@
  * evaluated answers what it has so far, and the evaluation repeats until nothing new appears).
  */
 import type { Db } from '../db/db.js';
-import { encodePrefix, type IndexOrder, type KeyComponents, type RawDatom } from '../db/encoding/datom-key.js';
+import { encodePrefix, type IndexOrder, type KeyComponents } from '../db/encoding/datom-key.js';
 import { prefixEnd, type StoredValue } from '../db/encoding/key-codec.js';
+import type { KeyRange } from '../db/index/index-reader.js';
 import { Keyword } from '../db/edn.js';
 import type { Attribute } from '../db/schema/schema.js';
 import { normalizeValue } from '../db/schema/value-type.js';
@@ -25,6 +26,7 @@ import { ErrorCode, QueryError, SedimentError } from '../errors.js';
 import type { Arg, Binding, Clause, PatternClause, RuleBranch, RuleClause, Rules, Term } from './ast.js';
 import { BUILTINS, type QueryFunction, truthy } from './functions.js';
 import { keywordNames } from './parse.js';
+import { countEntries, encodedValue, type ScannedDatom, scanEntries } from './pattern-scan.js';
 import { bindingVars, type Estimator, planClauses, type PlanOptions, type Step, type StepKind, termVars } from './plan.js';
 import { rowKey, valueEquals } from './values.js';
 
@@ -324,29 +326,49 @@ function access(p: Probe): { order: IndexOrder; c: KeyComponents; vInPrefix: boo
   return { order: 'eavt', c: {}, vInPrefix: false };
 }
 
+/** The key range of a probe's access path. */
+function rangeOf(db: Db, order: IndexOrder, c: KeyComponents): KeyRange {
+  const lower = encodePrefix(order, c, db.snapshot.typeOf);
+  return { lower, upper: prefixEnd(lower) };
+}
+
 /** Calls `emit` for every datom the probe matches (value, tx and added filters applied). */
-function scanProbe(db: Db, p: Probe, tx: number | undefined, added: boolean | undefined, emit: (d: RawDatom, v: unknown) => void): void {
+function scanProbe(db: Db, p: Probe, tx: number | undefined, added: boolean | undefined, emit: (d: ScannedDatom) => void): void {
   const { order, c, vInPrefix } = access(p);
-  const snapshot = db.snapshot;
-  const checkV = !vInPrefix && (p.v !== undefined || p.vAny !== undefined);
-  const want = p.v !== undefined ? p.v : p.vAny;
-  for (const d of snapshot.scan(order, c, { history: db.isHistory, since: db.sinceT })) {
-    if (tx !== undefined && d.tx !== tx) continue;
-    if (added !== undefined && d.added !== added) continue;
-    const v = snapshot.resolve(d.v);
-    if (checkV && !valueEquals(v, want)) continue;
-    emit(d, v);
-  }
+  const type = p.a?.valueType;
+  // A constant value outside the prefix, of a known attribute: compared as encoded bytes.
+  const encoded = !vInPrefix && p.v !== undefined && type !== undefined ? encodedValue(type, p.v) : undefined;
+  const filter = { tx, added, since: db.sinceT, value: encoded };
+  const want = p.vAny;
+  if (vInPrefix || want === undefined) return scanEntries(db, order, rangeOf(db, order, c), type, filter, emit);
+  // The attribute is not known (a variable): values of any type, compared decoded.
+  scanEntries(db, order, rangeOf(db, order, c), type, filter, (d) => {
+    if (valueEquals(d.value(), want)) emit(d);
+  });
 }
 
 /** How many index entries the probe's prefix covers, counting no further than `cap`. */
 function countUpTo(db: Db, p: Probe, cap: number): number {
   const { order, c } = access(p);
-  const snapshot = db.snapshot;
-  const lower = encodePrefix(order, c, snapshot.typeOf);
-  const entries = snapshot.reader.current(order, { lower, upper: prefixEnd(lower) });
-  let n = 0;
-  while (n < cap && entries.next().done !== true) n++;
+  return countEntries(db, order, rangeOf(db, order, c), cap);
+}
+
+/**
+ * Range counts per database value and pattern, for the run-time choice between a scan and a seek
+ * per binding: a value never changes, so neither do its counts. `n` is exact when below `cap`.
+ */
+const rangeCounts = new WeakMap<Db, Map<string, { n: number; cap: number }>>();
+
+function cachedCount(db: Db, c: PatternClause, r: Resolved, cap: number): number {
+  let counts = rangeCounts.get(db);
+  if (counts === undefined) {
+    counts = new Map();
+    rangeCounts.set(db, counts);
+  }
+  const known = counts.get(c.text);
+  if (known !== undefined && (known.n < known.cap || cap <= known.cap)) return Math.min(known.n, cap);
+  const n = countUpTo(db, r, cap);
+  counts.set(c.text, { n, cap });
   return n;
 }
 
@@ -398,7 +420,7 @@ function runPattern(c: PatternClause, ctx: Ctx, env: Env): void {
   if (seekVar !== undefined) {
     const rel = ctx[locate(ctx, seekVar)]!;
     const cap = rel.rows.length * SEEK_COST;
-    if (countUpTo(db, r, cap + 1) > cap) return lookupJoin(db, c, r, rel, ctx, varAt);
+    if (cachedCount(db, c, r, cap + 1) > cap) return lookupJoin(db, c, r, rel, ctx, varAt);
   }
   // Joined with exactly one relation: probe its hash table while scanning, so only matches
   // become rows. Otherwise (no relation, or several) the matches form a relation of their own.
@@ -426,14 +448,14 @@ function scanJoin(db: Db, r: Resolved, rel: Relation, ctx: Ctx, vars: readonly s
   const rows: unknown[][] = [];
   const probe = new Array<unknown>(sharedPos.length);
   const probeCols = sharedPos.map((_, i) => i);
-  scanProbe(db, r, r.tx, r.added, (d, v) => {
-    for (let i = 0; i < sharedPos.length; i++) probe[i] = positionValue(sharedPos[i]!, d, v, schema);
+  scanProbe(db, r, r.tx, r.added, (d) => {
+    for (let i = 0; i < sharedPos.length; i++) probe[i] = positionValue(sharedPos[i]!, d, schema);
     const matches = table.get(rowKey(probe, probeCols));
     if (matches === undefined) return;
-    if (repeats && !repeatsAgree(varAt, d, v, schema)) return;
+    if (repeats && !repeatsAgree(varAt, d, schema)) return;
     for (const m of matches) {
       const out = m.slice();
-      for (let i = 0; i < freshPos.length; i++) out.push(positionValue(freshPos[i]!, d, v, schema));
+      for (let i = 0; i < freshPos.length; i++) out.push(positionValue(freshPos[i]!, d, schema));
       rows.push(out);
     }
   });
@@ -447,23 +469,23 @@ function scanPattern(db: Db, r: Resolved, vars: readonly string[], varAt: readon
   const repeats = varAt.some((v, i) => v !== undefined && varAt.indexOf(v) !== i);
   const schema = db.snapshot.schema;
   // One closure per scan, not per datom; it fills a row in the order of `vars`.
-  scanProbe(db, r, r.tx, r.added, (d, v) => {
+  scanProbe(db, r, r.tx, r.added, (d) => {
     const row = new Array<unknown>(cols.length);
-    for (let i = 0; i < cols.length; i++) row[i] = positionValue(cols[i]!, d, v, schema);
-    if (repeats && !repeatsAgree(varAt, d, v, schema)) return;
+    for (let i = 0; i < cols.length; i++) row[i] = positionValue(cols[i]!, d, schema);
+    if (repeats && !repeatsAgree(varAt, d, schema)) return;
     rows.push(row);
   });
   return new Relation(vars, rows);
 }
 
-function positionValue(position: number, d: RawDatom, v: unknown, schema: Db['snapshot']['schema']): unknown {
+function positionValue(position: number, d: ScannedDatom, schema: Db['snapshot']['schema']): unknown {
   switch (position) {
     case E:
       return d.e;
     case A:
       return schema.ofDatom(d.a).ident;
     case V:
-      return v;
+      return d.value();
     case TX:
       return d.tx;
     default:
@@ -471,12 +493,12 @@ function positionValue(position: number, d: RawDatom, v: unknown, schema: Db['sn
   }
 }
 
-function repeatsAgree(varAt: readonly (string | undefined)[], d: RawDatom, v: unknown, schema: Db['snapshot']['schema']): boolean {
+function repeatsAgree(varAt: readonly (string | undefined)[], d: ScannedDatom, schema: Db['snapshot']['schema']): boolean {
   for (let i = 0; i < varAt.length; i++) {
     const name = varAt[i];
     if (name === undefined) continue;
     const first = varAt.indexOf(name);
-    if (first !== i && !valueEquals(positionValue(first, d, v, schema), positionValue(i, d, v, schema))) return false;
+    if (first !== i && !valueEquals(positionValue(first, d, schema), positionValue(i, d, schema))) return false;
   }
   return true;
 }
@@ -533,10 +555,10 @@ function lookupJoin(db: Db, c: PatternClause, r: Resolved, rel: Relation, ctx: C
     if (t !== undefined) tx = t as number;
     const ad = boundValue(ADDED);
     if (ad !== undefined) added = ad as boolean;
-    scanProbe(db, p, tx, added, (d, value) => {
-      if (!repeatsAgree(varAt, d, value, schema)) return;
+    scanProbe(db, p, tx, added, (d) => {
+      if (!repeatsAgree(varAt, d, schema)) return;
       const extra = new Array<unknown>(newPos.length);
-      for (let i = 0; i < newPos.length; i++) extra[i] = positionValue(newPos[i]!, d, value, schema);
+      for (let i = 0; i < newPos.length; i++) extra[i] = positionValue(newPos[i]!, d, schema);
       out.push(extra);
     });
   }

@@ -25,6 +25,8 @@ export interface ScanBounds {
   readonly reverse?: boolean | undefined;
 }
 
+const EMPTY = new Uint8Array(0);
+
 export class TreeCursor<E> implements IterableIterator<E> {
   private readonly compare: TreeSchema<E>['compare'];
   private readonly lower: Uint8Array | undefined;
@@ -65,16 +67,34 @@ export class TreeCursor<E> implements IterableIterator<E> {
     if (root !== undefined) this.descend(this.load(root), true);
   }
 
-  /** The next entry, or undefined at the end: the form of `next()` that allocates only the entry. */
-  nextEntry(): E | undefined {
+  /** The encoded entry `advance` moved to: `entryBytes[entryStart, entryEnd)`. */
+  entryBytes: Uint8Array = EMPTY;
+  entryStart = 0;
+  entryEnd = 0;
+
+  /**
+   * Moves to the next entry and leaves its encoded bytes in `entryBytes`, `entryStart` and
+   * `entryEnd` (valid until the next move); false at the end. Allocates nothing, so a reader that
+   * needs only part of each entry decodes only that part.
+   */
+  advance(): boolean {
     while (!this.done) {
       if (this.reverse ? this.position > this.limit : this.position < this.limit) {
         const i = this.reverse ? this.position-- : this.position++;
-        return this.schema.decode(this.view.bytes, this.view.start(i), this.view.end(i));
+        const view = this.view;
+        this.entryBytes = view.bytes;
+        this.entryStart = view.start(i);
+        this.entryEnd = view.end(i);
+        return true;
       }
       if (this.boundInView || !this.advanceLeaf()) this.done = true;
     }
-    return undefined;
+    return false;
+  }
+
+  /** The next entry, or undefined at the end: the form of `next()` that allocates only the entry. */
+  nextEntry(): E | undefined {
+    return this.advance() ? this.schema.decode(this.entryBytes, this.entryStart, this.entryEnd) : undefined;
   }
 
   next(): IteratorResult<E> {

@@ -16,7 +16,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Database, type Db } from '../../lib/index.js';
+import { Connection } from '../../lib/db/connection.js';
+import { type Db } from '../../lib/index.js';
+import { MemoryBackend } from '../../lib/storage/backend/memory-backend.js';
+import { initialFileImage, PageStore } from '../../lib/storage/page-store.js';
 import { datascript as ds, type DsDb } from '../support/datascript-oracle.js';
 import { prng } from '../support/store-workload.js';
 
@@ -59,12 +62,21 @@ function constant(r: Rand, t: VType, ids: readonly number[]): unknown {
 
 const lit = (v: unknown) => JSON.stringify(v);
 
+/**
+ * Half the worlds index at a small random threshold, so queries read the trees alone, or trees
+ * and novelty together (with tombstones over tree entries); the others stay in novelty.
+ */
+function connection(r: Rand): Connection {
+  const store = PageStore.open(new MemoryBackend(initialFileImage({ pageSize: 4096 })), { readOnly: false, durability: 'relaxed', cacheBytes: 1 << 20 });
+  return new Connection(store, { indexThreshold: chance(r, 0.5) ? 1 + Math.floor(r() * 120) : 65_536 });
+}
+
 function buildWorld(r: Rand): World {
   const attrs: Attr[] = [];
   for (const type of ['string', 'long', 'ref'] as const) {
     for (let i = 0; i < 2; i++) attrs.push({ name: `x/${type[0]}${i}`, type, many: chance(r, 0.4), index: chance(r, 0.5) });
   }
-  const conn = Database.memory();
+  const conn = connection(r);
   conn.transact(attrs.map((a) => ({
     'db/ident': a.name,
     'db/valueType': `db.type/${a.type}`,

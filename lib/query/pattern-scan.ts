@@ -1,0 +1,146 @@
+/**
+ * Data patterns read index entries in place: each entry's components are read from its bytes
+ * into one reused `ScannedDatom`, the value is decoded only when a caller asks for it (most
+ * entries of a join are dropped on the entity id alone), and a constant value outside the index
+ * prefix is compared as encoded bytes, never decoded. Decoding a `RawDatom` and a string per
+ * entry, and collecting them, was about half of a join's time.
+ */
+import type { Db } from '../db/db.js';
+import type { IndexOrder } from '../db/encoding/datom-key.js';
+import { KeyReader, KeyWriter, type StoredValue } from '../db/encoding/key-codec.js';
+import type { EntryStream, KeyRange } from '../db/index/index-reader.js';
+import type { Snapshot } from '../db/read/snapshot.js';
+import type { ValueType } from '../db/schema/value-type.js';
+
+/** The entry a scan stands on. Valid only during the callback it is passed to. */
+export class ScannedDatom {
+  e = 0;
+  a = 0;
+  tx = 0;
+  added = true;
+  bytes: Uint8Array = EMPTY;
+  vStart = 0;
+  vEnd = 0;
+  type: ValueType = 'ref';
+  decoded = false;
+  private v: unknown = undefined;
+
+  constructor(private readonly snapshot: Snapshot) {}
+
+  /** The value, decoded (and a large value fetched) on first use for this entry. */
+  value(): unknown {
+    if (!this.decoded) {
+      this.v = this.snapshot.resolve(valueReader.reset(this.bytes, this.vStart, this.vEnd).value(this.type));
+      this.decoded = true;
+    }
+    return this.v;
+  }
+
+  /** For VAET, whose value (a ref) was read with the key. */
+  setValue(v: number): void {
+    this.v = v;
+    this.decoded = true;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+const valueReader = new KeyReader();
+const entryReader = new KeyReader();
+const valueWriter = new KeyWriter();
+
+/** What a scan keeps: entries whose tx, added flag and value (as encoded bytes) match. */
+export interface EntryFilter {
+  readonly tx: number | undefined;
+  readonly added: boolean | undefined;
+  /** Only datoms with a tx greater than this (a `since` database). */
+  readonly since: number | undefined;
+  /** The encoded value every kept entry has (a constant outside the index prefix). */
+  readonly value: Uint8Array | undefined;
+}
+
+/** The encoded form of `v` for an attribute of `type`, as keys hold it. */
+export function encodedValue(type: ValueType, v: StoredValue): Uint8Array {
+  return valueWriter.reset().value(type, v).finish();
+}
+
+const ORDER_CODE: Record<IndexOrder, number> = { eavt: 0, aevt: 1, avet: 2, vaet: 3 };
+
+/**
+ * Calls `emit` with every entry of `range` in `order` that passes `filter`: current entries, or
+ * current and history ones for a history database. `type` is the attribute's value type when the
+ * pattern names the attribute (else it is looked up per entry).
+ */
+export function scanEntries(db: Db, order: IndexOrder, range: KeyRange, type: ValueType | undefined, filter: EntryFilter, emit: (d: ScannedDatom) => void): void {
+  const snapshot = db.snapshot;
+  const stream = db.isHistory ? snapshot.reader.historyStream(order, range) : snapshot.reader.currentStream(order, range);
+  const typeOf = type === undefined ? snapshot.typeOf : undefined;
+  readEntries(stream, ORDER_CODE[order], type, typeOf, filter, new ScannedDatom(snapshot), emit);
+}
+
+// The hot loop, alone in its function (see ARCHITECTURE's OSR note).
+function readEntries(
+  stream: EntryStream,
+  order: number,
+  fixedType: ValueType | undefined,
+  typeOf: ((a: number) => ValueType) | undefined,
+  filter: EntryFilter,
+  d: ScannedDatom,
+  emit: (d: ScannedDatom) => void,
+): void {
+  const r = entryReader;
+  const want = filter.value;
+  const { tx, added, since } = filter;
+  while (stream.advance()) {
+    const bytes = stream.entryBytes;
+    r.reset(bytes, stream.entryStart, stream.entryEnd);
+    d.bytes = bytes;
+    d.decoded = false;
+    if (order === 3) {
+      // vaet: v a e tx, the value a ref.
+      const v = r.uint();
+      d.a = r.uint();
+      d.e = r.uint();
+      d.type = 'ref';
+      d.setValue(v);
+    } else {
+      if (order === 0) {
+        d.e = r.uint();
+        d.a = r.uint();
+      } else {
+        d.a = r.uint();
+        if (order === 1) d.e = r.uint();
+      }
+      const type = fixedType ?? typeOf!(d.a);
+      d.type = type;
+      d.vStart = r.position;
+      r.skipValue(type);
+      d.vEnd = r.position;
+      if (order === 2) d.e = r.uint();
+      if (want !== undefined && !sameBytes(bytes, d.vStart, d.vEnd, want)) continue;
+    }
+    d.tx = r.uint();
+    d.added = stream.entryHistory ? bytes[stream.entryEnd - 1] === 1 : true;
+    if (tx !== undefined && d.tx !== tx) continue;
+    if (added !== undefined && d.added !== added) continue;
+    if (since !== undefined && d.tx <= since) continue;
+    emit(d);
+  }
+}
+
+function sameBytes(bytes: Uint8Array, start: number, end: number, want: Uint8Array): boolean {
+  if (end - start !== want.length) return false;
+  for (let i = 0; i < want.length; i++) if (bytes[start + i] !== want[i]) return false;
+  return true;
+}
+
+/** How many entries `range` holds in the current index, counting no further than `cap`; nothing is decoded. */
+export function countEntries(db: Db, order: IndexOrder, range: KeyRange, cap: number): number {
+  const stream = db.snapshot.reader.currentStream(order, range);
+  return countUpTo(stream, cap);
+}
+
+function countUpTo(stream: EntryStream, cap: number): number {
+  let n = 0;
+  while (n < cap && stream.advance()) n++;
+  return n;
+}
