@@ -332,13 +332,16 @@ function rangeOf(db: Db, order: IndexOrder, c: KeyComponents): KeyRange {
   return { lower, upper: prefixEnd(lower) };
 }
 
-/** Calls `emit` for every datom the probe matches (value, tx and added filters applied). */
-function scanProbe(db: Db, p: Probe, tx: number | undefined, added: boolean | undefined, emit: (d: ScannedDatom) => void): void {
+/**
+ * Calls `emit` for every datom the probe matches (value, tx and added filters applied); with
+ * `entities` (ascending ids), only datoms of those entities, where the index is in entity order.
+ */
+function scanProbe(db: Db, p: Probe, tx: number | undefined, added: boolean | undefined, emit: (d: ScannedDatom) => void, entities?: Float64Array): void {
   const { order, c, vInPrefix } = access(p);
   const type = p.a?.valueType;
   // A constant value outside the prefix, of a known attribute: compared as encoded bytes.
   const encoded = !vInPrefix && p.v !== undefined && type !== undefined ? encodedValue(type, p.v) : undefined;
-  const filter = { tx, added, since: db.sinceT, value: encoded };
+  const filter = { tx, added, since: db.sinceT, value: encoded, entities };
   const want = p.vAny;
   if (vInPrefix || want === undefined) return scanEntries(db, order, rangeOf(db, order, c), type, filter, emit);
   // The attribute is not known (a variable): values of any type, compared decoded.
@@ -448,6 +451,9 @@ function scanJoin(db: Db, r: Resolved, rel: Relation, ctx: Ctx, vars: readonly s
   const rows: unknown[][] = [];
   const probe = new Array<unknown>(sharedPos.length);
   const probeCols = sharedPos.map((_, i) => i);
+  // Joined on the entity alone: the scan skips, by a merge with the sorted ids, every entry of
+  // an entity the relation does not hold (EAVT and AEVT scans; others ignore the list).
+  const entities = sharedPos.length === 1 && sharedPos[0] === E ? sortedIds(rel.rows, relCols[0]!) : undefined;
   scanProbe(db, r, r.tx, r.added, (d) => {
     for (let i = 0; i < sharedPos.length; i++) probe[i] = positionValue(sharedPos[i]!, d, schema);
     const matches = table.get(rowKey(probe, probeCols));
@@ -458,8 +464,22 @@ function scanJoin(db: Db, r: Resolved, rel: Relation, ctx: Ctx, vars: readonly s
       for (let i = 0; i < freshPos.length; i++) out.push(positionValue(freshPos[i]!, d, schema));
       rows.push(out);
     }
-  });
+  }, entities);
   ctx[ctx.indexOf(rel)] = new Relation([...rel.vars, ...fresh], rows);
+}
+
+/** The distinct numbers of column `col`, ascending (other values name no entity). */
+function sortedIds(rows: readonly unknown[][], col: number): Float64Array {
+  const ids = new Float64Array(rows.length);
+  let n = 0;
+  for (const row of rows) {
+    const v = row[col];
+    if (typeof v === 'number') ids[n++] = v;
+  }
+  const sorted = ids.subarray(0, n).sort();
+  let distinct = 0;
+  for (let i = 0; i < n; i++) if (distinct === 0 || sorted[i] !== sorted[distinct - 1]) sorted[distinct++] = sorted[i]!;
+  return sorted.subarray(0, distinct);
 }
 
 /** The pattern's matches as a relation over its variables, one scan of its constant range. */

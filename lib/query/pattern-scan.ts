@@ -56,6 +56,12 @@ export interface EntryFilter {
   readonly since: number | undefined;
   /** The encoded value every kept entry has (a constant outside the index prefix). */
   readonly value: Uint8Array | undefined;
+  /**
+   * Entity ids, ascending and distinct: only entries of these entities are kept. For EAVT and
+   * AEVT scans, whose entries of one attribute come in entity order, so the scan merges with the
+   * list (each entry costs a comparison, nothing else is read from it) and stops at its end.
+   */
+  readonly entities?: Float64Array | undefined;
 }
 
 /** The encoded form of `v` for an attribute of `type`, as keys hold it. */
@@ -90,6 +96,8 @@ function readEntries(
   const r = entryReader;
   const want = filter.value;
   const { tx, added, since } = filter;
+  const entities = order <= 1 ? filter.entities : undefined;
+  let next = 0;
   while (stream.advance()) {
     const bytes = stream.entryBytes;
     r.reset(bytes, stream.entryStart, stream.entryEnd);
@@ -109,6 +117,12 @@ function readEntries(
       } else {
         d.a = r.uint();
         if (order === 1) d.e = r.uint();
+      }
+      if (entities !== undefined) {
+        const e = d.e;
+        while (next < entities.length && entities[next]! < e) next++;
+        if (next === entities.length) return;
+        if (entities[next] !== e) continue;
       }
       const type = fixedType ?? typeOf!(d.a);
       d.type = type;
