@@ -441,6 +441,10 @@ function scanJoin(db: Db, r: Resolved, rel: Relation, ctx: Ctx, vars: readonly s
   const fresh = vars.filter((v) => !rel.vars.includes(v));
   const freshPos = fresh.map((v) => varAt.indexOf(v));
   const repeats = varAt.some((v, i) => v !== undefined && varAt.indexOf(v) !== i);
+  // Joined on the entity alone, through EAVT or AEVT (entries in entity order): a merge join.
+  if (sharedPos.length === 1 && sharedPos[0] === E && entityOrdered(r)) {
+    return mergeJoin(db, r, rel, ctx, relCols[0]!, fresh, freshPos, repeats ? varAt : undefined);
+  }
   const table = new Map<unknown, unknown[][]>();
   for (const row of rel.rows) {
     const k = rowKey(row, relCols);
@@ -451,9 +455,6 @@ function scanJoin(db: Db, r: Resolved, rel: Relation, ctx: Ctx, vars: readonly s
   const rows: unknown[][] = [];
   const probe = new Array<unknown>(sharedPos.length);
   const probeCols = sharedPos.map((_, i) => i);
-  // Joined on the entity alone: the scan skips, by a merge with the sorted ids, every entry of
-  // an entity the relation does not hold (EAVT and AEVT scans; others ignore the list).
-  const entities = sharedPos.length === 1 && sharedPos[0] === E ? sortedIds(rel.rows, relCols[0]!) : undefined;
   scanProbe(db, r, r.tx, r.added, (d) => {
     for (let i = 0; i < sharedPos.length; i++) probe[i] = positionValue(sharedPos[i]!, d, schema);
     const matches = table.get(rowKey(probe, probeCols));
@@ -464,22 +465,73 @@ function scanJoin(db: Db, r: Resolved, rel: Relation, ctx: Ctx, vars: readonly s
       for (let i = 0; i < freshPos.length; i++) out.push(positionValue(freshPos[i]!, d, schema));
       rows.push(out);
     }
-  }, entities);
+  });
   ctx[ctx.indexOf(rel)] = new Relation([...rel.vars, ...fresh], rows);
 }
 
-/** The distinct numbers of column `col`, ascending (other values name no entity). */
-function sortedIds(rows: readonly unknown[][], col: number): Float64Array {
-  const ids = new Float64Array(rows.length);
-  let n = 0;
-  for (const row of rows) {
-    const v = row[col];
-    if (typeof v === 'number') ids[n++] = v;
+/** Whether the pattern reads EAVT or AEVT, whose entries for one attribute come in entity order. */
+function entityOrdered(r: Resolved): boolean {
+  const order = access(r).order;
+  return order === 'eavt' || order === 'aevt';
+}
+
+/**
+ * The relation's rows grouped by the entity id in column `col`, groups ascending: group k holds
+ * `rows[starts[k], starts[k + 1])`, all with id `ids[k]`. Rows without a number there name no
+ * entity and are left out (they can match nothing).
+ */
+interface EntityGroups {
+  readonly ids: Float64Array;
+  readonly starts: Int32Array;
+  readonly rows: readonly unknown[][];
+}
+
+function groupByEntity(rows: readonly unknown[][], col: number): EntityGroups {
+  let numeric = rows.filter((row) => typeof row[col] === 'number');
+  // Rows often come in entity order already (from an AVET range of one value, or from an
+  // earlier merge join); sort only when they do not.
+  let ordered = true;
+  for (let i = 1; i < numeric.length && ordered; i++) ordered = (numeric[i - 1]![col] as number) <= (numeric[i]![col] as number);
+  if (!ordered) numeric = numeric.slice().sort((x, y) => (x[col] as number) - (y[col] as number));
+  const ids = new Float64Array(numeric.length);
+  const starts = new Int32Array(numeric.length + 1);
+  let k = 0;
+  for (let i = 0; i < numeric.length; i++) {
+    const id = numeric[i]![col] as number;
+    if (k === 0 || ids[k - 1] !== id) {
+      ids[k] = id;
+      starts[k++] = i;
+    }
   }
-  const sorted = ids.subarray(0, n).sort();
-  let distinct = 0;
-  for (let i = 0; i < n; i++) if (distinct === 0 || sorted[i] !== sorted[distinct - 1]) sorted[distinct++] = sorted[i]!;
-  return sorted.subarray(0, distinct);
+  starts[k] = numeric.length;
+  return { ids: ids.subarray(0, k), starts: starts.subarray(0, k + 1), rows: numeric };
+}
+
+/** The scan, merged with the relation's sorted entity ids, skips every entry of another entity. */
+function mergeJoin(
+  db: Db,
+  r: Resolved,
+  rel: Relation,
+  ctx: Ctx,
+  col: number,
+  fresh: readonly string[],
+  freshPos: readonly number[],
+  repeatsOf: readonly (string | undefined)[] | undefined,
+): void {
+  const schema = db.snapshot.schema;
+  const groups = groupByEntity(rel.rows, col);
+  const { starts, rows: sorted } = groups;
+  const rows: unknown[][] = [];
+  scanProbe(db, r, r.tx, r.added, (d) => {
+    if (repeatsOf !== undefined && !repeatsAgree(repeatsOf, d, schema)) return;
+    const k = d.entityIndex;
+    for (let j = starts[k]!; j < starts[k + 1]!; j++) {
+      const out = sorted[j]!.slice();
+      for (let i = 0; i < freshPos.length; i++) out.push(positionValue(freshPos[i]!, d, schema));
+      rows.push(out);
+    }
+  }, groups.ids);
+  ctx[ctx.indexOf(rel)] = new Relation([...rel.vars, ...fresh], rows);
 }
 
 /** The pattern's matches as a relation over its variables, one scan of its constant range. */
@@ -620,18 +672,29 @@ function matchCollection(c: PatternClause, tuples: readonly (readonly unknown[])
 
 // ----- expressions ---------------------------------------------------------------------------------
 
-function functionOf(c: Extract<Clause, { kind: 'predicate' | 'function' }>, rel: Relation, row: unknown[]): QueryFunction {
+/** A one-row relation whose variables an expression reads as constants (see runPredicate). */
+interface Fixed {
+  readonly rel: Relation;
+  readonly row: readonly unknown[];
+}
+
+function functionOf(c: Extract<Clause, { kind: 'predicate' | 'function' }>, rel: Relation, row: unknown[], fixed?: Fixed): QueryFunction {
   if (c.fn.kind === 'builtin') return BUILTINS.get(c.fn.name)!;
-  const f = row[rel.vars.indexOf(c.fn.name)];
+  const i = rel.vars.indexOf(c.fn.name);
+  const f = i === -1 && fixed !== undefined ? fixed.row[fixed.rel.vars.indexOf(c.fn.name)] : row[i];
   if (typeof f !== 'function') throw new QueryError(ErrorCode.queryUnknownFunction, `${c.fn.name} is not bound to a function`, c.position, c.text);
   return f as QueryFunction;
 }
 
-function argGetters(args: readonly Arg[], rel: Relation, env: Env, c: Clause): ((row: unknown[]) => unknown)[] {
+function argGetters(args: readonly Arg[], rel: Relation, env: Env, c: Clause, fixed?: Fixed): ((row: unknown[]) => unknown)[] {
   return args.map((a) => {
     switch (a.kind) {
       case 'var': {
         const i = rel.vars.indexOf(a.name);
+        if (i === -1 && fixed !== undefined) {
+          const value = fixed.row[fixed.rel.vars.indexOf(a.name)];
+          return () => value;
+        }
         return (row: unknown[]) => row[i];
       }
       case 'const': {
@@ -660,13 +723,22 @@ function call(c: Extract<Clause, { kind: 'predicate' | 'function' }>, f: QueryFu
 
 function runPredicate(c: Extract<Clause, { kind: 'predicate' }>, ctx: Ctx, env: Env): void {
   const vars = termVars(c.args).concat(c.fn.kind === 'input' ? [c.fn.name] : []);
-  const rel = gather(ctx, vars);
-  const getters = argGetters(c.args, rel, env, c);
+  // Variables of one-row relations (scalar inputs, mostly) are constants here: filtering the
+  // other relations' product alone is filtering its product with that row, which is not built.
+  const rowVars = vars.filter((v) => ctx[locate(ctx, v)]!.rows.length !== 1);
+  const split = rowVars.length > 0 && rowVars.length < vars.length;
+  const rel = gather(ctx, split ? rowVars : vars);
+  let fixed: Fixed | undefined;
+  if (split) {
+    const one = gather(ctx, vars.filter((v) => !rowVars.includes(v)));
+    fixed = { rel: one, row: one.rows[0]! };
+  }
+  const getters = argGetters(c.args, rel, env, c, fixed);
   const kept: unknown[][] = [];
   const args = new Array<unknown>(getters.length);
   for (const row of rel.rows) {
     for (let i = 0; i < getters.length; i++) args[i] = getters[i]!(row);
-    if (truthy(call(c, functionOf(c, rel, row), args))) kept.push(row);
+    if (truthy(call(c, functionOf(c, rel, row, fixed), args))) kept.push(row);
   }
   ctx[ctx.indexOf(rel)] = new Relation(rel.vars, kept);
 }

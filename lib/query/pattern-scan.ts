@@ -18,6 +18,8 @@ export class ScannedDatom {
   a = 0;
   tx = 0;
   added = true;
+  /** With an entity list (EntryFilter.entities): the index of this entry's entity in it. */
+  entityIndex = 0;
   bytes: Uint8Array = EMPTY;
   vStart = 0;
   vEnd = 0;
@@ -123,6 +125,7 @@ function readEntries(
         while (next < entities.length && entities[next]! < e) next++;
         if (next === entities.length) return;
         if (entities[next] !== e) continue;
+        d.entityIndex = next;
       }
       const type = fixedType ?? typeOf!(d.a);
       d.type = type;

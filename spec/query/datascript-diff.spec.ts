@@ -3,7 +3,8 @@
  * long and two ref attributes, each of random cardinality and indexing), random data, and random
  * queries over every feature both systems share — joins on entities and values, constants,
  * blanks, predicates, function expressions (scalar and tuple bindings, tuple/untuple, ground),
- * not (one and two join variables), not-join, or, or-join with and, missing?, get-else,
+ * predicates on scalar inputs, not (one and two join variables), not-join, or, or-join with
+ * and, missing?, get-else,
  * recursive rules (bound, unbound and constant arguments; several branches), every :in form (scalar, collection, tuple, relation) and every :find form (relation,
  * :keys, collection, scalar, tuple), aggregates with and without grouping and :with. Results
  * are compared as sets. Entity ids agree because DataScript is given Sediment's ids.
@@ -218,7 +219,7 @@ function genQuery(r: Rand, w: World): GenQuery {
   const extras = Math.floor(r() * 3);
   for (let i = 0; i < extras; i++) {
     const e = pick(r, varsOf('e'));
-    const roll = Math.floor(r() * 16);
+    const roll = Math.floor(r() * 17);
     const ns = varsOf('n');
     const ss = varsOf('s').filter((s) => !s.startsWith('?in') && s !== '?tin' && s !== '?rin');
     switch (roll) {
@@ -316,6 +317,16 @@ function genQuery(r: Rand, w: World): GenQuery {
         const n = pick(r, ns);
         where.push(`(or-join [${e} ${n}] (and [${e} @${a.name} ?oz] [(< ?oz ${n})]) [${e} @${a.name} ${n}])`);
         features.push('or-join-two-vars');
+        break;
+      }
+      case 16: {
+        // A predicate reading a scalar input that no pattern joins: a one-row relation of its own.
+        if (ns.length === 0) break;
+        const name = `?in${inputs.length}`;
+        inForms.push(name);
+        inputs.push(constant(r, 'n', w.ids));
+        where.push(`[(${pick(r, ['<', '>', '<=', '>=', '!=', '='])} ${pick(r, ns)} ${name})]`);
+        features.push('predicate-input');
         break;
       }
     }
