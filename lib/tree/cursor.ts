@@ -9,7 +9,7 @@ import type { PageId } from '../ids.js';
 import type { EntryList } from './entry-list.js';
 import { mergeOps } from './merge.js';
 import { type BranchNode, sealedChild, type TreeNode } from './node.js';
-import { lowerBound, upperBound } from './search.js';
+import { bufferBounds, lowerBound, upperBound } from './search.js';
 import type { TreeSchema } from './tree-schema.js';
 
 /**
@@ -179,11 +179,19 @@ export class TreeCursor<E> implements IterableIterator<E> {
       const branch = this.branches[d]!;
       const buffer = branch.buffer;
       if (buffer.count === 0) continue;
-      let from = lowList === undefined || lowIndex < 0 ? 0 : lowerBound(buffer, lowList.bytes, lowList.start(lowIndex), lowList.end(lowIndex), this.compare);
+      // Only the share of the buffer bound for the child on the path can reach this leaf (the
+      // shares a lookup computes once per branch, search.ts), and most shares are empty.
+      const bounds = (branch.bufferBounds ??= bufferBounds(buffer, branch.pivots, this.compare));
+      const child = this.indices[d]!;
+      const shareFrom = bounds[child]!;
+      const shareTo = bounds[child + 1]!;
+      if (shareFrom >= shareTo) continue;
+      let from =
+        lowList === undefined || lowIndex < 0 ? shareFrom : lowerBound(buffer, lowList.bytes, lowList.start(lowIndex), lowList.end(lowIndex), this.compare, shareFrom, shareTo);
       let to =
         highList === undefined || highIndex < 0
-          ? buffer.count
-          : lowerBound(buffer, highList.bytes, highList.start(highIndex), highList.end(highIndex), this.compare, from);
+          ? shareTo
+          : lowerBound(buffer, highList.bytes, highList.start(highIndex), highList.end(highIndex), this.compare, from, shareTo);
       // Only operations inside the scan's bounds can change what it yields.
       if (from < to) from = Math.max(from, this.firstNotBelow(buffer, from));
       if (from < to) to = Math.min(to, this.firstAbove(buffer, from));
@@ -198,6 +206,19 @@ export class TreeCursor<E> implements IterableIterator<E> {
     // from the leaf itself.
     const cutBelow = merged && inLow > 0;
     const cutAbove = merged && inHigh < entries.count;
+    if (!merged && (seeking || inLow === 0)) {
+      // The view is the leaf itself, whose part inside the bounds is [inLow, inHigh) already.
+      if (this.reverse) {
+        this.position = inHigh - 1;
+        this.limit = inLow - 1;
+        this.boundInView = inLow > 0;
+      } else {
+        this.position = inLow;
+        this.limit = inHigh;
+        this.boundInView = inHigh < entries.count;
+      }
+      return;
+    }
     if (this.reverse) {
       const upper = this.firstAbove(view);
       const lower = this.firstNotBelow(view);
