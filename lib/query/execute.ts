@@ -53,6 +53,11 @@ export class Env {
   readonly tables = new Map<string, Table>();
   readonly branchPlans = new Map<RuleBranch, Map<string, Step[]>>();
   readonly counts = new Map<string, number>();
+  /**
+   * Relations of patterns scanned without bindings, by clause: the same in every round of a
+   * rule's evaluation, so each is read once. Relations are never changed once made.
+   */
+  readonly scans = new Map<PatternClause, Relation>();
   seededDepth = 0;
   incomplete = false;
   grew = false;
@@ -164,8 +169,8 @@ export function addRelation(ctx: Ctx, rel: Relation): void {
   ctx.push(joined);
 }
 
-/** Distinct rows of `vars` (all bound) across the context. */
-export function collect(ctx: Ctx, vars: readonly string[]): unknown[][] {
+/** Rows of `vars` (all bound) across the context: distinct unless the caller removes repeats itself. */
+export function collect(ctx: Ctx, vars: readonly string[], distinct = true): unknown[][] {
   if (ctx.some((r) => r.rows.length === 0)) return [];
   const parts: { rel: Relation; cols: number[]; names: string[] }[] = [];
   for (const rel of ctx) {
@@ -177,11 +182,16 @@ export function collect(ctx: Ctx, vars: readonly string[]): unknown[][] {
   for (const p of parts) {
     const seen = new Set<unknown>();
     const projected: unknown[][] = [];
+    const cols = p.cols;
     for (const row of p.rel.rows) {
-      const k = rowKey(row, p.cols);
-      if (seen.has(k)) continue;
-      seen.add(k);
-      projected.push(p.cols.map((c) => row[c]));
+      if (distinct) {
+        const k = rowKey(row, cols);
+        if (seen.has(k)) continue;
+        seen.add(k);
+      }
+      const out = new Array<unknown>(cols.length);
+      for (let i = 0; i < cols.length; i++) out[i] = row[cols[i]!];
+      projected.push(out);
     }
     // A product only across relations that were never joined (usually there is one).
     if (rows === undefined) {
@@ -429,7 +439,12 @@ function runPattern(c: PatternClause, ctx: Ctx, env: Env): void {
   // become rows. Otherwise (no relation, or several) the matches form a relation of their own.
   const holders = new Set(boundHere.map((v) => locate(ctx, v)));
   if (holders.size === 1) return scanJoin(db, r, ctx[[...holders][0]!]!, ctx, vars, varAt);
-  addRelation(ctx, scanPattern(db, r, vars, varAt));
+  let scanned = env.scans.get(c);
+  if (scanned === undefined) {
+    scanned = scanPattern(db, r, vars, varAt);
+    env.scans.set(c, scanned);
+  }
+  addRelation(ctx, scanned);
 }
 
 /** Hash join streamed from the index: `rel` hashed on the shared variables, the scan probes it. */
@@ -986,15 +1001,15 @@ function branchPlan(branch: RuleBranch, entry: readonly string[], env: Env): Ste
   return plan;
 }
 
-/** Rows of a branch's head variables after running its body from `start`. */
-function evalBranch(branch: RuleBranch, start: Relation, env: Env): unknown[][] {
+/** Rows of a branch's head variables after running its body from `start` (`distinct`: see collect). */
+function evalBranch(branch: RuleBranch, start: Relation, env: Env, distinct = true): unknown[][] {
   const ctx: Ctx = [start];
   if (!runSteps(branchPlan(branch, start.vars, env), ctx, env)) return [];
   const unbound = branch.vars.filter((v) => !isBound(ctx, v));
   if (unbound.length > 0) {
     throw new QueryError(ErrorCode.queryInsufficientBinding, `the head variables ${unbound.join(' ')} of rule ${branch.name} are not bound by its body`, branch.position);
   }
-  return collect(ctx, branch.vars);
+  return collect(ctx, branch.vars, distinct);
 }
 
 /** The rule's whole extension, bottom-up, semi-naive over its recursive component. */
@@ -1029,10 +1044,10 @@ function fullExtension(name: string, env: Env): unknown[][] {
     for (const r of component) {
       for (const b of rules.get(r)!) {
         for (const c of calls.get(b)!) env.overrides.set(c, []);
-        add(r, evalBranch(b, unit, env), next);
+        add(r, evalBranch(b, unit, env, false), next);
       }
     }
-    for (const [r, rows] of next) full.get(r)!.rows.push(...rows);
+    for (const [r, rows] of next) appendRows(full.get(r)!.rows, rows);
     delta = next;
     // Each later round: a branch once per recursive call, that call reading the previous round's
     // new facts and the others everything so far; only facts not seen before go on.
@@ -1044,11 +1059,11 @@ function fullExtension(name: string, env: Env): unknown[][] {
           for (let j = 0; j < recursive.length; j++) {
             if (delta.get(recursive[j]!.name)!.length === 0) continue;
             recursive.forEach((c, i) => env.overrides.set(c, i === j ? delta.get(c.name)! : full.get(c.name)!.rows));
-            add(r, evalBranch(b, unit, env), next);
+            add(r, evalBranch(b, unit, env, false), next);
           }
         }
       }
-      for (const [r, rows] of next) full.get(r)!.rows.push(...rows);
+      for (const [r, rows] of next) appendRows(full.get(r)!.rows, rows);
       delta = next;
     }
   } finally {
@@ -1056,6 +1071,11 @@ function fullExtension(name: string, env: Env): unknown[][] {
   }
   for (const r of component) env.extensions.set(r, full.get(r)!.rows);
   return full.get(name)!.rows;
+}
+
+/** Appends in a loop: spreading a large array into push() overflows the stack. */
+function appendRows(to: unknown[][], rows: readonly unknown[][]): void {
+  for (const row of rows) to.push(row);
 }
 
 /**
