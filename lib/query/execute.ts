@@ -52,7 +52,6 @@ export class Env {
   readonly overrides = new Map<RuleClause, readonly unknown[][]>();
   readonly tables = new Map<string, Table>();
   readonly branchPlans = new Map<RuleBranch, Map<string, Step[]>>();
-  readonly counts = new Map<string, number>();
   /**
    * Relations of patterns scanned without bindings, by clause: the same in every round of a
    * rule's evaluation, so each is read once. Relations are never changed once made.
@@ -79,7 +78,7 @@ export class Env {
       const s = this.sources.get(name);
       if (s === undefined) return undefined;
       if (s.kind === 'collection') return { count: () => s.tuples.length, valueSeekable: () => false };
-      return dbEstimator(s.db, this.counts);
+      return dbEstimator(s.db);
     },
   };
 
@@ -368,11 +367,13 @@ function countUpTo(db: Db, p: Probe, cap: number): number {
 
 /**
  * Range counts per database value and pattern, for the run-time choice between a scan and a seek
- * per binding: a value never changes, so neither do its counts. `n` is exact when below `cap`.
+ * per binding and for the planner's estimates: a value never changes, so neither do its counts.
+ * `n` is exact when below `cap`.
  */
 const rangeCounts = new WeakMap<Db, Map<string, { n: number; cap: number }>>();
+const COUNTS_PER_VALUE = 4_096;
 
-function cachedCount(db: Db, c: PatternClause, r: Resolved, cap: number): number {
+function cachedCount(db: Db, c: PatternClause, cap: number, resolve: () => Resolved): number {
   let counts = rangeCounts.get(db);
   if (counts === undefined) {
     counts = new Map();
@@ -380,7 +381,10 @@ function cachedCount(db: Db, c: PatternClause, r: Resolved, cap: number): number
   }
   const known = counts.get(c.text);
   if (known !== undefined && (known.n < known.cap || cap <= known.cap)) return Math.min(known.n, cap);
-  const n = countUpTo(db, r, cap);
+  const r = resolve();
+  const n = r.never ? 0 : countUpTo(db, r, cap);
+  // Bounded, as a long-lived value may see endless query texts (constants written inline).
+  if (counts.size >= COUNTS_PER_VALUE) counts.clear();
   counts.set(c.text, { n, cap });
   return n;
 }
@@ -389,17 +393,10 @@ const ESTIMATE_CAP = 4_096;
 /** A seek costs about as much as stepping over this many entries of a scan. */
 const SEEK_COST = 16;
 
-function dbEstimator(db: Db, memo: Map<string, number>): Estimator {
+function dbEstimator(db: Db): Estimator {
   return {
     count(pattern) {
-      const key = `${pattern.source} ${pattern.text}`;
-      let n = memo.get(key);
-      if (n === undefined) {
-        const r = resolvePattern(db, pattern);
-        n = r.never ? 0 : countUpTo(db, r, ESTIMATE_CAP);
-        memo.set(key, n);
-      }
-      return n;
+      return cachedCount(db, pattern, ESTIMATE_CAP, () => resolvePattern(db, pattern));
     },
     valueSeekable(pattern) {
       const a = pattern.terms[1];
@@ -433,7 +430,7 @@ function runPattern(c: PatternClause, ctx: Ctx, env: Env): void {
   if (seekVar !== undefined) {
     const rel = ctx[locate(ctx, seekVar)]!;
     const cap = rel.rows.length * SEEK_COST;
-    if (cachedCount(db, c, r, cap + 1) > cap) return lookupJoin(db, c, r, rel, ctx, varAt);
+    if (cachedCount(db, c, cap + 1, () => r) > cap) return lookupJoin(db, c, r, rel, ctx, varAt);
   }
   // Joined with exactly one relation: probe its hash table while scanning, so only matches
   // become rows. Otherwise (no relation, or several) the matches form a relation of their own.
