@@ -23,11 +23,12 @@ import { Keyword } from '../db/edn.js';
 import type { Attribute } from '../db/schema/schema.js';
 import { normalizeValue } from '../db/schema/value-type.js';
 import { ErrorCode, QueryError, SedimentError } from '../errors.js';
-import type { Arg, Binding, Clause, PatternClause, RuleBranch, RuleClause, Rules, Term } from './ast.js';
+import type { Arg, Binding, Clause, PatternClause, PredicateClause, RuleBranch, RuleClause, Rules, Term } from './ast.js';
 import { BUILTINS, type QueryFunction, truthy } from './functions.js';
 import { keywordNames } from './parse.js';
 import { countEntries, encodedValue, type ScannedDatom, scanEntries } from './pattern-scan.js';
 import { bindingVars, type Estimator, planClauses, type PlanOptions, type Step, type StepKind, termVars } from './plan.js';
+import { type ValueRange, valueRangeOf } from './value-range.js';
 import { rowKey, valueEquals } from './values.js';
 
 export class Relation {
@@ -209,8 +210,9 @@ export function collect(ctx: Ctx, vars: readonly string[], distinct = true): unk
 
 // ----- steps ---------------------------------------------------------------------------------------
 
-const STEP_RUNNERS: { [K in StepKind]: (step: Extract<Step, { kind: K }>, ctx: Ctx, env: Env) => void } = {
-  pattern: (s, ctx, env) => runPattern(s.clause, ctx, env),
+/** A step's runner; `steps` and `at` place it in its plan (a pattern reads the filters after it). */
+const STEP_RUNNERS: { [K in StepKind]: (step: Extract<Step, { kind: K }>, ctx: Ctx, env: Env, steps: readonly Step[], at: number) => void } = {
+  pattern: (s, ctx, env, steps, at) => runPattern(s.clause, ctx, env, predicatesAfter(steps, at)),
   predicate: (s, ctx, env) => runPredicate(s.clause, ctx, env),
   function: (s, ctx, env) => runFunction(s.clause, ctx, env),
   not: (s, ctx, env) => runNot(s, ctx, env),
@@ -220,11 +222,33 @@ const STEP_RUNNERS: { [K in StepKind]: (step: Extract<Step, { kind: K }>, ctx: C
 
 /** Runs the steps in order; false as soon as the context is empty (nothing can match). */
 export function runSteps(steps: readonly Step[], ctx: Ctx, env: Env): boolean {
-  for (const step of steps) {
+  for (let at = 0; at < steps.length; at++) {
+    const step = steps[at]!;
     if (ctx.some((r) => r.rows.length === 0)) return false;
-    STEP_RUNNERS[step.kind](step as never, ctx, env);
+    STEP_RUNNERS[step.kind](step as never, ctx, env, steps, at);
   }
   return !ctx.some((r) => r.rows.length === 0);
+}
+
+/** The predicates placed right after step `at` (they run on its rows before anything else). */
+function predicatesAfter(steps: readonly Step[], at: number): PredicateClause[] {
+  const out: PredicateClause[] = [];
+  for (let i = at + 1; i < steps.length; i++) {
+    const step = steps[i]!;
+    if (step.kind !== 'predicate') break;
+    out.push(step.clause);
+  }
+  return out;
+}
+
+/** An argument's value when it is the same for every row: a constant, or a variable of a one-row relation. */
+function fixedArg(ctx: Ctx, arg: Arg): { readonly value: unknown } | undefined {
+  if (arg.kind === 'const') return { value: keywordNames(arg.value) };
+  if (arg.kind !== 'var') return undefined;
+  const i = locate(ctx, arg.name);
+  if (i === -1) return undefined;
+  const rel = ctx[i]!;
+  return rel.rows.length === 1 ? { value: rel.rows[0]![rel.vars.indexOf(arg.name)] } : undefined;
 }
 
 // ----- data patterns -------------------------------------------------------------------------------
@@ -345,18 +369,48 @@ function rangeOf(db: Db, order: IndexOrder, c: KeyComponents): KeyRange {
  * Calls `emit` for every datom the probe matches (value, tx and added filters applied); with
  * `entities` (ascending ids), only datoms of those entities, where the index is in entity order.
  */
-function scanProbe(db: Db, p: Probe, tx: number | undefined, added: boolean | undefined, emit: (d: ScannedDatom) => void, entities?: Float64Array): void {
-  const { order, c, vInPrefix } = access(p);
+function scanProbe(
+  db: Db,
+  p: Probe,
+  tx: number | undefined,
+  added: boolean | undefined,
+  emit: (d: ScannedDatom) => void,
+  entities?: Float64Array,
+  values?: ValueRange,
+  valueOrdered = false,
+): void {
+  let { order, c, vInPrefix } = access(p);
   const type = p.a?.valueType;
   // A constant value outside the prefix, of a known attribute: compared as encoded bytes.
   const encoded = !vInPrefix && p.v !== undefined && type !== undefined ? encodedValue(type, p.v) : undefined;
-  const filter = { tx, added, since: db.sinceT, value: encoded, entities };
+  const filter = { tx, added, since: db.sinceT, value: encoded, entities, range: values };
+  let range: KeyRange;
+  if (values !== undefined && valueOrdered && order === 'aevt' && p.v === undefined && p.a!.indexed) {
+    // An indexed attribute's values in bounds: their AVET range rather than the whole attribute.
+    order = 'avet';
+    range = avetRange(db, p.a!.id, values);
+  } else {
+    range = rangeOf(db, order, c);
+  }
   const want = p.vAny;
-  if (vInPrefix || want === undefined) return scanEntries(db, order, rangeOf(db, order, c), type, filter, emit);
+  if (vInPrefix || want === undefined) return scanEntries(db, order, range, type, filter, emit);
   // The attribute is not known (a variable): values of any type, compared decoded.
-  scanEntries(db, order, rangeOf(db, order, c), type, filter, (d) => {
+  scanEntries(db, order, range, type, filter, (d) => {
     if (valueEquals(d.value(), want)) emit(d);
   });
+}
+
+/** The AVET keys of attribute `a` with values inside `values`. */
+function avetRange(db: Db, a: number, values: ValueRange): KeyRange {
+  const typeOf = db.snapshot.typeOf;
+  const { lower, upper } = values;
+  const at = (v: StoredValue) => encodePrefix('avet', { a, v }, typeOf);
+  const all = encodePrefix('avet', { a }, typeOf);
+  return {
+    // Past every entry of the value itself when it is excluded (its entries share its prefix).
+    lower: lower === undefined ? all : lower.inclusive ? at(lower.value) : prefixEnd(at(lower.value)),
+    upper: upper === undefined ? prefixEnd(all) : upper.inclusive ? prefixEnd(at(upper.value)) : at(upper.value),
+  };
 }
 
 /** How many index entries the probe's prefix covers, counting no further than `cap`. */
@@ -414,13 +468,14 @@ const V = 2;
 const TX = 3;
 const ADDED = 4;
 
-function runPattern(c: PatternClause, ctx: Ctx, env: Env): void {
+function runPattern(c: PatternClause, ctx: Ctx, env: Env, following: readonly PredicateClause[]): void {
   const source = env.source(c.source, c);
   if (source.kind === 'collection') return addRelation(ctx, matchCollection(c, source.tuples));
   const db = source.db;
   const r = resolvePattern(db, c);
   const vars = termVars(c.terms);
   if (r.never) return addRelation(ctx, new Relation(vars, []));
+  const values = following.length === 0 ? undefined : valueRangeOf(c, r.a?.valueType, following, (arg) => fixedArg(ctx, arg));
   // Positions holding each variable (a variable may repeat: [?x :a ?x]).
   const varAt = c.terms.map((t) => (t.kind === 'var' ? t.name : undefined));
   const boundHere = vars.filter((v) => isBound(ctx, v));
@@ -430,22 +485,24 @@ function runPattern(c: PatternClause, ctx: Ctx, env: Env): void {
   if (seekVar !== undefined) {
     const rel = ctx[locate(ctx, seekVar)]!;
     const cap = rel.rows.length * SEEK_COST;
-    if (cachedCount(db, c, cap + 1, () => r) > cap) return lookupJoin(db, c, r, rel, ctx, varAt);
+    if (cachedCount(db, c, cap + 1, () => r) > cap) return lookupJoin(db, c, r, rel, ctx, varAt, values);
   }
   // Joined with exactly one relation: probe its hash table while scanning, so only matches
   // become rows. Otherwise (no relation, or several) the matches form a relation of their own.
   const holders = new Set(boundHere.map((v) => locate(ctx, v)));
-  if (holders.size === 1) return scanJoin(db, r, ctx[[...holders][0]!]!, ctx, vars, varAt);
+  if (holders.size === 1) return scanJoin(db, r, ctx[[...holders][0]!]!, ctx, vars, varAt, values);
+  // Filtered by what follows, the scan is no longer the pattern's alone: not shared.
+  if (values !== undefined) return addRelation(ctx, scanPattern(db, r, vars, varAt, values));
   let scanned = env.scans.get(c);
   if (scanned === undefined) {
-    scanned = scanPattern(db, r, vars, varAt);
+    scanned = scanPattern(db, r, vars, varAt, undefined);
     env.scans.set(c, scanned);
   }
   addRelation(ctx, scanned);
 }
 
 /** Hash join streamed from the index: `rel` hashed on the shared variables, the scan probes it. */
-function scanJoin(db: Db, r: Resolved, rel: Relation, ctx: Ctx, vars: readonly string[], varAt: readonly (string | undefined)[]): void {
+function scanJoin(db: Db, r: Resolved, rel: Relation, ctx: Ctx, vars: readonly string[], varAt: readonly (string | undefined)[], values: ValueRange | undefined): void {
   const schema = db.snapshot.schema;
   const shared = vars.filter((v) => rel.vars.includes(v));
   const relCols = shared.map((v) => rel.vars.indexOf(v));
@@ -455,7 +512,7 @@ function scanJoin(db: Db, r: Resolved, rel: Relation, ctx: Ctx, vars: readonly s
   const repeats = varAt.some((v, i) => v !== undefined && varAt.indexOf(v) !== i);
   // Joined on the entity alone, through EAVT or AEVT (entries in entity order): a merge join.
   if (sharedPos.length === 1 && sharedPos[0] === E && entityOrdered(r)) {
-    return mergeJoin(db, r, rel, ctx, relCols[0]!, fresh, freshPos, repeats ? varAt : undefined);
+    return mergeJoin(db, r, rel, ctx, relCols[0]!, fresh, freshPos, repeats ? varAt : undefined, values);
   }
   const table = new Map<unknown, unknown[][]>();
   for (const row of rel.rows) {
@@ -477,7 +534,7 @@ function scanJoin(db: Db, r: Resolved, rel: Relation, ctx: Ctx, vars: readonly s
       for (let i = 0; i < freshPos.length; i++) out.push(positionValue(freshPos[i]!, d, schema));
       rows.push(out);
     }
-  });
+  }, undefined, values);
   ctx[ctx.indexOf(rel)] = new Relation([...rel.vars, ...fresh], rows);
 }
 
@@ -529,6 +586,7 @@ function mergeJoin(
   fresh: readonly string[],
   freshPos: readonly number[],
   repeatsOf: readonly (string | undefined)[] | undefined,
+  values: ValueRange | undefined,
 ): void {
   const schema = db.snapshot.schema;
   const groups = groupByEntity(rel.rows, col);
@@ -542,12 +600,12 @@ function mergeJoin(
       for (let i = 0; i < freshPos.length; i++) out.push(positionValue(freshPos[i]!, d, schema));
       rows.push(out);
     }
-  }, groups.ids);
+  }, groups.ids, values);
   ctx[ctx.indexOf(rel)] = new Relation([...rel.vars, ...fresh], rows);
 }
 
 /** The pattern's matches as a relation over its variables, one scan of its constant range. */
-function scanPattern(db: Db, r: Resolved, vars: readonly string[], varAt: readonly (string | undefined)[]): Relation {
+function scanPattern(db: Db, r: Resolved, vars: readonly string[], varAt: readonly (string | undefined)[], values: ValueRange | undefined): Relation {
   const rows: unknown[][] = [];
   const cols = vars.map((v) => varAt.indexOf(v));
   const repeats = varAt.some((v, i) => v !== undefined && varAt.indexOf(v) !== i);
@@ -558,7 +616,7 @@ function scanPattern(db: Db, r: Resolved, vars: readonly string[], varAt: readon
     for (let i = 0; i < cols.length; i++) row[i] = positionValue(cols[i]!, d, schema);
     if (repeats && !repeatsAgree(varAt, d, schema)) return;
     rows.push(row);
-  });
+  }, undefined, values, true);
   return new Relation(vars, rows);
 }
 
@@ -588,7 +646,7 @@ function repeatsAgree(varAt: readonly (string | undefined)[], d: ScannedDatom, s
 }
 
 /** Index nested-loop join: one seek per distinct binding of the relation's variables in the pattern. */
-function lookupJoin(db: Db, c: PatternClause, r: Resolved, rel: Relation, ctx: Ctx, varAt: readonly (string | undefined)[]): void {
+function lookupJoin(db: Db, c: PatternClause, r: Resolved, rel: Relation, ctx: Ctx, varAt: readonly (string | undefined)[], values: ValueRange | undefined): void {
   const schema = db.snapshot.schema;
   const boundCols = varAt.map((v) => (v === undefined ? -1 : rel.vars.indexOf(v)));
   const newVars = termVars(c.terms).filter((v) => !rel.vars.includes(v));
@@ -644,7 +702,7 @@ function lookupJoin(db: Db, c: PatternClause, r: Resolved, rel: Relation, ctx: C
       const extra = new Array<unknown>(newPos.length);
       for (let i = 0; i < newPos.length; i++) extra[i] = positionValue(newPos[i]!, d, schema);
       out.push(extra);
-    });
+    }, undefined, values);
   }
 }
 

@@ -11,6 +11,8 @@ import { KeyReader, KeyWriter, type StoredValue } from '../db/encoding/key-codec
 import type { EntryStream, KeyRange } from '../db/index/index-reader.js';
 import type { Snapshot } from '../db/read/snapshot.js';
 import type { ValueType } from '../db/schema/value-type.js';
+import { compareBytes } from '../tree/tree-schema.js';
+import type { ValueRange } from './value-range.js';
 
 /** The entry a scan stands on. Valid only during the callback it is passed to. */
 export class ScannedDatom {
@@ -64,6 +66,8 @@ export interface EntryFilter {
    * list (each entry costs a comparison, nothing else is read from it) and stops at its end.
    */
   readonly entities?: Float64Array | undefined;
+  /** Bounds on the value (see value-range.ts), compared as encoded bytes. */
+  readonly range?: ValueRange | undefined;
 }
 
 /** The encoded form of `v` for an attribute of `type`, as keys hold it. */
@@ -99,6 +103,8 @@ function readEntries(
   const want = filter.value;
   const { tx, added, since } = filter;
   const entities = order <= 1 ? filter.entities : undefined;
+  const lower = filter.range?.lower;
+  const upper = filter.range?.upper;
   let next = 0;
   while (stream.advance()) {
     const bytes = stream.entryBytes;
@@ -134,6 +140,14 @@ function readEntries(
       d.vEnd = r.position;
       if (order === 2) d.e = r.uint();
       if (want !== undefined && !sameBytes(bytes, d.vStart, d.vEnd, want)) continue;
+      if (lower !== undefined) {
+        const order = compareBytes(bytes, d.vStart, d.vEnd, lower.bytes, 0, lower.bytes.length);
+        if (order < 0 || (order === 0 && !lower.inclusive)) continue;
+      }
+      if (upper !== undefined) {
+        const order = compareBytes(bytes, d.vStart, d.vEnd, upper.bytes, 0, upper.bytes.length);
+        if (order > 0 || (order === 0 && !upper.inclusive)) continue;
+      }
     }
     d.tx = r.uint();
     d.added = stream.entryHistory ? bytes[stream.entryEnd - 1] === 1 : true;

@@ -3,7 +3,7 @@
  * long and two ref attributes, each of random cardinality and indexing), random data, and random
  * queries over every feature both systems share — joins on entities and values, constants,
  * blanks, predicates, function expressions (scalar and tuple bindings, tuple/untuple, ground),
- * predicates on scalar inputs, not (one and two join variables), not-join, or, or-join with
+ * predicates on scalar inputs and ranges, not (one and two join variables), not-join, or, or-join with
  * and, missing?, get-else,
  * recursive rules (bound, unbound and constant arguments; several branches), every :in form (scalar, collection, tuple, relation) and every :find form (relation,
  * :keys, collection, scalar, tuple), aggregates with and without grouping and :with. Results
@@ -219,7 +219,7 @@ function genQuery(r: Rand, w: World): GenQuery {
   const extras = Math.floor(r() * 3);
   for (let i = 0; i < extras; i++) {
     const e = pick(r, varsOf('e'));
-    const roll = Math.floor(r() * 17);
+    const roll = Math.floor(r() * 18);
     const ns = varsOf('n');
     const ss = varsOf('s').filter((s) => !s.startsWith('?in') && s !== '?tin' && s !== '?rin');
     switch (roll) {
@@ -327,6 +327,17 @@ function genQuery(r: Rand, w: World): GenQuery {
         inputs.push(constant(r, 'n', w.ids));
         where.push(`[(${pick(r, ['<', '>', '<=', '>=', '!=', '='])} ${pick(r, ns)} ${name})]`);
         features.push('predicate-input');
+        break;
+      }
+      case 17: {
+        // Two bounds on one variable, either way round (a range pushed into the pattern's scan).
+        if (ns.length === 0) break;
+        const n = pick(r, ns);
+        const low = constant(r, 'n', w.ids);
+        const high = (low as number) + Math.floor(r() * 4);
+        where.push(chance(r, 0.5) ? `[(${pick(r, ['>', '>='])} ${n} ${low})]` : `[(${pick(r, ['<', '<='])} ${low} ${n})]`);
+        where.push(chance(r, 0.5) ? `[(${pick(r, ['<', '<='])} ${n} ${high})]` : `[(${pick(r, ['>', '>='])} ${high} ${n})]`);
+        features.push('predicate-range');
         break;
       }
     }
