@@ -546,8 +546,8 @@ function entityOrdered(r: Resolved): boolean {
 
 /**
  * The relation's rows grouped by the entity id in column `col`, groups ascending: group k holds
- * `rows[starts[k], starts[k + 1])`, all with id `ids[k]`. Rows without a number there name no
- * entity and are left out (they can match nothing).
+ * `rows[starts[k], starts[k + 1])`, all with id `ids[k]`. Rows without an entity id there (a
+ * positive safe integer) are left out: they can match nothing.
  */
 interface EntityGroups {
   readonly ids: Float64Array;
@@ -555,8 +555,10 @@ interface EntityGroups {
   readonly rows: readonly unknown[][];
 }
 
+const isEntityId = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
+
 function groupByEntity(rows: readonly unknown[][], col: number): EntityGroups {
-  let numeric = rows.filter((row) => typeof row[col] === 'number');
+  let numeric = rows.filter((row) => isEntityId(row[col]));
   // Rows often come in entity order already (from an AVET range of one value, or from an
   // earlier merge join); sort only when they do not.
   let ordered = true;

@@ -75,6 +75,13 @@ export function encodedValue(type: ValueType, v: StoredValue): Uint8Array {
   return valueWriter.reset().value(type, v).finish();
 }
 
+/**
+ * Entity ids ahead (most entities hold most attributes, so about as many entries) from which a
+ * merge seeks rather than steps: in-process A/B on the people data, a seek per id lost to stepping
+ * at 1 entity in 8 and won at 1 in 16.
+ */
+const SEEK_GAP = 12;
+
 const ORDER_CODE: Record<IndexOrder, number> = { eavt: 0, aevt: 1, avet: 2, vaet: 3 };
 
 /**
@@ -86,7 +93,10 @@ export function scanEntries(db: Db, order: IndexOrder, range: KeyRange, type: Va
   const snapshot = db.snapshot;
   const stream = db.isHistory ? snapshot.reader.historyStream(order, range) : snapshot.reader.currentStream(order, range);
   const typeOf = type === undefined ? snapshot.typeOf : undefined;
-  readEntries(stream, ORDER_CODE[order], type, typeOf, filter, new ScannedDatom(snapshot), emit);
+  // With an entity list, the scan seeks from one listed entity to the next: keys are the range's
+  // prefix (the components before the entity) and the entity id.
+  const seekKey = filter.entities !== undefined && (order === 'eavt' || order === 'aevt') ? seekKeyFor(range.lower) : undefined;
+  readEntries(stream, ORDER_CODE[order], type, typeOf, filter, seekKey, new ScannedDatom(snapshot), emit);
 }
 
 // The hot loop, alone in its function (see ARCHITECTURE's OSR note).
@@ -96,6 +106,7 @@ function readEntries(
   fixedType: ValueType | undefined,
   typeOf: ((a: number) => ValueType) | undefined,
   filter: EntryFilter,
+  seekKey: SeekKey | undefined,
   d: ScannedDatom,
   emit: (d: ScannedDatom) => void,
 ): void {
@@ -106,7 +117,11 @@ function readEntries(
   const lower = filter.range?.lower;
   const upper = filter.range?.upper;
   let next = 0;
-  while (stream.advance()) {
+  // The entity to seek to next, or -1 to step to the next entry.
+  let target = -1;
+  for (;;) {
+    if (!(target < 0 ? stream.advance() : stream.seek(seekKey!.bytes, seekKey!.to(target)))) return;
+    target = -1;
     const bytes = stream.entryBytes;
     r.reset(bytes, stream.entryStart, stream.entryEnd);
     d.bytes = bytes;
@@ -130,7 +145,11 @@ function readEntries(
         const e = d.e;
         while (next < entities.length && entities[next]! < e) next++;
         if (next === entities.length) return;
-        if (entities[next] !== e) continue;
+        if (entities[next] !== e) {
+          // Seek only past a wide gap: a seek costs about as much as stepping over a dozen entries.
+          if (seekKey !== undefined && entities[next]! - e > SEEK_GAP) target = entities[next]!;
+          continue;
+        }
         d.entityIndex = next;
       }
       const type = fixedType ?? typeOf!(d.a);
@@ -156,6 +175,35 @@ function readEntries(
     if (since !== undefined && d.tx <= since) continue;
     emit(d);
   }
+}
+
+/** A seek key in place: a fixed prefix, then an entity id written over the rest for each seek. */
+class SeekKey {
+  readonly bytes: Uint8Array;
+
+  constructor(private readonly prefix: Uint8Array) {
+    this.bytes = new Uint8Array(prefix.length + 8);
+    this.bytes.set(prefix);
+  }
+
+  /** Writes entity `e` after the prefix (as key-codec's unsigned int); returns the key's end. */
+  to(e: number): number {
+    const bytes = this.bytes;
+    let k = 0;
+    for (let n = e; n > 0; n = Math.floor(n / 256)) k++;
+    const at = this.prefix.length;
+    bytes[at] = k;
+    let n = e;
+    for (let i = k; i >= 1; i--) {
+      bytes[at + i] = n % 256;
+      n = Math.floor(n / 256);
+    }
+    return at + 1 + k;
+  }
+}
+
+function seekKeyFor(prefix: Uint8Array | undefined): SeekKey {
+  return new SeekKey(prefix ?? EMPTY);
 }
 
 function sameBytes(bytes: Uint8Array, start: number, end: number, want: Uint8Array): boolean {

@@ -92,6 +92,53 @@ export class TreeCursor<E> implements IterableIterator<E> {
     return false;
   }
 
+  /**
+   * Moves forward to the first entry not below `key[0, keyEnd)`, which must lie after the entry
+   * the cursor stands on, and leaves it as `advance` does; false at the end. Within a leaf it
+   * gallops from the current position and then bisects, so skipping k entries costs about
+   * 2 log k comparisons; a key beyond the leaf moves on leaf by leaf. Forward scans only.
+   */
+  seek(key: Uint8Array, keyEnd: number): boolean {
+    if (this.reverse) throw new Error('TreeCursor.seek: forward scans only');
+    while (!this.done) {
+      const view = this.view;
+      const limit = this.limit;
+      if (this.position < limit) {
+        if (this.compareAt(view, limit - 1, key, keyEnd) >= 0) {
+          this.position = this.gallop(view, this.position, limit, key, keyEnd);
+          return this.advance();
+        }
+        this.position = limit;
+      }
+      if (this.boundInView || !this.advanceLeaf()) this.done = true;
+    }
+    return false;
+  }
+
+  /** The first index in [from, to) whose entry is not below the key; the entry at to - 1 is not. */
+  private gallop(view: EntryList, from: number, to: number, key: Uint8Array, keyEnd: number): number {
+    let lo = from;
+    let step = 1;
+    let hi = from;
+    // Probe from, from + 1, from + 3, from + 7, ... until an entry is not below the key.
+    while (hi < to - 1 && this.compareAt(view, hi, key, keyEnd) < 0) {
+      lo = hi + 1;
+      hi = Math.min(to - 1, hi + step);
+      step *= 2;
+    }
+    // The answer lies in [lo, hi]: entries before lo are below the key, the one at hi is not (or hi is to - 1, which is not).
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.compareAt(view, mid, key, keyEnd) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private compareAt(list: EntryList, i: number, key: Uint8Array, keyEnd: number): number {
+    return this.compare(list.bytes, list.start(i), list.end(i), key, 0, keyEnd);
+  }
+
   /** The next entry, or undefined at the end: the form of `next()` that allocates only the entry. */
   nextEntry(): E | undefined {
     return this.advance() ? this.schema.decode(this.entryBytes, this.entryStart, this.entryEnd) : undefined;

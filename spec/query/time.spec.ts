@@ -115,6 +115,10 @@ describe('queries over time against the database model', () => {
             expect(canon(view.q(`[:find ?e ?v :where [?e :t/n ?v] [(${loOp} ?v ${lo})] [(${hiOp} ?v ${hi})]]`)), `${where} range`).toEqual(canon(inRange));
             const above = of(history, 't/n').filter((d) => (d.v as number) > lo).map((d) => [d.e, d.v, d.tx, d.added]);
             expect(canon(view.history().q('[:find ?e ?v ?tx ?added :in $ ?lo :where [?e :t/n ?v ?tx ?added] [(< ?lo ?v)]]', lo)), `${where} history range`).toEqual(canon(above));
+            // A join on the entity in history (merged current and history entries, seeking by entity).
+            const histS = of(history, 't/s');
+            const histJoin = of(history, 't/n').flatMap((d) => histS.filter((x) => x.e === d.e).map((x) => JSON.stringify([d.e, d.v, x.v])));
+            expect(canon(view.history().q('[:find ?e ?v ?w :where [?e :t/n ?v] [?e :t/s ?w]]')), `${where} history join`).toEqual([...new Set(histJoin)].sort());
             const counts = new Map<number, number>();
             for (const d of of(current, 't/s')) counts.set(d.e, (counts.get(d.e) ?? 0) + 1);
             expect(canon(view.q('[:find ?e (count ?s) :where [?e :t/s ?s]]')), `${where} count`).toEqual(canon([...counts]));

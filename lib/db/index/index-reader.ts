@@ -34,6 +34,11 @@ export interface KeyRange {
  */
 export interface EntryStream {
   advance(): boolean;
+  /**
+   * Moves forward to the first entry not below `key[0, keyEnd)` (a key after the current entry),
+   * as `advance` moves to the next: a tree skips what lies between without reading it.
+   */
+  seek(key: Uint8Array, keyEnd: number): boolean;
   readonly entryBytes: Uint8Array;
   readonly entryStart: number;
   readonly entryEnd: number;
@@ -104,13 +109,29 @@ class TreeStream implements EntryStream {
   ) {}
 
   advance(): boolean {
+    return this.took(this.cursor.advance());
+  }
+
+  seek(key: Uint8Array, keyEnd: number): boolean {
+    return this.took(this.cursor.seek(key, keyEnd));
+  }
+
+  private took(moved: boolean): boolean {
+    if (!moved) return false;
     const cursor = this.cursor;
-    if (!cursor.advance()) return false;
     this.entryBytes = cursor.entryBytes;
     this.entryStart = cursor.entryStart;
     this.entryEnd = cursor.entryEnd;
     return true;
   }
+}
+
+/** `seek` by stepping: for streams that merge novelty, whose entries are not in one tree. */
+function seekByStepping(stream: EntryStream, key: Uint8Array, keyEnd: number): boolean {
+  while (stream.advance()) {
+    if (compareBytes(stream.entryBytes, stream.entryStart, stream.entryEnd, key, 0, keyEnd) >= 0) return true;
+  }
+  return false;
 }
 
 /**
@@ -131,6 +152,14 @@ class CurrentAndHistory implements EntryStream {
   ) {
     this.currentLive = current.advance();
     this.pastLive = past.advance();
+  }
+
+  seek(key: Uint8Array, keyEnd: number): boolean {
+    // Each side's next entry, if below the key, moves to the key; then the smaller is taken.
+    const below = (s: EntryStream) => compareBytes(s.entryBytes, s.entryStart, s.entryEnd, key, 0, keyEnd) < 0;
+    if (this.currentLive && below(this.current)) this.currentLive = this.current.seek(key, keyEnd);
+    if (this.pastLive && below(this.past)) this.pastLive = this.past.seek(key, keyEnd);
+    return this.advance();
   }
 
   advance(): boolean {
@@ -256,6 +285,10 @@ class MergedEntries implements IterableIterator<Uint8Array>, EntryStream {
   next(): IteratorResult<Uint8Array> {
     const entry = this.nextBytes();
     return entry === undefined ? { done: true, value: undefined } : { done: false, value: entry };
+  }
+
+  seek(key: Uint8Array, keyEnd: number): boolean {
+    return seekByStepping(this, key, keyEnd);
   }
 
   advance(): boolean {
