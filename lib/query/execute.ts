@@ -125,31 +125,59 @@ function gather(ctx: Ctx, vars: readonly string[]): Relation {
   return rel;
 }
 
+/**
+ * Hash tables of relations by join columns. Relations never change, and some are joined again
+ * and again (a pattern scanned once serves every round of a rule's evaluation), so a table built
+ * once serves every later join on the same columns.
+ */
+const joinTables = new WeakMap<Relation, Map<string, Map<unknown, unknown[][]>>>();
+
+function cachedTable(rel: Relation, cols: readonly number[]): Map<unknown, unknown[][]> | undefined {
+  return joinTables.get(rel)?.get(cols.join());
+}
+
+function buildTable(rel: Relation, cols: readonly number[]): Map<unknown, unknown[][]> {
+  const table = new Map<unknown, unknown[][]>();
+  for (const row of rel.rows) {
+    const k = rowKey(row, cols);
+    const list = table.get(k);
+    if (list === undefined) table.set(k, [row]);
+    else list.push(row);
+  }
+  let byCols = joinTables.get(rel);
+  if (byCols === undefined) {
+    byCols = new Map();
+    joinTables.set(rel, byCols);
+  }
+  byCols.set(cols.join(), table);
+  return table;
+}
+
 function hashJoin(a: Relation, b: Relation): Relation {
   const shared = a.vars.filter((v) => b.vars.includes(v));
   const bExtra = b.vars.map((v, i) => (a.vars.includes(v) ? -1 : i)).filter((i) => i !== -1);
   const vars = [...a.vars, ...bExtra.map((i) => b.vars[i]!)];
   const aCols = shared.map((v) => a.vars.indexOf(v));
   const bCols = shared.map((v) => b.vars.indexOf(v));
-  // Build on the smaller side, probe with the larger.
-  const buildA = a.rows.length <= b.rows.length;
-  const table = new Map<unknown, unknown[][]>();
-  const [build, buildCols] = buildA ? [a.rows, aCols] : [b.rows, bCols];
-  for (const row of build) {
-    const k = rowKey(row, buildCols);
-    const list = table.get(k);
-    if (list === undefined) table.set(k, [row]);
-    else list.push(row);
-  }
+  // Probe a table built before if there is one; otherwise build on the smaller side.
+  const cachedA = cachedTable(a, aCols);
+  const cachedB = cachedA === undefined ? cachedTable(b, bCols) : undefined;
+  const buildA = cachedA !== undefined || (cachedB === undefined && a.rows.length <= b.rows.length);
+  const table = buildA ? (cachedA ?? buildTable(a, aCols)) : (cachedB ?? buildTable(b, bCols));
+  const probe = buildA ? b.rows : a.rows;
+  const probeCols = buildA ? bCols : aCols;
+  const width = vars.length;
+  const aWidth = a.vars.length;
   const rows: unknown[][] = [];
-  const [probe, probeCols] = buildA ? [b.rows, bCols] : [a.rows, aCols];
   for (const row of probe) {
     const matches = table.get(rowKey(row, probeCols));
     if (matches === undefined) continue;
     for (const m of matches) {
-      const [x, y] = buildA ? [m, row] : [row, m];
-      const out = x.slice();
-      for (const i of bExtra) out.push(y[i]);
+      const x = buildA ? m : row;
+      const y = buildA ? row : m;
+      const out = new Array<unknown>(width);
+      for (let i = 0; i < aWidth; i++) out[i] = x[i];
+      for (let i = 0; i < bExtra.length; i++) out[aWidth + i] = y[bExtra[i]!];
       rows.push(out);
     }
   }
