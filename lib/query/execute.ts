@@ -35,6 +35,8 @@ export class Relation {
   constructor(
     readonly vars: readonly string[],
     readonly rows: unknown[][],
+    /** Known to hold no row twice (data patterns and what joins and filters make of them), so the find stage need not check. */
+    readonly distinct = false,
   ) {}
 }
 
@@ -104,7 +106,7 @@ function isBound(ctx: Ctx, v: string): boolean {
 function product(a: Relation, b: Relation): Relation {
   const rows: unknown[][] = [];
   for (const x of a.rows) for (const y of b.rows) rows.push(x.concat(y));
-  return new Relation([...a.vars, ...b.vars], rows);
+  return new Relation([...a.vars, ...b.vars], rows, a.distinct && b.distinct);
 }
 
 /** Brings the relations holding `vars` together (a product only where they are disconnected). */
@@ -181,7 +183,7 @@ function hashJoin(a: Relation, b: Relation): Relation {
       rows.push(out);
     }
   }
-  return new Relation(vars, rows);
+  return new Relation(vars, rows, a.distinct && b.distinct);
 }
 
 /** Adds a relation to the context, hash-joining it with every relation it shares variables with. */
@@ -211,8 +213,10 @@ export function collect(ctx: Ctx, vars: readonly string[], distinct = true): unk
     const seen = new Set<unknown>();
     const projected: unknown[][] = [];
     const cols = p.cols;
+    // Every variable of a relation known to be a set: its rows are distinct already.
+    const check = distinct && !(p.rel.distinct && cols.length === p.rel.vars.length);
     for (const row of p.rel.rows) {
-      if (distinct) {
+      if (check) {
         const k = rowKey(row, cols);
         if (seen.has(k)) continue;
         seen.add(k);
@@ -292,9 +296,11 @@ interface Resolved {
   readonly vAny: unknown;
   readonly tx: number | undefined;
   readonly added: boolean | undefined;
+  /** Distinct datoms give distinct rows (see `injective`). */
+  readonly injective: boolean;
 }
 
-const NEVER: Resolved = { never: true, e: undefined, a: undefined, v: undefined, vAny: undefined, tx: undefined, added: undefined };
+const NEVER: Resolved = { never: true, e: undefined, a: undefined, v: undefined, vAny: undefined, tx: undefined, added: undefined, injective: false };
 
 function constOf(t: Term): unknown {
   return t.kind === 'const' ? t.value : undefined;
@@ -364,7 +370,7 @@ function resolvePattern(db: Db, c: PatternClause): Resolved {
   if (tx !== undefined && typeof tx !== 'number') return NEVER;
   const added = tadded.kind === 'const' ? tadded.value : undefined;
   if (added !== undefined && typeof added !== 'boolean') return NEVER;
-  return { never: false, e, a, v, vAny, tx, added };
+  return { never: false, e, a, v, vAny, tx, added, injective: injective(c, db) };
 }
 
 interface Probe {
@@ -563,7 +569,7 @@ function scanJoin(db: Db, r: Resolved, rel: Relation, ctx: Ctx, vars: readonly s
       rows.push(out);
     }
   }, undefined, values);
-  ctx[ctx.indexOf(rel)] = new Relation([...rel.vars, ...fresh], rows);
+  ctx[ctx.indexOf(rel)] = new Relation([...rel.vars, ...fresh], rows, rel.distinct && r.injective);
 }
 
 /** Whether the pattern reads EAVT or AEVT, whose entries for one attribute come in entity order. */
@@ -631,7 +637,18 @@ function mergeJoin(
       rows.push(out);
     }
   }, groups.ids, values);
-  ctx[ctx.indexOf(rel)] = new Relation([...rel.vars, ...fresh], rows);
+  ctx[ctx.indexOf(rel)] = new Relation([...rel.vars, ...fresh], rows, rel.distinct && r.injective);
+}
+
+/**
+ * Whether distinct datoms give distinct rows of the pattern's variables: entity, attribute and
+ * value are each a variable or a constant (no blank), and, in a history database, where one
+ * datom may be asserted and retracted again and again, tx and added too.
+ */
+function injective(c: PatternClause, db: Db): boolean {
+  const t = c.terms;
+  if (t[E]!.kind === 'blank' || t[A]!.kind === 'blank' || t[V]!.kind === 'blank') return false;
+  return !db.isHistory || (t[TX]!.kind !== 'blank' && t[ADDED]!.kind !== 'blank');
 }
 
 /** The pattern's matches as a relation over its variables, one scan of its constant range. */
@@ -647,7 +664,7 @@ function scanPattern(db: Db, r: Resolved, vars: readonly string[], varAt: readon
     if (repeats && !repeatsAgree(varAt, d, schema)) return;
     rows.push(row);
   }, undefined, values, true);
-  return new Relation(vars, rows);
+  return new Relation(vars, rows, r.injective);
 }
 
 function positionValue(position: number, d: ScannedDatom, schema: Db['snapshot']['schema']): unknown {
@@ -695,7 +712,7 @@ function lookupJoin(db: Db, c: PatternClause, r: Resolved, rel: Relation, ctx: C
     for (const extra of found) rows.push(row.concat(extra));
   }
   ctx.splice(ctx.indexOf(rel), 1);
-  addRelation(ctx, new Relation([...rel.vars, ...newVars], rows));
+  addRelation(ctx, new Relation([...rel.vars, ...newVars], rows, rel.distinct && r.injective));
 
   function seek(row: unknown[], out: unknown[][]): void {
     const p: Probe = { e: r.e, a: r.a, v: r.v, vAny: r.vAny };
@@ -840,7 +857,7 @@ function runPredicate(c: Extract<Clause, { kind: 'predicate' }>, ctx: Ctx, env: 
     for (let i = 0; i < getters.length; i++) args[i] = getters[i]!(row);
     if (truthy(call(c, functionOf(c, rel, row, fixed), args))) kept.push(row);
   }
-  ctx[ctx.indexOf(rel)] = new Relation(rel.vars, kept);
+  ctx[ctx.indexOf(rel)] = new Relation(rel.vars, kept, rel.distinct);
 }
 
 function runFunction(c: Extract<Clause, { kind: 'function' }>, ctx: Ctx, env: Env): void {
