@@ -219,7 +219,7 @@ function genQuery(r: Rand, w: World): GenQuery {
   const extras = Math.floor(r() * 3);
   for (let i = 0; i < extras; i++) {
     const e = pick(r, varsOf('e'));
-    const roll = Math.floor(r() * 19);
+    const roll = Math.floor(r() * 18);
     const ns = varsOf('n');
     const ss = varsOf('s').filter((s) => !s.startsWith('?in') && s !== '?tin' && s !== '?rin');
     switch (roll) {
@@ -340,12 +340,6 @@ function genQuery(r: Rand, w: World): GenQuery {
         features.push('predicate-range');
         break;
       }
-      case 18:
-        // The same rule bound on either argument: one query joins its relations on different columns.
-        where.push(`(reach ${e} ${fresh('e')})`, `(reach ${fresh('e')} ${e})`);
-        useRules();
-        features.push('rule-both-ways');
-        break;
     }
   }
   // Variables bound at the top level (inputs included), for :find.
