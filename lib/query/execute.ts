@@ -16,22 +16,27 @@
  * evaluated answers what it has so far, and the evaluation repeats until nothing new appears).
  */
 import type { Db } from '../db/db.js';
-import { encodePrefix, type IndexOrder, type KeyComponents, type RawDatom } from '../db/encoding/datom-key.js';
+import { encodePrefix, type IndexOrder, type KeyComponents } from '../db/encoding/datom-key.js';
 import { prefixEnd, type StoredValue } from '../db/encoding/key-codec.js';
+import type { KeyRange } from '../db/index/index-reader.js';
 import { Keyword } from '../db/edn.js';
 import type { Attribute } from '../db/schema/schema.js';
 import { normalizeValue } from '../db/schema/value-type.js';
 import { ErrorCode, QueryError, SedimentError } from '../errors.js';
-import type { Arg, Binding, Clause, PatternClause, RuleBranch, RuleClause, Rules, Term } from './ast.js';
+import type { Arg, Binding, Clause, PatternClause, PredicateClause, RuleBranch, RuleClause, Rules, Term } from './ast.js';
 import { BUILTINS, type QueryFunction, truthy } from './functions.js';
 import { keywordNames } from './parse.js';
+import { countEntries, encodedValue, type ScannedDatom, scanEntries } from './pattern-scan.js';
 import { bindingVars, type Estimator, planClauses, type PlanOptions, type Step, type StepKind, termVars } from './plan.js';
+import { type ValueRange, valueRangeOf } from './value-range.js';
 import { rowKey, valueEquals } from './values.js';
 
 export class Relation {
   constructor(
     readonly vars: readonly string[],
     readonly rows: unknown[][],
+    /** Known to hold no row twice (data patterns and what joins and filters make of them), so the find stage need not check. */
+    readonly distinct = false,
   ) {}
 }
 
@@ -50,7 +55,11 @@ export class Env {
   readonly overrides = new Map<RuleClause, readonly unknown[][]>();
   readonly tables = new Map<string, Table>();
   readonly branchPlans = new Map<RuleBranch, Map<string, Step[]>>();
-  readonly counts = new Map<string, number>();
+  /**
+   * Relations of patterns scanned without bindings, by clause: the same in every round of a
+   * rule's evaluation, so each is read once. Relations are never changed once made.
+   */
+  readonly scans = new Map<PatternClause, Relation>();
   seededDepth = 0;
   incomplete = false;
   grew = false;
@@ -72,7 +81,7 @@ export class Env {
       const s = this.sources.get(name);
       if (s === undefined) return undefined;
       if (s.kind === 'collection') return { count: () => s.tuples.length, valueSeekable: () => false };
-      return dbEstimator(s.db, this.counts);
+      return dbEstimator(s.db);
     },
   };
 
@@ -97,7 +106,7 @@ function isBound(ctx: Ctx, v: string): boolean {
 function product(a: Relation, b: Relation): Relation {
   const rows: unknown[][] = [];
   for (const x of a.rows) for (const y of b.rows) rows.push(x.concat(y));
-  return new Relation([...a.vars, ...b.vars], rows);
+  return new Relation([...a.vars, ...b.vars], rows, a.distinct && b.distinct);
 }
 
 /** Brings the relations holding `vars` together (a product only where they are disconnected). */
@@ -118,35 +127,63 @@ function gather(ctx: Ctx, vars: readonly string[]): Relation {
   return rel;
 }
 
+/**
+ * Hash tables of relations by join columns. Relations never change, and some are joined again
+ * and again (a pattern scanned once serves every round of a rule's evaluation), so a table built
+ * once serves every later join on the same columns.
+ */
+const joinTables = new WeakMap<Relation, Map<string, Map<unknown, unknown[][]>>>();
+
+function cachedTable(rel: Relation, cols: readonly number[]): Map<unknown, unknown[][]> | undefined {
+  return joinTables.get(rel)?.get(cols.join());
+}
+
+function buildTable(rel: Relation, cols: readonly number[]): Map<unknown, unknown[][]> {
+  const table = new Map<unknown, unknown[][]>();
+  for (const row of rel.rows) {
+    const k = rowKey(row, cols);
+    const list = table.get(k);
+    if (list === undefined) table.set(k, [row]);
+    else list.push(row);
+  }
+  let byCols = joinTables.get(rel);
+  if (byCols === undefined) {
+    byCols = new Map();
+    joinTables.set(rel, byCols);
+  }
+  byCols.set(cols.join(), table);
+  return table;
+}
+
 function hashJoin(a: Relation, b: Relation): Relation {
   const shared = a.vars.filter((v) => b.vars.includes(v));
   const bExtra = b.vars.map((v, i) => (a.vars.includes(v) ? -1 : i)).filter((i) => i !== -1);
   const vars = [...a.vars, ...bExtra.map((i) => b.vars[i]!)];
   const aCols = shared.map((v) => a.vars.indexOf(v));
   const bCols = shared.map((v) => b.vars.indexOf(v));
-  // Build on the smaller side, probe with the larger.
-  const buildA = a.rows.length <= b.rows.length;
-  const table = new Map<unknown, unknown[][]>();
-  const [build, buildCols] = buildA ? [a.rows, aCols] : [b.rows, bCols];
-  for (const row of build) {
-    const k = rowKey(row, buildCols);
-    const list = table.get(k);
-    if (list === undefined) table.set(k, [row]);
-    else list.push(row);
-  }
+  // Probe a table built before if there is one; otherwise build on the smaller side.
+  const cachedA = cachedTable(a, aCols);
+  const cachedB = cachedA === undefined ? cachedTable(b, bCols) : undefined;
+  const buildA = cachedA !== undefined || (cachedB === undefined && a.rows.length <= b.rows.length);
+  const table = buildA ? (cachedA ?? buildTable(a, aCols)) : (cachedB ?? buildTable(b, bCols));
+  const probe = buildA ? b.rows : a.rows;
+  const probeCols = buildA ? bCols : aCols;
+  const width = vars.length;
+  const aWidth = a.vars.length;
   const rows: unknown[][] = [];
-  const [probe, probeCols] = buildA ? [b.rows, bCols] : [a.rows, aCols];
   for (const row of probe) {
     const matches = table.get(rowKey(row, probeCols));
     if (matches === undefined) continue;
     for (const m of matches) {
-      const [x, y] = buildA ? [m, row] : [row, m];
-      const out = x.slice();
-      for (const i of bExtra) out.push(y[i]);
+      const x = buildA ? m : row;
+      const y = buildA ? row : m;
+      const out = new Array<unknown>(width);
+      for (let i = 0; i < aWidth; i++) out[i] = x[i];
+      for (let i = 0; i < bExtra.length; i++) out[aWidth + i] = y[bExtra[i]!];
       rows.push(out);
     }
   }
-  return new Relation(vars, rows);
+  return new Relation(vars, rows, a.distinct && b.distinct);
 }
 
 /** Adds a relation to the context, hash-joining it with every relation it shares variables with. */
@@ -162,8 +199,8 @@ export function addRelation(ctx: Ctx, rel: Relation): void {
   ctx.push(joined);
 }
 
-/** Distinct rows of `vars` (all bound) across the context. */
-export function collect(ctx: Ctx, vars: readonly string[]): unknown[][] {
+/** Rows of `vars` (all bound) across the context: distinct unless the caller removes repeats itself. */
+export function collect(ctx: Ctx, vars: readonly string[], distinct = true): unknown[][] {
   if (ctx.some((r) => r.rows.length === 0)) return [];
   const parts: { rel: Relation; cols: number[]; names: string[] }[] = [];
   for (const rel of ctx) {
@@ -175,11 +212,18 @@ export function collect(ctx: Ctx, vars: readonly string[]): unknown[][] {
   for (const p of parts) {
     const seen = new Set<unknown>();
     const projected: unknown[][] = [];
+    const cols = p.cols;
+    // Every variable of a relation known to be a set: its rows are distinct already.
+    const check = distinct && !(p.rel.distinct && cols.length === p.rel.vars.length);
     for (const row of p.rel.rows) {
-      const k = rowKey(row, p.cols);
-      if (seen.has(k)) continue;
-      seen.add(k);
-      projected.push(p.cols.map((c) => row[c]));
+      if (check) {
+        const k = rowKey(row, cols);
+        if (seen.has(k)) continue;
+        seen.add(k);
+      }
+      const out = new Array<unknown>(cols.length);
+      for (let i = 0; i < cols.length; i++) out[i] = row[cols[i]!];
+      projected.push(out);
     }
     // A product only across relations that were never joined (usually there is one).
     if (rows === undefined) {
@@ -198,8 +242,9 @@ export function collect(ctx: Ctx, vars: readonly string[]): unknown[][] {
 
 // ----- steps ---------------------------------------------------------------------------------------
 
-const STEP_RUNNERS: { [K in StepKind]: (step: Extract<Step, { kind: K }>, ctx: Ctx, env: Env) => void } = {
-  pattern: (s, ctx, env) => runPattern(s.clause, ctx, env),
+/** A step's runner; `steps` and `at` place it in its plan (a pattern reads the filters after it). */
+const STEP_RUNNERS: { [K in StepKind]: (step: Extract<Step, { kind: K }>, ctx: Ctx, env: Env, steps: readonly Step[], at: number) => void } = {
+  pattern: (s, ctx, env, steps, at) => runPattern(s.clause, ctx, env, predicatesAfter(steps, at)),
   predicate: (s, ctx, env) => runPredicate(s.clause, ctx, env),
   function: (s, ctx, env) => runFunction(s.clause, ctx, env),
   not: (s, ctx, env) => runNot(s, ctx, env),
@@ -209,11 +254,33 @@ const STEP_RUNNERS: { [K in StepKind]: (step: Extract<Step, { kind: K }>, ctx: C
 
 /** Runs the steps in order; false as soon as the context is empty (nothing can match). */
 export function runSteps(steps: readonly Step[], ctx: Ctx, env: Env): boolean {
-  for (const step of steps) {
+  for (let at = 0; at < steps.length; at++) {
+    const step = steps[at]!;
     if (ctx.some((r) => r.rows.length === 0)) return false;
-    STEP_RUNNERS[step.kind](step as never, ctx, env);
+    STEP_RUNNERS[step.kind](step as never, ctx, env, steps, at);
   }
   return !ctx.some((r) => r.rows.length === 0);
+}
+
+/** The predicates placed right after step `at` (they run on its rows before anything else). */
+function predicatesAfter(steps: readonly Step[], at: number): PredicateClause[] {
+  const out: PredicateClause[] = [];
+  for (let i = at + 1; i < steps.length; i++) {
+    const step = steps[i]!;
+    if (step.kind !== 'predicate') break;
+    out.push(step.clause);
+  }
+  return out;
+}
+
+/** An argument's value when it is the same for every row: a constant, or a variable of a one-row relation. */
+function fixedArg(ctx: Ctx, arg: Arg): { readonly value: unknown } | undefined {
+  if (arg.kind === 'const') return { value: keywordNames(arg.value) };
+  if (arg.kind !== 'var') return undefined;
+  const i = locate(ctx, arg.name);
+  if (i === -1) return undefined;
+  const rel = ctx[i]!;
+  return rel.rows.length === 1 ? { value: rel.rows[0]![rel.vars.indexOf(arg.name)] } : undefined;
 }
 
 // ----- data patterns -------------------------------------------------------------------------------
@@ -229,9 +296,11 @@ interface Resolved {
   readonly vAny: unknown;
   readonly tx: number | undefined;
   readonly added: boolean | undefined;
+  /** Distinct datoms give distinct rows (see `injective`). */
+  readonly injective: boolean;
 }
 
-const NEVER: Resolved = { never: true, e: undefined, a: undefined, v: undefined, vAny: undefined, tx: undefined, added: undefined };
+const NEVER: Resolved = { never: true, e: undefined, a: undefined, v: undefined, vAny: undefined, tx: undefined, added: undefined, injective: false };
 
 function constOf(t: Term): unknown {
   return t.kind === 'const' ? t.value : undefined;
@@ -301,7 +370,7 @@ function resolvePattern(db: Db, c: PatternClause): Resolved {
   if (tx !== undefined && typeof tx !== 'number') return NEVER;
   const added = tadded.kind === 'const' ? tadded.value : undefined;
   if (added !== undefined && typeof added !== 'boolean') return NEVER;
-  return { never: false, e, a, v, vAny, tx, added };
+  return { never: false, e, a, v, vAny, tx, added, injective: injective(c, db) };
 }
 
 interface Probe {
@@ -324,29 +393,87 @@ function access(p: Probe): { order: IndexOrder; c: KeyComponents; vInPrefix: boo
   return { order: 'eavt', c: {}, vInPrefix: false };
 }
 
-/** Calls `emit` for every datom the probe matches (value, tx and added filters applied). */
-function scanProbe(db: Db, p: Probe, tx: number | undefined, added: boolean | undefined, emit: (d: RawDatom, v: unknown) => void): void {
-  const { order, c, vInPrefix } = access(p);
-  const snapshot = db.snapshot;
-  const checkV = !vInPrefix && (p.v !== undefined || p.vAny !== undefined);
-  const want = p.v !== undefined ? p.v : p.vAny;
-  for (const d of snapshot.scan(order, c, { history: db.isHistory, since: db.sinceT })) {
-    if (tx !== undefined && d.tx !== tx) continue;
-    if (added !== undefined && d.added !== added) continue;
-    const v = snapshot.resolve(d.v);
-    if (checkV && !valueEquals(v, want)) continue;
-    emit(d, v);
+/** The key range of a probe's access path. */
+function rangeOf(db: Db, order: IndexOrder, c: KeyComponents): KeyRange {
+  const lower = encodePrefix(order, c, db.snapshot.typeOf);
+  return { lower, upper: prefixEnd(lower) };
+}
+
+/**
+ * Calls `emit` for every datom the probe matches (value, tx and added filters applied); with
+ * `entities` (ascending ids), only datoms of those entities, where the index is in entity order.
+ */
+function scanProbe(
+  db: Db,
+  p: Probe,
+  tx: number | undefined,
+  added: boolean | undefined,
+  emit: (d: ScannedDatom) => void,
+  entities?: Float64Array,
+  values?: ValueRange,
+  valueOrdered = false,
+): void {
+  let { order, c, vInPrefix } = access(p);
+  const type = p.a?.valueType;
+  // A constant value outside the prefix, of a known attribute: compared as encoded bytes.
+  const encoded = !vInPrefix && p.v !== undefined && type !== undefined ? encodedValue(type, p.v) : undefined;
+  const filter = { tx, added, since: db.sinceT, value: encoded, entities, range: values };
+  let range: KeyRange;
+  if (values !== undefined && valueOrdered && order === 'aevt' && p.v === undefined && p.a!.indexed) {
+    // An indexed attribute's values in bounds: their AVET range rather than the whole attribute.
+    order = 'avet';
+    range = avetRange(db, p.a!.id, values);
+  } else {
+    range = rangeOf(db, order, c);
   }
+  const want = p.vAny;
+  if (vInPrefix || want === undefined) return scanEntries(db, order, range, type, filter, emit);
+  // The attribute is not known (a variable): values of any type, compared decoded.
+  scanEntries(db, order, range, type, filter, (d) => {
+    if (valueEquals(d.value(), want)) emit(d);
+  });
+}
+
+/** The AVET keys of attribute `a` with values inside `values`. */
+function avetRange(db: Db, a: number, values: ValueRange): KeyRange {
+  const typeOf = db.snapshot.typeOf;
+  const { lower, upper } = values;
+  const at = (v: StoredValue) => encodePrefix('avet', { a, v }, typeOf);
+  const all = encodePrefix('avet', { a }, typeOf);
+  return {
+    // Past every entry of the value itself when it is excluded (its entries share its prefix).
+    lower: lower === undefined ? all : lower.inclusive ? at(lower.value) : prefixEnd(at(lower.value)),
+    upper: upper === undefined ? prefixEnd(all) : upper.inclusive ? prefixEnd(at(upper.value)) : at(upper.value),
+  };
 }
 
 /** How many index entries the probe's prefix covers, counting no further than `cap`. */
 function countUpTo(db: Db, p: Probe, cap: number): number {
   const { order, c } = access(p);
-  const snapshot = db.snapshot;
-  const lower = encodePrefix(order, c, snapshot.typeOf);
-  const entries = snapshot.reader.current(order, { lower, upper: prefixEnd(lower) });
-  let n = 0;
-  while (n < cap && entries.next().done !== true) n++;
+  return countEntries(db, order, rangeOf(db, order, c), cap);
+}
+
+/**
+ * Range counts per database value and pattern, for the run-time choice between a scan and a seek
+ * per binding and for the planner's estimates: a value never changes, so neither do its counts.
+ * `n` is exact when below `cap`.
+ */
+const rangeCounts = new WeakMap<Db, Map<string, { n: number; cap: number }>>();
+const COUNTS_PER_VALUE = 4_096;
+
+function cachedCount(db: Db, c: PatternClause, cap: number, resolve: () => Resolved): number {
+  let counts = rangeCounts.get(db);
+  if (counts === undefined) {
+    counts = new Map();
+    rangeCounts.set(db, counts);
+  }
+  const known = counts.get(c.text);
+  if (known !== undefined && (known.n < known.cap || cap <= known.cap)) return Math.min(known.n, cap);
+  const r = resolve();
+  const n = r.never ? 0 : countUpTo(db, r, cap);
+  // Bounded, as a long-lived value may see endless query texts (constants written inline).
+  if (counts.size >= COUNTS_PER_VALUE) counts.clear();
+  counts.set(c.text, { n, cap });
   return n;
 }
 
@@ -354,17 +481,10 @@ const ESTIMATE_CAP = 4_096;
 /** A seek costs about as much as stepping over this many entries of a scan. */
 const SEEK_COST = 16;
 
-function dbEstimator(db: Db, memo: Map<string, number>): Estimator {
+function dbEstimator(db: Db): Estimator {
   return {
     count(pattern) {
-      const key = `${pattern.source} ${pattern.text}`;
-      let n = memo.get(key);
-      if (n === undefined) {
-        const r = resolvePattern(db, pattern);
-        n = r.never ? 0 : countUpTo(db, r, ESTIMATE_CAP);
-        memo.set(key, n);
-      }
-      return n;
+      return cachedCount(db, pattern, ESTIMATE_CAP, () => resolvePattern(db, pattern));
     },
     valueSeekable(pattern) {
       const a = pattern.terms[1];
@@ -382,13 +502,14 @@ const V = 2;
 const TX = 3;
 const ADDED = 4;
 
-function runPattern(c: PatternClause, ctx: Ctx, env: Env): void {
+function runPattern(c: PatternClause, ctx: Ctx, env: Env, following: readonly PredicateClause[]): void {
   const source = env.source(c.source, c);
   if (source.kind === 'collection') return addRelation(ctx, matchCollection(c, source.tuples));
   const db = source.db;
   const r = resolvePattern(db, c);
   const vars = termVars(c.terms);
   if (r.never) return addRelation(ctx, new Relation(vars, []));
+  const values = following.length === 0 ? undefined : valueRangeOf(c, r.a?.valueType, following, (arg) => fixedArg(ctx, arg));
   // Positions holding each variable (a variable may repeat: [?x :a ?x]).
   const varAt = c.terms.map((t) => (t.kind === 'var' ? t.name : undefined));
   const boundHere = vars.filter((v) => isBound(ctx, v));
@@ -398,17 +519,24 @@ function runPattern(c: PatternClause, ctx: Ctx, env: Env): void {
   if (seekVar !== undefined) {
     const rel = ctx[locate(ctx, seekVar)]!;
     const cap = rel.rows.length * SEEK_COST;
-    if (countUpTo(db, r, cap + 1) > cap) return lookupJoin(db, c, r, rel, ctx, varAt);
+    if (cachedCount(db, c, cap + 1, () => r) > cap) return lookupJoin(db, c, r, rel, ctx, varAt, values);
   }
   // Joined with exactly one relation: probe its hash table while scanning, so only matches
   // become rows. Otherwise (no relation, or several) the matches form a relation of their own.
   const holders = new Set(boundHere.map((v) => locate(ctx, v)));
-  if (holders.size === 1) return scanJoin(db, r, ctx[[...holders][0]!]!, ctx, vars, varAt);
-  addRelation(ctx, scanPattern(db, r, vars, varAt));
+  if (holders.size === 1) return scanJoin(db, r, ctx[[...holders][0]!]!, ctx, vars, varAt, values);
+  // Filtered by what follows, the scan is no longer the pattern's alone: not shared.
+  if (values !== undefined) return addRelation(ctx, scanPattern(db, r, vars, varAt, values));
+  let scanned = env.scans.get(c);
+  if (scanned === undefined) {
+    scanned = scanPattern(db, r, vars, varAt, undefined);
+    env.scans.set(c, scanned);
+  }
+  addRelation(ctx, scanned);
 }
 
 /** Hash join streamed from the index: `rel` hashed on the shared variables, the scan probes it. */
-function scanJoin(db: Db, r: Resolved, rel: Relation, ctx: Ctx, vars: readonly string[], varAt: readonly (string | undefined)[]): void {
+function scanJoin(db: Db, r: Resolved, rel: Relation, ctx: Ctx, vars: readonly string[], varAt: readonly (string | undefined)[], values: ValueRange | undefined): void {
   const schema = db.snapshot.schema;
   const shared = vars.filter((v) => rel.vars.includes(v));
   const relCols = shared.map((v) => rel.vars.indexOf(v));
@@ -416,6 +544,10 @@ function scanJoin(db: Db, r: Resolved, rel: Relation, ctx: Ctx, vars: readonly s
   const fresh = vars.filter((v) => !rel.vars.includes(v));
   const freshPos = fresh.map((v) => varAt.indexOf(v));
   const repeats = varAt.some((v, i) => v !== undefined && varAt.indexOf(v) !== i);
+  // Joined on the entity alone, through EAVT or AEVT (entries in entity order): a merge join.
+  if (sharedPos.length === 1 && sharedPos[0] === E && entityOrdered(r)) {
+    return mergeJoin(db, r, rel, ctx, relCols[0]!, fresh, freshPos, repeats ? varAt : undefined, values);
+  }
   const table = new Map<unknown, unknown[][]>();
   for (const row of rel.rows) {
     const k = rowKey(row, relCols);
@@ -426,44 +558,123 @@ function scanJoin(db: Db, r: Resolved, rel: Relation, ctx: Ctx, vars: readonly s
   const rows: unknown[][] = [];
   const probe = new Array<unknown>(sharedPos.length);
   const probeCols = sharedPos.map((_, i) => i);
-  scanProbe(db, r, r.tx, r.added, (d, v) => {
-    for (let i = 0; i < sharedPos.length; i++) probe[i] = positionValue(sharedPos[i]!, d, v, schema);
+  scanProbe(db, r, r.tx, r.added, (d) => {
+    for (let i = 0; i < sharedPos.length; i++) probe[i] = positionValue(sharedPos[i]!, d, schema);
     const matches = table.get(rowKey(probe, probeCols));
     if (matches === undefined) return;
-    if (repeats && !repeatsAgree(varAt, d, v, schema)) return;
+    if (repeats && !repeatsAgree(varAt, d, schema)) return;
     for (const m of matches) {
       const out = m.slice();
-      for (let i = 0; i < freshPos.length; i++) out.push(positionValue(freshPos[i]!, d, v, schema));
+      for (let i = 0; i < freshPos.length; i++) out.push(positionValue(freshPos[i]!, d, schema));
       rows.push(out);
     }
-  });
-  ctx[ctx.indexOf(rel)] = new Relation([...rel.vars, ...fresh], rows);
+  }, undefined, values);
+  ctx[ctx.indexOf(rel)] = new Relation([...rel.vars, ...fresh], rows, rel.distinct && r.injective);
+}
+
+/** Whether the pattern reads EAVT or AEVT, whose entries for one attribute come in entity order. */
+function entityOrdered(r: Resolved): boolean {
+  const order = access(r).order;
+  return order === 'eavt' || order === 'aevt';
+}
+
+/**
+ * The relation's rows grouped by the entity id in column `col`, groups ascending: group k holds
+ * `rows[starts[k], starts[k + 1])`, all with id `ids[k]`. Rows without an entity id there (a
+ * positive safe integer) are left out: they can match nothing.
+ */
+interface EntityGroups {
+  readonly ids: Float64Array;
+  readonly starts: Int32Array;
+  readonly rows: readonly unknown[][];
+}
+
+const isEntityId = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
+
+function groupByEntity(rows: readonly unknown[][], col: number): EntityGroups {
+  let numeric = rows.filter((row) => isEntityId(row[col]));
+  // Rows often come in entity order already (from an AVET range of one value, or from an
+  // earlier merge join); sort only when they do not.
+  let ordered = true;
+  for (let i = 1; i < numeric.length && ordered; i++) ordered = (numeric[i - 1]![col] as number) <= (numeric[i]![col] as number);
+  if (!ordered) numeric = numeric.slice().sort((x, y) => (x[col] as number) - (y[col] as number));
+  const ids = new Float64Array(numeric.length);
+  const starts = new Int32Array(numeric.length + 1);
+  let k = 0;
+  for (let i = 0; i < numeric.length; i++) {
+    const id = numeric[i]![col] as number;
+    if (k === 0 || ids[k - 1] !== id) {
+      ids[k] = id;
+      starts[k++] = i;
+    }
+  }
+  starts[k] = numeric.length;
+  return { ids: ids.subarray(0, k), starts: starts.subarray(0, k + 1), rows: numeric };
+}
+
+/** The scan, merged with the relation's sorted entity ids, skips every entry of another entity. */
+function mergeJoin(
+  db: Db,
+  r: Resolved,
+  rel: Relation,
+  ctx: Ctx,
+  col: number,
+  fresh: readonly string[],
+  freshPos: readonly number[],
+  repeatsOf: readonly (string | undefined)[] | undefined,
+  values: ValueRange | undefined,
+): void {
+  const schema = db.snapshot.schema;
+  const groups = groupByEntity(rel.rows, col);
+  const { starts, rows: sorted } = groups;
+  const rows: unknown[][] = [];
+  scanProbe(db, r, r.tx, r.added, (d) => {
+    if (repeatsOf !== undefined && !repeatsAgree(repeatsOf, d, schema)) return;
+    const k = d.entityIndex;
+    for (let j = starts[k]!; j < starts[k + 1]!; j++) {
+      const out = sorted[j]!.slice();
+      for (let i = 0; i < freshPos.length; i++) out.push(positionValue(freshPos[i]!, d, schema));
+      rows.push(out);
+    }
+  }, groups.ids, values);
+  ctx[ctx.indexOf(rel)] = new Relation([...rel.vars, ...fresh], rows, rel.distinct && r.injective);
+}
+
+/**
+ * Whether distinct datoms give distinct rows of the pattern's variables: entity, attribute and
+ * value are each a variable or a constant (no blank), and, in a history database, where one
+ * datom may be asserted and retracted again and again, tx and added too.
+ */
+function injective(c: PatternClause, db: Db): boolean {
+  const t = c.terms;
+  if (t[E]!.kind === 'blank' || t[A]!.kind === 'blank' || t[V]!.kind === 'blank') return false;
+  return !db.isHistory || (t[TX]!.kind !== 'blank' && t[ADDED]!.kind !== 'blank');
 }
 
 /** The pattern's matches as a relation over its variables, one scan of its constant range. */
-function scanPattern(db: Db, r: Resolved, vars: readonly string[], varAt: readonly (string | undefined)[]): Relation {
+function scanPattern(db: Db, r: Resolved, vars: readonly string[], varAt: readonly (string | undefined)[], values: ValueRange | undefined): Relation {
   const rows: unknown[][] = [];
   const cols = vars.map((v) => varAt.indexOf(v));
   const repeats = varAt.some((v, i) => v !== undefined && varAt.indexOf(v) !== i);
   const schema = db.snapshot.schema;
   // One closure per scan, not per datom; it fills a row in the order of `vars`.
-  scanProbe(db, r, r.tx, r.added, (d, v) => {
+  scanProbe(db, r, r.tx, r.added, (d) => {
     const row = new Array<unknown>(cols.length);
-    for (let i = 0; i < cols.length; i++) row[i] = positionValue(cols[i]!, d, v, schema);
-    if (repeats && !repeatsAgree(varAt, d, v, schema)) return;
+    for (let i = 0; i < cols.length; i++) row[i] = positionValue(cols[i]!, d, schema);
+    if (repeats && !repeatsAgree(varAt, d, schema)) return;
     rows.push(row);
-  });
-  return new Relation(vars, rows);
+  }, undefined, values, true);
+  return new Relation(vars, rows, r.injective);
 }
 
-function positionValue(position: number, d: RawDatom, v: unknown, schema: Db['snapshot']['schema']): unknown {
+function positionValue(position: number, d: ScannedDatom, schema: Db['snapshot']['schema']): unknown {
   switch (position) {
     case E:
       return d.e;
     case A:
       return schema.ofDatom(d.a).ident;
     case V:
-      return v;
+      return d.value();
     case TX:
       return d.tx;
     default:
@@ -471,18 +682,18 @@ function positionValue(position: number, d: RawDatom, v: unknown, schema: Db['sn
   }
 }
 
-function repeatsAgree(varAt: readonly (string | undefined)[], d: RawDatom, v: unknown, schema: Db['snapshot']['schema']): boolean {
+function repeatsAgree(varAt: readonly (string | undefined)[], d: ScannedDatom, schema: Db['snapshot']['schema']): boolean {
   for (let i = 0; i < varAt.length; i++) {
     const name = varAt[i];
     if (name === undefined) continue;
     const first = varAt.indexOf(name);
-    if (first !== i && !valueEquals(positionValue(first, d, v, schema), positionValue(i, d, v, schema))) return false;
+    if (first !== i && !valueEquals(positionValue(first, d, schema), positionValue(i, d, schema))) return false;
   }
   return true;
 }
 
 /** Index nested-loop join: one seek per distinct binding of the relation's variables in the pattern. */
-function lookupJoin(db: Db, c: PatternClause, r: Resolved, rel: Relation, ctx: Ctx, varAt: readonly (string | undefined)[]): void {
+function lookupJoin(db: Db, c: PatternClause, r: Resolved, rel: Relation, ctx: Ctx, varAt: readonly (string | undefined)[], values: ValueRange | undefined): void {
   const schema = db.snapshot.schema;
   const boundCols = varAt.map((v) => (v === undefined ? -1 : rel.vars.indexOf(v)));
   const newVars = termVars(c.terms).filter((v) => !rel.vars.includes(v));
@@ -501,7 +712,7 @@ function lookupJoin(db: Db, c: PatternClause, r: Resolved, rel: Relation, ctx: C
     for (const extra of found) rows.push(row.concat(extra));
   }
   ctx.splice(ctx.indexOf(rel), 1);
-  addRelation(ctx, new Relation([...rel.vars, ...newVars], rows));
+  addRelation(ctx, new Relation([...rel.vars, ...newVars], rows, rel.distinct && r.injective));
 
   function seek(row: unknown[], out: unknown[][]): void {
     const p: Probe = { e: r.e, a: r.a, v: r.v, vAny: r.vAny };
@@ -533,12 +744,12 @@ function lookupJoin(db: Db, c: PatternClause, r: Resolved, rel: Relation, ctx: C
     if (t !== undefined) tx = t as number;
     const ad = boundValue(ADDED);
     if (ad !== undefined) added = ad as boolean;
-    scanProbe(db, p, tx, added, (d, value) => {
-      if (!repeatsAgree(varAt, d, value, schema)) return;
+    scanProbe(db, p, tx, added, (d) => {
+      if (!repeatsAgree(varAt, d, schema)) return;
       const extra = new Array<unknown>(newPos.length);
-      for (let i = 0; i < newPos.length; i++) extra[i] = positionValue(newPos[i]!, d, value, schema);
+      for (let i = 0; i < newPos.length; i++) extra[i] = positionValue(newPos[i]!, d, schema);
       out.push(extra);
-    });
+    }, undefined, values);
   }
 }
 
@@ -578,18 +789,29 @@ function matchCollection(c: PatternClause, tuples: readonly (readonly unknown[])
 
 // ----- expressions ---------------------------------------------------------------------------------
 
-function functionOf(c: Extract<Clause, { kind: 'predicate' | 'function' }>, rel: Relation, row: unknown[]): QueryFunction {
+/** A one-row relation whose variables an expression reads as constants (see runPredicate). */
+interface Fixed {
+  readonly rel: Relation;
+  readonly row: readonly unknown[];
+}
+
+function functionOf(c: Extract<Clause, { kind: 'predicate' | 'function' }>, rel: Relation, row: unknown[], fixed?: Fixed): QueryFunction {
   if (c.fn.kind === 'builtin') return BUILTINS.get(c.fn.name)!;
-  const f = row[rel.vars.indexOf(c.fn.name)];
+  const i = rel.vars.indexOf(c.fn.name);
+  const f = i === -1 && fixed !== undefined ? fixed.row[fixed.rel.vars.indexOf(c.fn.name)] : row[i];
   if (typeof f !== 'function') throw new QueryError(ErrorCode.queryUnknownFunction, `${c.fn.name} is not bound to a function`, c.position, c.text);
   return f as QueryFunction;
 }
 
-function argGetters(args: readonly Arg[], rel: Relation, env: Env, c: Clause): ((row: unknown[]) => unknown)[] {
+function argGetters(args: readonly Arg[], rel: Relation, env: Env, c: Clause, fixed?: Fixed): ((row: unknown[]) => unknown)[] {
   return args.map((a) => {
     switch (a.kind) {
       case 'var': {
         const i = rel.vars.indexOf(a.name);
+        if (i === -1 && fixed !== undefined) {
+          const value = fixed.row[fixed.rel.vars.indexOf(a.name)];
+          return () => value;
+        }
         return (row: unknown[]) => row[i];
       }
       case 'const': {
@@ -618,15 +840,24 @@ function call(c: Extract<Clause, { kind: 'predicate' | 'function' }>, f: QueryFu
 
 function runPredicate(c: Extract<Clause, { kind: 'predicate' }>, ctx: Ctx, env: Env): void {
   const vars = termVars(c.args).concat(c.fn.kind === 'input' ? [c.fn.name] : []);
-  const rel = gather(ctx, vars);
-  const getters = argGetters(c.args, rel, env, c);
+  // Variables of one-row relations (scalar inputs, mostly) are constants here: filtering the
+  // other relations' product alone is filtering its product with that row, which is not built.
+  const rowVars = vars.filter((v) => ctx[locate(ctx, v)]!.rows.length !== 1);
+  const split = rowVars.length > 0 && rowVars.length < vars.length;
+  const rel = gather(ctx, split ? rowVars : vars);
+  let fixed: Fixed | undefined;
+  if (split) {
+    const one = gather(ctx, vars.filter((v) => !rowVars.includes(v)));
+    fixed = { rel: one, row: one.rows[0]! };
+  }
+  const getters = argGetters(c.args, rel, env, c, fixed);
   const kept: unknown[][] = [];
   const args = new Array<unknown>(getters.length);
   for (const row of rel.rows) {
     for (let i = 0; i < getters.length; i++) args[i] = getters[i]!(row);
-    if (truthy(call(c, functionOf(c, rel, row), args))) kept.push(row);
+    if (truthy(call(c, functionOf(c, rel, row, fixed), args))) kept.push(row);
   }
-  ctx[ctx.indexOf(rel)] = new Relation(rel.vars, kept);
+  ctx[ctx.indexOf(rel)] = new Relation(rel.vars, kept, rel.distinct);
 }
 
 function runFunction(c: Extract<Clause, { kind: 'function' }>, ctx: Ctx, env: Env): void {
@@ -872,15 +1103,15 @@ function branchPlan(branch: RuleBranch, entry: readonly string[], env: Env): Ste
   return plan;
 }
 
-/** Rows of a branch's head variables after running its body from `start`. */
-function evalBranch(branch: RuleBranch, start: Relation, env: Env): unknown[][] {
+/** Rows of a branch's head variables after running its body from `start` (`distinct`: see collect). */
+function evalBranch(branch: RuleBranch, start: Relation, env: Env, distinct = true): unknown[][] {
   const ctx: Ctx = [start];
   if (!runSteps(branchPlan(branch, start.vars, env), ctx, env)) return [];
   const unbound = branch.vars.filter((v) => !isBound(ctx, v));
   if (unbound.length > 0) {
     throw new QueryError(ErrorCode.queryInsufficientBinding, `the head variables ${unbound.join(' ')} of rule ${branch.name} are not bound by its body`, branch.position);
   }
-  return collect(ctx, branch.vars);
+  return collect(ctx, branch.vars, distinct);
 }
 
 /** The rule's whole extension, bottom-up, semi-naive over its recursive component. */
@@ -915,10 +1146,10 @@ function fullExtension(name: string, env: Env): unknown[][] {
     for (const r of component) {
       for (const b of rules.get(r)!) {
         for (const c of calls.get(b)!) env.overrides.set(c, []);
-        add(r, evalBranch(b, unit, env), next);
+        add(r, evalBranch(b, unit, env, false), next);
       }
     }
-    for (const [r, rows] of next) full.get(r)!.rows.push(...rows);
+    for (const [r, rows] of next) appendRows(full.get(r)!.rows, rows);
     delta = next;
     // Each later round: a branch once per recursive call, that call reading the previous round's
     // new facts and the others everything so far; only facts not seen before go on.
@@ -930,11 +1161,11 @@ function fullExtension(name: string, env: Env): unknown[][] {
           for (let j = 0; j < recursive.length; j++) {
             if (delta.get(recursive[j]!.name)!.length === 0) continue;
             recursive.forEach((c, i) => env.overrides.set(c, i === j ? delta.get(c.name)! : full.get(c.name)!.rows));
-            add(r, evalBranch(b, unit, env), next);
+            add(r, evalBranch(b, unit, env, false), next);
           }
         }
       }
-      for (const [r, rows] of next) full.get(r)!.rows.push(...rows);
+      for (const [r, rows] of next) appendRows(full.get(r)!.rows, rows);
       delta = next;
     }
   } finally {
@@ -942,6 +1173,11 @@ function fullExtension(name: string, env: Env): unknown[][] {
   }
   for (const r of component) env.extensions.set(r, full.get(r)!.rows);
   return full.get(name)!.rows;
+}
+
+/** Appends in a loop: spreading a large array into push() overflows the stack. */
+function appendRows(to: unknown[][], rows: readonly unknown[][]): void {
+  for (const row of rows) to.push(row);
 }
 
 /**

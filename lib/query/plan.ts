@@ -10,7 +10,8 @@
  *     bound come first (so no cartesian product is built while a join is possible), and among
  *     them the smallest estimate: the index count under the pattern's constants (probed up to a
  *     cap), scaled down when a bound variable lets each row seek a short range (entity bound:
- *     EAVT; value bound: AVET or VAET). An `or` qualifies only once every branch can run with
+ *     EAVT, lowest when the value is known too, as the clause then only filters; value bound:
+ *     AVET or VAET). An `or` qualifies only once every branch can run with
  *     what is bound (a branch may read a variable that an unconnected clause binds).
  *  3. A clause that can never run is an error naming it: an unbound variable in an expression
  *     (SEDIMENT_QUERY_UNBOUND) or unbound join / required variables of `not`, `or-join` and
@@ -233,7 +234,9 @@ function estimate(c: Clause, bound: ReadonlySet<string>, options: PlanOptions): 
   const estimator = options.estimator(c.source);
   const base = estimator === undefined ? ESTIMATE_OR : estimator.count(c);
   const [e, , v] = c.terms;
-  if (e.kind === 'var' && bound.has(e.name)) return Math.min(base, 2);
+  // Entity bound and value known: at most one datom per row, so the clause only filters; run it
+  // before those that add values to every row.
+  if (e.kind === 'var' && bound.has(e.name)) return Math.min(base, v.kind === 'const' || (v.kind === 'var' && bound.has(v.name)) ? 1 : 2);
   if (v.kind === 'var' && bound.has(v.name) && estimator?.valueSeekable(c) === true) return Math.min(base, 20);
   return base;
 }

@@ -52,21 +52,26 @@ export function keyString(v: unknown): string {
   return `o${id}`;
 }
 
-const PAIR_HIGH = 2 ** 21;
+const PAIR_HIGH = 2 ** 21 - 1;
 const PAIR_LOW = 2 ** 32;
+const SMALL_HIGH = 2 ** 15;
+const SMALL_LOW = 2 ** 16;
 
 /**
  * The key of several columns of a row. Two small non-negative integers (entity ids, mostly: rule
- * answers, ref joins) pack into one exact number, which hashes without building a string; any
- * other pair gets a string key, so the two kinds never collide.
+ * answers, ref joins) pack into one exact number, which hashes without building a string: below
+ * 2^31 (a small integer V8 neither boxes nor allocates) when the first is under 2^15 and the
+ * second under 2^16, else from 2^32 up (the first plus one, times 2^32), so the two packings
+ * never meet. Any other pair gets a string key, so numbers and strings never collide either.
  */
 export function rowKey(row: readonly unknown[], columns: readonly number[]): unknown {
   if (columns.length === 1) return keyOf(row[columns[0]!]);
   if (columns.length === 2) {
     const a = row[columns[0]!];
     const b = row[columns[1]!];
-    if (typeof a === 'number' && typeof b === 'number' && Number.isInteger(a) && Number.isInteger(b) && a >= 0 && b >= 0 && a < PAIR_HIGH && b < PAIR_LOW) {
-      return a * PAIR_LOW + b;
+    if (typeof a === 'number' && typeof b === 'number' && Number.isInteger(a) && Number.isInteger(b) && a >= 0 && b >= 0) {
+      if (a < SMALL_HIGH && b < SMALL_LOW) return a * SMALL_LOW + b;
+      if (a < PAIR_HIGH && b < PAIR_LOW) return (a + 1) * PAIR_LOW + b;
     }
   }
   let key = '';

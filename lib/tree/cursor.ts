@@ -9,7 +9,7 @@ import type { PageId } from '../ids.js';
 import type { EntryList } from './entry-list.js';
 import { mergeOps } from './merge.js';
 import { type BranchNode, sealedChild, type TreeNode } from './node.js';
-import { lowerBound, upperBound } from './search.js';
+import { bufferBounds, lowerBound, upperBound } from './search.js';
 import type { TreeSchema } from './tree-schema.js';
 
 /**
@@ -24,6 +24,8 @@ export interface ScanBounds {
   readonly upperInclusive?: boolean | undefined;
   readonly reverse?: boolean | undefined;
 }
+
+const EMPTY = new Uint8Array(0);
 
 export class TreeCursor<E> implements IterableIterator<E> {
   private readonly compare: TreeSchema<E>['compare'];
@@ -65,16 +67,81 @@ export class TreeCursor<E> implements IterableIterator<E> {
     if (root !== undefined) this.descend(this.load(root), true);
   }
 
-  /** The next entry, or undefined at the end: the form of `next()` that allocates only the entry. */
-  nextEntry(): E | undefined {
+  /** The encoded entry `advance` moved to: `entryBytes[entryStart, entryEnd)`. */
+  entryBytes: Uint8Array = EMPTY;
+  entryStart = 0;
+  entryEnd = 0;
+
+  /**
+   * Moves to the next entry and leaves its encoded bytes in `entryBytes`, `entryStart` and
+   * `entryEnd` (valid until the next move); false at the end. Allocates nothing, so a reader that
+   * needs only part of each entry decodes only that part.
+   */
+  advance(): boolean {
     while (!this.done) {
       if (this.reverse ? this.position > this.limit : this.position < this.limit) {
         const i = this.reverse ? this.position-- : this.position++;
-        return this.schema.decode(this.view.bytes, this.view.start(i), this.view.end(i));
+        const view = this.view;
+        this.entryBytes = view.bytes;
+        this.entryStart = view.start(i);
+        this.entryEnd = view.end(i);
+        return true;
       }
       if (this.boundInView || !this.advanceLeaf()) this.done = true;
     }
-    return undefined;
+    return false;
+  }
+
+  /**
+   * Moves forward to the first entry not below `key[0, keyEnd)`, which must lie after the entry
+   * the cursor stands on, and leaves it as `advance` does; false at the end. Within a leaf it
+   * gallops from the current position and then bisects, so skipping k entries costs about
+   * 2 log k comparisons; a key beyond the leaf moves on leaf by leaf. Forward scans only.
+   */
+  seek(key: Uint8Array, keyEnd: number): boolean {
+    if (this.reverse) throw new Error('TreeCursor.seek: forward scans only');
+    while (!this.done) {
+      const view = this.view;
+      const limit = this.limit;
+      if (this.position < limit) {
+        if (this.compareAt(view, limit - 1, key, keyEnd) >= 0) {
+          this.position = this.gallop(view, this.position, limit, key, keyEnd);
+          return this.advance();
+        }
+        this.position = limit;
+      }
+      if (this.boundInView || !this.advanceLeaf()) this.done = true;
+    }
+    return false;
+  }
+
+  /** The first index in [from, to) whose entry is not below the key; the entry at to - 1 is not. */
+  private gallop(view: EntryList, from: number, to: number, key: Uint8Array, keyEnd: number): number {
+    let lo = from;
+    let step = 1;
+    let hi = from;
+    // Probe from, from + 1, from + 3, from + 7, ... until an entry is not below the key.
+    while (hi < to - 1 && this.compareAt(view, hi, key, keyEnd) < 0) {
+      lo = hi + 1;
+      hi = Math.min(to - 1, hi + step);
+      step *= 2;
+    }
+    // The answer lies in [lo, hi]: entries before lo are below the key, the one at hi is not (or hi is to - 1, which is not).
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.compareAt(view, mid, key, keyEnd) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private compareAt(list: EntryList, i: number, key: Uint8Array, keyEnd: number): number {
+    return this.compare(list.bytes, list.start(i), list.end(i), key, 0, keyEnd);
+  }
+
+  /** The next entry, or undefined at the end: the form of `next()` that allocates only the entry. */
+  nextEntry(): E | undefined {
+    return this.advance() ? this.schema.decode(this.entryBytes, this.entryStart, this.entryEnd) : undefined;
   }
 
   next(): IteratorResult<E> {
@@ -159,11 +226,19 @@ export class TreeCursor<E> implements IterableIterator<E> {
       const branch = this.branches[d]!;
       const buffer = branch.buffer;
       if (buffer.count === 0) continue;
-      let from = lowList === undefined || lowIndex < 0 ? 0 : lowerBound(buffer, lowList.bytes, lowList.start(lowIndex), lowList.end(lowIndex), this.compare);
+      // Only the share of the buffer bound for the child on the path can reach this leaf (the
+      // shares a lookup computes once per branch, search.ts), and most shares are empty.
+      const bounds = (branch.bufferBounds ??= bufferBounds(buffer, branch.pivots, this.compare));
+      const child = this.indices[d]!;
+      const shareFrom = bounds[child]!;
+      const shareTo = bounds[child + 1]!;
+      if (shareFrom >= shareTo) continue;
+      let from =
+        lowList === undefined || lowIndex < 0 ? shareFrom : lowerBound(buffer, lowList.bytes, lowList.start(lowIndex), lowList.end(lowIndex), this.compare, shareFrom, shareTo);
       let to =
         highList === undefined || highIndex < 0
-          ? buffer.count
-          : lowerBound(buffer, highList.bytes, highList.start(highIndex), highList.end(highIndex), this.compare, from);
+          ? shareTo
+          : lowerBound(buffer, highList.bytes, highList.start(highIndex), highList.end(highIndex), this.compare, from, shareTo);
       // Only operations inside the scan's bounds can change what it yields.
       if (from < to) from = Math.max(from, this.firstNotBelow(buffer, from));
       if (from < to) to = Math.min(to, this.firstAbove(buffer, from));
@@ -178,6 +253,19 @@ export class TreeCursor<E> implements IterableIterator<E> {
     // from the leaf itself.
     const cutBelow = merged && inLow > 0;
     const cutAbove = merged && inHigh < entries.count;
+    if (!merged && (seeking || inLow === 0)) {
+      // The view is the leaf itself, whose part inside the bounds is [inLow, inHigh) already.
+      if (this.reverse) {
+        this.position = inHigh - 1;
+        this.limit = inLow - 1;
+        this.boundInView = inLow > 0;
+      } else {
+        this.position = inLow;
+        this.limit = inHigh;
+        this.boundInView = inHigh < entries.count;
+      }
+      return;
+    }
     if (this.reverse) {
       const upper = this.firstAbove(view);
       const lower = this.firstNotBelow(view);

@@ -3,7 +3,8 @@
  * long and two ref attributes, each of random cardinality and indexing), random data, and random
  * queries over every feature both systems share — joins on entities and values, constants,
  * blanks, predicates, function expressions (scalar and tuple bindings, tuple/untuple, ground),
- * not (one and two join variables), not-join, or, or-join with and, missing?, get-else,
+ * predicates on scalar inputs and ranges, not (one and two join variables), not-join, or, or-join with
+ * and, missing?, get-else,
  * recursive rules (bound, unbound and constant arguments; several branches), every :in form (scalar, collection, tuple, relation) and every :find form (relation,
  * :keys, collection, scalar, tuple), aggregates with and without grouping and :with. Results
  * are compared as sets. Entity ids agree because DataScript is given Sediment's ids.
@@ -16,7 +17,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Database, type Db } from '../../lib/index.js';
+import { Connection } from '../../lib/db/connection.js';
+import { type Db } from '../../lib/index.js';
+import { MemoryBackend } from '../../lib/storage/backend/memory-backend.js';
+import { initialFileImage, PageStore } from '../../lib/storage/page-store.js';
 import { datascript as ds, type DsDb } from '../support/datascript-oracle.js';
 import { prng } from '../support/store-workload.js';
 
@@ -59,12 +63,21 @@ function constant(r: Rand, t: VType, ids: readonly number[]): unknown {
 
 const lit = (v: unknown) => JSON.stringify(v);
 
+/**
+ * Half the worlds index at a small random threshold, so queries read the trees alone, or trees
+ * and novelty together (with tombstones over tree entries); the others stay in novelty.
+ */
+function connection(r: Rand): Connection {
+  const store = PageStore.open(new MemoryBackend(initialFileImage({ pageSize: 4096 })), { readOnly: false, durability: 'relaxed', cacheBytes: 1 << 20 });
+  return new Connection(store, { indexThreshold: chance(r, 0.5) ? 1 + Math.floor(r() * 120) : 65_536 });
+}
+
 function buildWorld(r: Rand): World {
   const attrs: Attr[] = [];
   for (const type of ['string', 'long', 'ref'] as const) {
     for (let i = 0; i < 2; i++) attrs.push({ name: `x/${type[0]}${i}`, type, many: chance(r, 0.4), index: chance(r, 0.5) });
   }
-  const conn = Database.memory();
+  const conn = connection(r);
   conn.transact(attrs.map((a) => ({
     'db/ident': a.name,
     'db/valueType': `db.type/${a.type}`,
@@ -206,7 +219,7 @@ function genQuery(r: Rand, w: World): GenQuery {
   const extras = Math.floor(r() * 3);
   for (let i = 0; i < extras; i++) {
     const e = pick(r, varsOf('e'));
-    const roll = Math.floor(r() * 16);
+    const roll = Math.floor(r() * 18);
     const ns = varsOf('n');
     const ss = varsOf('s').filter((s) => !s.startsWith('?in') && s !== '?tin' && s !== '?rin');
     switch (roll) {
@@ -304,6 +317,27 @@ function genQuery(r: Rand, w: World): GenQuery {
         const n = pick(r, ns);
         where.push(`(or-join [${e} ${n}] (and [${e} @${a.name} ?oz] [(< ?oz ${n})]) [${e} @${a.name} ${n}])`);
         features.push('or-join-two-vars');
+        break;
+      }
+      case 16: {
+        // A predicate reading a scalar input that no pattern joins: a one-row relation of its own.
+        if (ns.length === 0) break;
+        const name = `?in${inputs.length}`;
+        inForms.push(name);
+        inputs.push(constant(r, 'n', w.ids));
+        where.push(`[(${pick(r, ['<', '>', '<=', '>=', '!=', '='])} ${pick(r, ns)} ${name})]`);
+        features.push('predicate-input');
+        break;
+      }
+      case 17: {
+        // Two bounds on one variable, either way round (a range pushed into the pattern's scan).
+        if (ns.length === 0) break;
+        const n = pick(r, ns);
+        const low = constant(r, 'n', w.ids);
+        const high = (low as number) + Math.floor(r() * 4);
+        where.push(chance(r, 0.5) ? `[(${pick(r, ['>', '>='])} ${n} ${low})]` : `[(${pick(r, ['<', '<='])} ${low} ${n})]`);
+        where.push(chance(r, 0.5) ? `[(${pick(r, ['<', '<='])} ${n} ${high})]` : `[(${pick(r, ['>', '>='])} ${high} ${n})]`);
+        features.push('predicate-range');
         break;
       }
     }

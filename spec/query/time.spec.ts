@@ -105,6 +105,20 @@ describe('queries over time against the database model', () => {
             const n = new Map(of(current, 't/n').map((d) => [d.e, d.v as number]));
             const joined = of(current, 't/f').filter((d) => n.has(d.e) && n.has(d.v as number) && n.get(d.v as number)! < n.get(d.e)!).map((d) => [d.e, d.v]);
             expect(canon(view.q('[:find ?e ?f :where [?e :t/f ?f] [?e :t/n ?n] [?f :t/n ?m] [(< ?m ?n)]]')), `${where} join`).toEqual(canon(joined));
+            // Comparisons on the indexed long, pushed into the scan (an AVET range), in the present and in history.
+            const lo = int(10);
+            const hi = int(10);
+            const [loOp, hiOp] = [int(2) === 0 ? '>' : '>=', int(2) === 0 ? '<' : '<='];
+            const inRange = of(current, 't/n')
+              .filter((d) => (loOp === '>' ? (d.v as number) > lo : (d.v as number) >= lo) && (hiOp === '<' ? (d.v as number) < hi : (d.v as number) <= hi))
+              .map((d) => [d.e, d.v]);
+            expect(canon(view.q(`[:find ?e ?v :where [?e :t/n ?v] [(${loOp} ?v ${lo})] [(${hiOp} ?v ${hi})]]`)), `${where} range`).toEqual(canon(inRange));
+            const above = of(history, 't/n').filter((d) => (d.v as number) > lo).map((d) => [d.e, d.v, d.tx, d.added]);
+            expect(canon(view.history().q('[:find ?e ?v ?tx ?added :in $ ?lo :where [?e :t/n ?v ?tx ?added] [(< ?lo ?v)]]', lo)), `${where} history range`).toEqual(canon(above));
+            // A join on the entity in history (merged current and history entries, seeking by entity).
+            const histS = of(history, 't/s');
+            const histJoin = of(history, 't/n').flatMap((d) => histS.filter((x) => x.e === d.e).map((x) => JSON.stringify([d.e, d.v, x.v])));
+            expect(canon(view.history().q('[:find ?e ?v ?w :where [?e :t/n ?v] [?e :t/s ?w]]')), `${where} history join`).toEqual([...new Set(histJoin)].sort());
             const counts = new Map<number, number>();
             for (const d of of(current, 't/s')) counts.set(d.e, (counts.get(d.e) ?? 0) + 1);
             expect(canon(view.q('[:find ?e (count ?s) :where [?e :t/s ?s]]')), `${where} count`).toEqual(canon([...counts]));

@@ -321,6 +321,59 @@ export class KeyReader {
     }
   }
 
+  /** Steps over a value of attribute type `type` without decoding it. */
+  skipValue(type: ValueType): void {
+    const bytes = this.bytes;
+    switch (type) {
+      case 'boolean':
+        this.position++;
+        return;
+      case 'ref':
+        this.position += 1 + bytes[this.position]!;
+        return;
+      case 'long':
+      case 'instant':
+      case 'bigint': {
+        const head = bytes[this.position]!;
+        this.position += 1 + (head >= 0x80 ? head - 0x80 : 0x7f - head);
+        return;
+      }
+      case 'double':
+        this.position += 8;
+        return;
+      case 'uuid':
+        this.position += 16;
+        return;
+      case 'string':
+      case 'keyword':
+      case 'bytes':
+        this.skipEscaped();
+        return;
+    }
+  }
+
+  /** Past an escaped body's terminator, or past a large value's marker and digest. */
+  private skipEscaped(): void {
+    const bytes = this.bytes;
+    let i = this.position;
+    for (;;) {
+      if (bytes[i] === 0) {
+        const next = bytes[i + 1];
+        if (next === 0) {
+          this.position = i + 2;
+          return;
+        }
+        if (next === 1) {
+          this.position = i + 2 + DIGEST_BYTES;
+          return;
+        }
+        i += 2; // an escaped zero
+      } else {
+        i++;
+      }
+    }
+  }
+
   private unescape(): Uint8Array {
     const bytes = this.bytes;
     const out: number[] = [];

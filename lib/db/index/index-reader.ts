@@ -4,6 +4,7 @@
  * according to its mark; entries added after the basis are skipped.
  */
 import type { TreeCursor } from '../../tree/cursor.js';
+import { compareBytes } from '../../tree/tree-schema.js';
 import type { IndexOrder } from '../encoding/datom-key.js';
 import { type IndexState, type IndexTrees, rootOf, TreeSlot } from './index-trees.js';
 import {
@@ -26,6 +27,27 @@ export interface KeyRange {
   readonly reverse?: boolean | undefined;
 }
 
+/**
+ * Entries one at a time without allocating: `advance` moves to the next entry and leaves its
+ * bytes in `entryBytes[entryStart, entryEnd)` until the next move (false at the end). A reader
+ * that needs only some components of each entry decodes only those.
+ */
+export interface EntryStream {
+  advance(): boolean;
+  /**
+   * Moves forward to the first entry not below `key[0, keyEnd)` (a key after the current entry),
+   * as `advance` moves to the next: a tree skips what lies between without reading it.
+   */
+  seek(key: Uint8Array, keyEnd: number): boolean;
+  readonly entryBytes: Uint8Array;
+  readonly entryStart: number;
+  readonly entryEnd: number;
+  /** Whether the current entry is a history entry (it ends with the `added` byte). */
+  readonly entryHistory: boolean;
+}
+
+const EMPTY = new Uint8Array(0);
+
 export class IndexReader {
   constructor(
     private readonly trees: IndexTrees,
@@ -42,6 +64,26 @@ export class IndexReader {
     return this.merged(TreeSlot.history[order], this.state.novelty.history[order], undefined, range);
   }
 
+  /** `current` as an allocation-free stream (ascending). */
+  currentStream(order: IndexOrder, range: KeyRange): EntryStream {
+    const novelty = this.state.novelty;
+    return this.mergedStream(TreeSlot.current[order], novelty.current[order], novelty.retired[order], range, false);
+  }
+
+  /** Current and history entries merged in key order (ascending), as `history()` reads them. */
+  historyStream(order: IndexOrder, range: KeyRange): EntryStream {
+    const current = this.currentStream(order, range);
+    const past = this.mergedStream(TreeSlot.history[order], this.state.novelty.history[order], undefined, range, true);
+    return new CurrentAndHistory(current, past);
+  }
+
+  private mergedStream(slot: number, live: EntryMap, retired: EntryMap | undefined, range: KeyRange, history: boolean): EntryStream {
+    const cursor = this.trees.tree.scan(rootOf(this.state.roots, slot), { lower: range.lower, upper: range.upper });
+    // As in `merged`: with no novelty the tree's cursor is the stream itself.
+    if (live.size === 0 && (retired === undefined || retired.size === 0)) return new TreeStream(cursor, history);
+    return new MergedEntries(cursor, this.state.novelty, live, retired, { lower: range.lower, upper: range.upper }, this.basis, history);
+  }
+
   private merged(slot: number, live: EntryMap, retired: EntryMap | undefined, range: KeyRange): IterableIterator<Uint8Array> {
     const cursor = this.trees.tree.scan(rootOf(this.state.roots, slot), {
       lower: range.lower,
@@ -51,7 +93,91 @@ export class IndexReader {
     // Right after indexing (or a bulk import) novelty is empty: the tree alone answers. Entries
     // written later are after this basis, so they would not show anyway.
     if (live.size === 0 && (retired === undefined || retired.size === 0)) return cursor;
-    return new MergedEntries(cursor, this.state.novelty, live, retired, range, this.basis);
+    return new MergedEntries(cursor, this.state.novelty, live, retired, range, this.basis, false);
+  }
+}
+
+/** A tree cursor as an `EntryStream`: its entries in place. */
+class TreeStream implements EntryStream {
+  entryBytes: Uint8Array = EMPTY;
+  entryStart = 0;
+  entryEnd = 0;
+
+  constructor(
+    private readonly cursor: TreeCursor<Uint8Array>,
+    readonly entryHistory: boolean,
+  ) {}
+
+  advance(): boolean {
+    return this.took(this.cursor.advance());
+  }
+
+  seek(key: Uint8Array, keyEnd: number): boolean {
+    return this.took(this.cursor.seek(key, keyEnd));
+  }
+
+  private took(moved: boolean): boolean {
+    if (!moved) return false;
+    const cursor = this.cursor;
+    this.entryBytes = cursor.entryBytes;
+    this.entryStart = cursor.entryStart;
+    this.entryEnd = cursor.entryEnd;
+    return true;
+  }
+}
+
+/** `seek` by stepping: for streams that merge novelty, whose entries are not in one tree. */
+function seekByStepping(stream: EntryStream, key: Uint8Array, keyEnd: number): boolean {
+  while (stream.advance()) {
+    if (compareBytes(stream.entryBytes, stream.entryStart, stream.entryEnd, key, 0, keyEnd) >= 0) return true;
+  }
+  return false;
+}
+
+/**
+ * Current and history entries in one ascending key order. A current entry (no added byte) never
+ * has the components and tx of a history entry, so the two never tie.
+ */
+class CurrentAndHistory implements EntryStream {
+  entryBytes: Uint8Array = EMPTY;
+  entryStart = 0;
+  entryEnd = 0;
+  entryHistory = false;
+  private currentLive: boolean;
+  private pastLive: boolean;
+
+  constructor(
+    private readonly current: EntryStream,
+    private readonly past: EntryStream,
+  ) {
+    this.currentLive = current.advance();
+    this.pastLive = past.advance();
+  }
+
+  seek(key: Uint8Array, keyEnd: number): boolean {
+    // Each side's next entry, if below the key, moves to the key; then the smaller is taken.
+    const below = (s: EntryStream) => compareBytes(s.entryBytes, s.entryStart, s.entryEnd, key, 0, keyEnd) < 0;
+    if (this.currentLive && below(this.current)) this.currentLive = this.current.seek(key, keyEnd);
+    if (this.pastLive && below(this.past)) this.pastLive = this.past.seek(key, keyEnd);
+    return this.advance();
+  }
+
+  advance(): boolean {
+    const current = this.current;
+    const past = this.past;
+    if (!this.currentLive && !this.pastLive) return false;
+    const takeCurrent =
+      !this.pastLive ||
+      (this.currentLive && compareBytes(current.entryBytes, current.entryStart, current.entryEnd, past.entryBytes, past.entryStart, past.entryEnd) < 0);
+    const from = takeCurrent ? current : past;
+    this.entryBytes = from.entryBytes;
+    this.entryStart = from.entryStart;
+    this.entryEnd = from.entryEnd;
+    this.entryHistory = !takeCurrent;
+    // The entry's bytes stay valid after the move: tree views and novelty keys are never written in place.
+    if (takeCurrent) this.currentLive = current.advance();
+    else this.pastLive = past.advance();
+    return true;
   }
 }
 
@@ -122,7 +248,10 @@ class NovelSource {
  * entries) and, for a snapshot older than the last retirement, the retired entries it still sees.
  * Entries come out as bytes: the tree's as read, novelty's converted from their keys.
  */
-class MergedEntries implements IterableIterator<Uint8Array> {
+class MergedEntries implements IterableIterator<Uint8Array>, EntryStream {
+  entryBytes: Uint8Array = EMPTY;
+  entryStart = 0;
+  entryEnd = 0;
   private tree: Uint8Array | undefined;
   private readonly live: NovelSource;
   private retired: NovelSource | undefined;
@@ -137,6 +266,7 @@ class MergedEntries implements IterableIterator<Uint8Array> {
     private readonly retiredMap: EntryMap | undefined,
     range: KeyRange,
     private readonly basis: number,
+    readonly entryHistory: boolean,
   ) {
     this.reverse = range.reverse === true;
     this.novelRange = {
@@ -153,6 +283,24 @@ class MergedEntries implements IterableIterator<Uint8Array> {
   }
 
   next(): IteratorResult<Uint8Array> {
+    const entry = this.nextBytes();
+    return entry === undefined ? { done: true, value: undefined } : { done: false, value: entry };
+  }
+
+  seek(key: Uint8Array, keyEnd: number): boolean {
+    return seekByStepping(this, key, keyEnd);
+  }
+
+  advance(): boolean {
+    const entry = this.nextBytes();
+    if (entry === undefined) return false;
+    this.entryBytes = entry;
+    this.entryStart = 0;
+    this.entryEnd = entry.length;
+    return true;
+  }
+
+  private nextBytes(): Uint8Array | undefined {
     for (;;) {
       // A commit during the scan may retire entries this snapshot still sees: read them from here on.
       if (this.retired === undefined && this.needsRetired()) {
@@ -160,10 +308,10 @@ class MergedEntries implements IterableIterator<Uint8Array> {
         this.retired = new NovelSource(this.owner, this.retiredMap!, this.novelRange, this.reverse, after);
       }
       const entry = this.step();
-      if (entry === null) return { done: true, value: undefined };
+      if (entry === null) return undefined;
       if (entry !== undefined) {
         this.last = entry;
-        return { done: false, value: entry };
+        return entry;
       }
     }
   }
