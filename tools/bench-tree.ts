@@ -6,7 +6,7 @@
  *
  *   npm run bench:tree                      full run: 1M entries (about 3.5 minutes on 2 cores)
  *   npm run bench:tree -- --quick           100k entries, fewer lookups and scans (about 15 s)
- *   npm run bench:tree -- --params-sweep    only the TreeParams sweep: pageSize × bufferBytes at 200k
+ *   npm run bench:tree -- --params-sweep    only the TreeParams sweep: pageSize × bufferBytes (× maxChildren) at 200k
  *                                           entries (about 2.5 minutes; with --quick: 20k entries)
  *
  * Engine settings (the same in every run):
@@ -852,9 +852,11 @@ function checkEncoding(sorted: readonly Datom[]): void {
 
 // ----- the TreeParams sweep -----------------------------------------------------------------------
 
+/** bufferBytes as a fraction of pageSize in lowest terms, e.g. 3/4 or 29/32. */
 const fractionOf = (params: TreeParams): string => {
-  const eighths = (params.bufferBytes * 8) / params.pageSize;
-  return eighths === 1 ? '1/8' : eighths === 2 ? '1/4' : eighths === 4 ? '1/2' : eighths === 6 ? '3/4' : eighths === 7 ? '7/8' : `${eighths}/8`;
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  const d = gcd(params.bufferBytes, params.pageSize);
+  return `${params.bufferBytes / d}/${params.pageSize / d}`;
 };
 
 function sweep(): void {
@@ -871,23 +873,29 @@ function sweep(): void {
   // Beyond the grid: buffers taking most of the page (fewer children, longer runs per flush).
   for (const pageSize of [2048, 4096, 8192]) grid.push({ pageSize, bufferBytes: (pageSize * 3) / 4 });
   grid.push({ pageSize: 4096, bufferBytes: 3584 });
+  // With truncated separators a child costs ~11 bytes of a branch instead of ~30: bytes alone
+  // would allow ~90 children. A cap on children keeps the fan-out low (long flush runs) and lets
+  // the buffer take the room the pivots leave; a small structure share does the same by bytes.
+  for (const maxChildren of [16, 24, 48]) grid.push({ pageSize: 4096, bufferBytes: 3072, maxChildren });
+  grid.push({ pageSize: 4096, bufferBytes: 3712 });
+  grid.push({ pageSize: 8192, bufferBytes: 6144, maxChildren: 64 });
   const lines: string[] = [];
   for (const params of grid) {
-    const label = `${params.pageSize}/${params.bufferBytes}`;
+    const label = `${params.pageSize}/${params.bufferBytes}/${params.maxChildren ?? '-'}`;
     progress(`  ${label}`);
-    const s = openSediment(`sweep-${params.pageSize}-${params.bufferBytes}`, 'relaxed', params);
+    const s = openSediment(`sweep-${label.replaceAll('/', '-')}`, 'relaxed', params);
     const insert = sedimentInsert(s, batches);
     const read = measureReads([sedimentReader(label, s.tree, s.root)], reads.keys, reads.starts, reads.lasts)[0]!;
     const shape = s.tree.check(s.root);
     closeSediment(s);
-    const loaded = openSediment(`sweep1-${params.pageSize}-${params.bufferBytes}`, 'relaxed', params);
+    const loaded = openSediment(`sweep1-${label.replaceAll('/', '-')}`, 'relaxed', params);
     sedimentBulkLoad(loaded, data.sorted);
     const single = sedimentInsert(loaded, singles);
     const loadedShape = loaded.tree.check(loaded.root);
     closeSediment(loaded);
     const isDefault = params === DEFAULT_TREE_PARAMS;
     lines.push(
-      `| ${params.pageSize} | ${params.bufferBytes}${isDefault ? ' (default)' : ` (${fractionOf(params)})`} | ${num(insert.usPerEntry)} | ${num(insert.bytesPerEntry)} | ` +
+      `| ${params.pageSize} | ${params.bufferBytes} (${fractionOf(params)}) | ${params.maxChildren ?? '-'}${isDefault ? ' (default)' : ''} | ${num(insert.usPerEntry)} | ${num(insert.bytesPerEntry)} | ` +
         `${num(read.lookupUs)} | ${num(read.scanUs)} | ${shape.depth} / ${count(shape.leaves)} / ${count(shape.branches)} | ` +
         `${num(single.usPerEntry)} | ${num(single.bytesPerEntry)} | ${loadedShape.depth} |`,
     );
@@ -896,9 +904,9 @@ function sweep(): void {
   console.log(machineLine());
   console.log('');
   console.log(
-    `| pageSize | bufferBytes | insert, batches of 100: µs/entry | B/entry | lookup µs (median of ${ROUNDS}, ${count(SWEEP_N)} keys) | µs per ${count(SCAN_LENGTH)}-entry scan | depth / leaves / branches | ${count(SWEEP_SINGLES)} singles on bulk-loaded: µs/entry | singles B/entry | bulk-loaded depth |`,
+    `| pageSize | bufferBytes | maxChildren | insert, batches of 100: µs/entry | B/entry | lookup µs (median of ${ROUNDS}, ${count(SWEEP_N)} keys) | µs per ${count(SCAN_LENGTH)}-entry scan | depth / leaves / branches | ${count(SWEEP_SINGLES)} singles on bulk-loaded: µs/entry | singles B/entry | bulk-loaded depth |`,
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const line of lines) console.log(line);
   console.log('\nInserts: one round each. Reads on the tree the batches of 100 built.');
 }

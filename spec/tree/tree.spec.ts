@@ -25,9 +25,11 @@ const range = (from: number, to: number) => Array.from({ length: to - from }, (_
 describe('bulk load', () => {
   it('packs sorted entries into full leaves and builds a valid tree that later batches extend', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 400 }), fc.array(fc.integer({ min: 0, max: 500 }), { maxLength: 60 }), (count, extra) => {
+      fc.property(fc.integer({ min: 0, max: 400 }), fc.array(fc.integer({ min: 0, max: 500 }), { maxLength: 60 }), fc.option(fc.integer({ min: 4, max: 6 }), { nil: undefined }), (count, extra, maxChildren) => {
         const store = openOn(new MemoryBackend(emptyImage()));
-        const tree = new HitchhikerTree(store, entrySchema, tinyParams);
+        // Branches are filled up to their bytes, or to maxChildren when given (and smaller).
+        const params = maxChildren === undefined ? { ...tinyParams, bufferBytes: 1 } : { ...tinyParams, bufferBytes: 1, maxChildren };
+        const tree = new HitchhikerTree(store, entrySchema, params);
         const root = tree.bulkLoad(entries(range(0, count)));
         expect([...tree.scan(root)]).toEqual(entries(range(0, count)));
         const report = tree.check(root);
@@ -44,6 +46,22 @@ describe('bulk load', () => {
         expect(tree.check(next).problems).toEqual([]);
       }),
       { numRuns: 60, seed: 7 },
+    );
+  });
+
+  it('cuts separators short under the bytewise order, and fills branches up to maxChildren', () => {
+    // Pivots of a few bytes: branches would hold six children by bytes, more than maxChildren.
+    const bytewise: TreeSchema<Entry> = { ...entrySchema, compare: compareBytes };
+    const params = { pageSize: LEAF_OVERHEAD_BYTES + 7 * ENTRY_PAGE_BYTES, bufferBytes: 1 };
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 400 }), fc.option(fc.integer({ min: 4, max: 5 }), { nil: undefined }), (count, maxChildren) => {
+        const tree = new HitchhikerTree(openOn(new MemoryBackend(emptyImage())), bytewise, maxChildren === undefined ? params : { ...params, maxChildren });
+        const root = tree.bulkLoad(entries(range(0, count)));
+        expect(tree.check(root).problems).toEqual([]);
+        expect([...tree.scan(root)]).toEqual(entries(range(0, count)));
+        for (let key = -1; key <= count; key++) expect(tree.has(root, [key, 0])).toBe(key >= 0 && key < count);
+      }),
+      { numRuns: 40, seed: 9 },
     );
   });
 
