@@ -97,7 +97,8 @@ export class BatchWriter {
     node.kinds = merged.kinds;
     // A flush can split children, adding pivots and so taking room from the buffer: flush again
     // until the buffer fits what is left.
-    while (node.buffer.count > 0 && bufferBytes(node) > bufferRoom(node, this.io.params)) this.flush(node);
+    let pending = bufferBytes(node);
+    while (node.buffer.count > 0 && pending > bufferRoom(node, this.io.params)) pending = this.flush(node, pending);
     if (node.children.length === 0) return nothing;
     return this.splitBranch(node);
   }
@@ -111,8 +112,9 @@ export class BatchWriter {
    * choices live in typed arrays, and the order of lengths is one numeric sort: with a few dozen
    * children, objects and a comparator sort per flush cost more than the searches.
    */
-  private flush(branch: BranchNode): void {
-    let pending = bufferBytes(branch);
+  private flush(branch: BranchNode, bytes: number): number {
+    // `bytes` is the buffer's size (bufferBytes), kept up to date by the caller from what this returns.
+    let pending = bytes;
     const room = bufferRoom(branch, this.io.params);
     const buffer = branch.buffer;
     const kinds = branch.kinds;
@@ -151,6 +153,8 @@ export class BatchWriter {
     }
     branch.buffer = kept.finish();
     branch.kinds = keptKinds.slice(0, kept.size);
+    // The runs' bytes left with them; the count's own varint may have shrunk.
+    return pending - varintBytes(buffer.count) + varintBytes(kept.size);
   }
 
   private replaceChild(branch: BranchNode, index: number, replacement: Replacement): void {
