@@ -6,6 +6,8 @@
  *
  *   npm run bench:tree                      full run: 1M entries (about 3.5 minutes on 2 cores)
  *   npm run bench:tree -- --quick           100k entries, fewer lookups and scans (about 15 s)
+ *   npm run bench:tree -- --interleaved     only the insert goals, Sediment and lmdb-js taking turns
+ *                                           chunk by chunk (for a loaded machine; about 1 minute)
  *   npm run bench:tree -- --params-sweep    only the TreeParams sweep: pageSize × bufferBytes (× maxChildren) at 200k
  *                                           entries (about 2.5 minutes; with --quick: 20k entries)
  *
@@ -44,13 +46,14 @@ type BTree<K, V> = InstanceType<typeof BTree<K, V>>;
 
 const args = new Set(process.argv.slice(2));
 for (const a of args) {
-  if (a !== '--quick' && a !== '--params-sweep') {
-    console.error(`unknown option ${a}; use --quick and/or --params-sweep`);
+  if (a !== '--quick' && a !== '--params-sweep' && a !== '--interleaved') {
+    console.error(`unknown option ${a}; use --quick, --params-sweep and/or --interleaved`);
     process.exit(2);
   }
 }
 const QUICK = args.has('--quick');
 const SWEEP = args.has('--params-sweep');
+const INTERLEAVED = args.has('--interleaved');
 const N = QUICK ? 100_000 : 1_000_000;
 const SINGLES = QUICK ? 2_000 : 20_000;
 const LOOKUPS = QUICK ? 50_000 : 200_000;
@@ -930,10 +933,71 @@ function sweep(): void {
   console.log('\nInserts: one round each. Reads on the tree the batches of 100 built.');
 }
 
+// ----- the insert goals, interleaved -----------------------------------------------------------
+
+/**
+ * Sediment and lmdb-js insert the same batches into stores of their own, CHUNKS chunks each,
+ * taking turns (the first alternating), so that a load that comes and goes on a shared machine
+ * falls on both alike; a sequential run can swing either way by 2× under such load.
+ */
+const CHUNKS = 20;
+
+async function interleaved(): Promise<void> {
+  progress(`generating ${count(N)} datoms`);
+  const data = makeDataSet(N, 0, SEED);
+  const workloads: Array<[string, Datom[][]]> = [
+    ['random order, batches of 10,000', batchesOf(data.shuffled, 10_000)],
+    ['random order, batches of 100', batchesOf(data.shuffled, 100)],
+    ['ascending order, batches of 10,000', batchesOf(data.sorted, 10_000)],
+  ];
+  const lines: string[] = [];
+  for (const [label, batches] of workloads) {
+    progress(label);
+    const s = openSediment(`interleaved-${lines.length}`, 'relaxed');
+    const l = openLmdbDb(`interleaved-${lines.length}`, 'relaxed');
+    const per = Math.ceil(batches.length / CHUNKS);
+    const totals = { s: 0, flush: 0, l: 0, sBytes: 0, lBytes: 0 };
+    const ratios: number[] = [];
+    for (let c = 0; c * per < batches.length; c++) {
+      const chunk = batches.slice(c * per, (c + 1) * per);
+      const entries = chunk.reduce((sum, b) => sum + b.length, 0);
+      let sm: InsertMeasure | undefined;
+      let lm: InsertMeasure | undefined;
+      if (c % 2 === 0) {
+        sm = sedimentInsert(s, chunk);
+        lm = lmdbInsert(l, chunk);
+      } else {
+        lm = lmdbInsert(l, chunk);
+        sm = sedimentInsert(s, chunk);
+      }
+      totals.s += sm.usPerEntry * entries;
+      totals.flush += (sm.flushUsPerEntry ?? 0) * entries;
+      totals.l += lm.usPerEntry * entries;
+      totals.sBytes += sm.bytesPerEntry * entries;
+      totals.lBytes += lm.bytesPerEntry * entries;
+      ratios.push(sm.usPerEntry / lm.usPerEntry);
+    }
+    closeSediment(s);
+    await closeLmdb(l);
+    const n = data.sorted.length;
+    lines.push(
+      `| ${label} | ${num(totals.s / n)} µs/entry (flushes ${num(totals.flush / n)}), ${num(totals.sBytes / n)} B/entry | ` +
+        `${num(totals.l / n)} µs/entry, ${num(totals.lBytes / n)} B/entry | ${ratio(totals.s, totals.l)} | ${median(ratios).toFixed(2)}× | ${totals.s <= totals.l ? 'yes' : 'no'} |`,
+    );
+  }
+  console.log(`\n## Insert goals, interleaved: ${count(N)} datom-sized entries, relaxed, ${CHUNKS} chunks each taking turns\n`);
+  console.log(machineLine());
+  console.log('');
+  console.log('| workload | Sediment | lmdb-js | S/lmdb, totals | S/lmdb, median chunk | µs/entry ≤ lmdb-js? |');
+  console.log('|---|---|---|---|---|---|');
+  for (const line of lines) console.log(line);
+}
+
 // ----- main ---------------------------------------------------------------------------------------
 
 try {
   if (SWEEP) sweep();
+  else if (INTERLEAVED) await interleaved();
   else await compare();
   progress(`total ${((nowUs() - Number(started) / 1e3) / 1e6).toFixed(0)} s`);
 } finally {

@@ -261,6 +261,35 @@ describe('invariant checker', () => {
   });
 });
 
+describe('batch memory', () => {
+  it('serves batches larger than it holds, and later batches reuse it without touching older trees', () => {
+    // ~200-byte entries: the first batch's lists take far more than the 16 MiB of chunks batch
+    // memory keeps (a request beyond them gets memory of its own); the later batches run in
+    // chunks the first one filled. Every tree must stay intact after the batches that follow it.
+    const text = new TextEncoder();
+    const schema: TreeSchema<string> = {
+      encode: (s) => text.encode(s),
+      decode: (bytes, start, end) => new TextDecoder().decode(bytes.subarray(start, end)),
+      compare: compareBytes,
+      prefixOrdered: true,
+    };
+    const entry = (i: number) => `${String(i).padStart(7, '0')}:${'x'.repeat(190)}`;
+    const tree = new HitchhikerTree(openOn(new MemoryBackend(emptyImage())), schema);
+    const big = Array.from({ length: 100_000 }, (_, i) => entry(i * 2));
+    const roots: TreeRoot[] = [tree.insert(undefined, big)];
+    const expected: string[][] = [big];
+    for (const [b, size] of [3_000, 40_000, 3_000].entries()) {
+      const batch = Array.from({ length: size }, (_, i) => entry((i * 67 + b * 13) % 200_000));
+      roots.push(tree.insert(roots[roots.length - 1], batch));
+      expected.push([...new Set([...expected[expected.length - 1]!, ...batch])].sort());
+    }
+    roots.forEach((root, i) => {
+      expect(tree.check(root).problems).toEqual([]);
+      expect([...tree.scan(root)]).toEqual(expected[i]);
+    });
+  });
+});
+
 describe('schemas that encode in place', () => {
   /** Strings of any length, as UTF-8, ordered bytewise; `encodeInto` refuses what does not fit. */
   const text = new TextEncoder();
