@@ -126,6 +126,9 @@ export class BatchWriter {
     for (let c = 0; c < children; c++) byLength[c] = (buffer.count - (bounds[c + 1]! - bounds[c]!)) * children + c;
     byLength.sort();
     const chosen = new Uint8Array(children);
+    // What stays: sized exactly, as most of a large buffer usually leaves.
+    let keptBytes = buffer.dataBytes;
+    let keptCount = buffer.count;
     for (let r = 0; r < children && pending > room; r++) {
       const c = byLength[r]! % children;
       const from = bounds[c]!;
@@ -133,9 +136,11 @@ export class BatchWriter {
       if (from === to) break; // the rest are empty too
       chosen[c] = 1;
       pending -= runBytes(buffer, from, to) + (to - from);
+      keptBytes -= buffer.start(to) - buffer.start(from);
+      keptCount -= to - from;
     }
-    const kept = new EntryListBuilder(buffer.dataBytes, buffer.count);
-    const keptKinds = new Uint8Array(buffer.count);
+    const kept = new EntryListBuilder(keptBytes, keptCount);
+    const keptKinds = new Uint8Array(keptCount);
     // Unchosen children next to each other have adjacent runs: copied as one.
     for (let c = 0; c < children; ) {
       if (chosen[c] === 1) {
@@ -152,7 +157,7 @@ export class BatchWriter {
       if (chosen[c] === 1) this.replaceChild(branch, c, this.applyTo(branch.children[c]!, buffer, kinds, bounds[c]!, bounds[c + 1]!));
     }
     branch.buffer = kept.finish();
-    branch.kinds = keptKinds.slice(0, kept.size);
+    branch.kinds = keptKinds;
     // The runs' bytes left with them; the count's own varint may have shrunk.
     return pending - varintBytes(buffer.count) + varintBytes(kept.size);
   }
