@@ -6,7 +6,9 @@
  *
  *   npm run bench:tree                      full run: 1M entries (about 3.5 minutes on 2 cores)
  *   npm run bench:tree -- --quick           100k entries, fewer lookups and scans (about 15 s)
- *   npm run bench:tree -- --params-sweep    only the TreeParams sweep: pageSize × bufferBytes at 200k
+ *   npm run bench:tree -- --interleaved     only the insert goals, Sediment and lmdb-js taking turns
+ *                                           chunk by chunk (for a loaded machine; about 1 minute)
+ *   npm run bench:tree -- --params-sweep    only the TreeParams sweep: pageSize × bufferBytes (× maxChildren) at 200k
  *                                           entries (about 2.5 minutes; with --quick: 20k entries)
  *
  * Engine settings (the same in every run):
@@ -44,13 +46,14 @@ type BTree<K, V> = InstanceType<typeof BTree<K, V>>;
 
 const args = new Set(process.argv.slice(2));
 for (const a of args) {
-  if (a !== '--quick' && a !== '--params-sweep') {
-    console.error(`unknown option ${a}; use --quick and/or --params-sweep`);
+  if (a !== '--quick' && a !== '--params-sweep' && a !== '--interleaved') {
+    console.error(`unknown option ${a}; use --quick, --params-sweep and/or --interleaved`);
     process.exit(2);
   }
 }
 const QUICK = args.has('--quick');
 const SWEEP = args.has('--params-sweep');
+const INTERLEAVED = args.has('--interleaved');
 const N = QUICK ? 100_000 : 1_000_000;
 const SINGLES = QUICK ? 2_000 : 20_000;
 const LOOKUPS = QUICK ? 50_000 : 200_000;
@@ -284,6 +287,11 @@ function writtenBytes(): number {
 
 interface InsertMeasure {
   readonly usPerEntry: number;
+  /**
+   * Sediment relaxed: the part of usPerEntry spent in the store's periodic flushes (every 16 MiB
+   * or 1,000 commits: fdatasync and the slots), which lmdb-js with noSync never does.
+   */
+  readonly flushUsPerEntry?: number;
   /** Sediment: file growth per entry; lmdb: bytes passed to write(2) per entry. */
   readonly bytesPerEntry: number;
   readonly seconds: number;
@@ -331,14 +339,27 @@ function closeSediment(db: SedimentDb): void {
 function sedimentInsert(db: SedimentDb, batches: readonly Datom[][]): InsertMeasure {
   const before = db.store.head.end;
   let count = 0;
+  // Time the periodic flushes a relaxed commit makes (commit calls sync at the bound).
+  let flushUs = 0;
+  const store = db.store;
+  const sync = store.sync;
+  store.sync = function timedSync(this: PageStore): void {
+    const start = nowUs();
+    sync.call(this);
+    flushUs += nowUs() - start;
+  };
   const t0 = nowUs();
-  for (const batch of batches) {
-    db.root = db.tree.insert(db.root, batch);
-    db.store.commit(metaOf(db.root));
-    count += batch.length;
+  try {
+    for (const batch of batches) {
+      db.root = db.tree.insert(db.root, batch);
+      db.store.commit(metaOf(db.root));
+      count += batch.length;
+    }
+  } finally {
+    store.sync = sync;
   }
   const elapsed = nowUs() - t0;
-  return { usPerEntry: elapsed / count, bytesPerEntry: (db.store.head.end - before) / count, seconds: elapsed / 1e6 };
+  return { usPerEntry: elapsed / count, flushUsPerEntry: flushUs / count, bytesPerEntry: (db.store.head.end - before) / count, seconds: elapsed / 1e6 };
 }
 
 function sedimentBulkLoad(db: SedimentDb, sorted: readonly Datom[]): InsertMeasure {
@@ -603,9 +624,10 @@ function insertRow(workload: string, s: InsertMeasure, b: InsertMeasure | undefi
   const ratios: string[] = [];
   if (b !== undefined) ratios.push(`S/btree ${ratio(s.usPerEntry, b.usPerEntry)}`);
   if (l !== undefined) ratios.push(`S/lmdb ${ratio(s.usPerEntry, l.usPerEntry)}`);
+  const flushes = s.flushUsPerEntry !== undefined && s.flushUsPerEntry > 0 ? ` (flushes ${num(s.flushUsPerEntry)})` : '';
   rows.push({
     workload,
-    sediment: perEntry(s, true),
+    sediment: perEntry(s, true) + flushes,
     btree: b === undefined ? '—' : perEntry(b, false),
     lmdb: l === undefined ? '—' : perEntry(l, true),
     ratios: ratios.join(', ') || '—',
@@ -852,9 +874,11 @@ function checkEncoding(sorted: readonly Datom[]): void {
 
 // ----- the TreeParams sweep -----------------------------------------------------------------------
 
+/** bufferBytes as a fraction of pageSize in lowest terms, e.g. 3/4 or 29/32. */
 const fractionOf = (params: TreeParams): string => {
-  const eighths = (params.bufferBytes * 8) / params.pageSize;
-  return eighths === 1 ? '1/8' : eighths === 2 ? '1/4' : eighths === 4 ? '1/2' : eighths === 6 ? '3/4' : eighths === 7 ? '7/8' : `${eighths}/8`;
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  const d = gcd(params.bufferBytes, params.pageSize);
+  return `${params.bufferBytes / d}/${params.pageSize / d}`;
 };
 
 function sweep(): void {
@@ -871,23 +895,29 @@ function sweep(): void {
   // Beyond the grid: buffers taking most of the page (fewer children, longer runs per flush).
   for (const pageSize of [2048, 4096, 8192]) grid.push({ pageSize, bufferBytes: (pageSize * 3) / 4 });
   grid.push({ pageSize: 4096, bufferBytes: 3584 });
+  // With truncated separators a child costs ~11 bytes of a branch instead of ~30: bytes alone
+  // would allow ~90 children. A cap on children keeps the fan-out low (long flush runs) and lets
+  // the buffer take the room the pivots leave; a small structure share does the same by bytes.
+  for (const maxChildren of [16, 24, 48]) grid.push({ pageSize: 4096, bufferBytes: 3072, maxChildren });
+  grid.push({ pageSize: 4096, bufferBytes: 3712 });
+  grid.push({ pageSize: 8192, bufferBytes: 6144, maxChildren: 64 });
   const lines: string[] = [];
   for (const params of grid) {
-    const label = `${params.pageSize}/${params.bufferBytes}`;
+    const label = `${params.pageSize}/${params.bufferBytes}/${params.maxChildren ?? '-'}`;
     progress(`  ${label}`);
-    const s = openSediment(`sweep-${params.pageSize}-${params.bufferBytes}`, 'relaxed', params);
+    const s = openSediment(`sweep-${label.replaceAll('/', '-')}`, 'relaxed', params);
     const insert = sedimentInsert(s, batches);
     const read = measureReads([sedimentReader(label, s.tree, s.root)], reads.keys, reads.starts, reads.lasts)[0]!;
     const shape = s.tree.check(s.root);
     closeSediment(s);
-    const loaded = openSediment(`sweep1-${params.pageSize}-${params.bufferBytes}`, 'relaxed', params);
+    const loaded = openSediment(`sweep1-${label.replaceAll('/', '-')}`, 'relaxed', params);
     sedimentBulkLoad(loaded, data.sorted);
     const single = sedimentInsert(loaded, singles);
     const loadedShape = loaded.tree.check(loaded.root);
     closeSediment(loaded);
     const isDefault = params === DEFAULT_TREE_PARAMS;
     lines.push(
-      `| ${params.pageSize} | ${params.bufferBytes}${isDefault ? ' (default)' : ` (${fractionOf(params)})`} | ${num(insert.usPerEntry)} | ${num(insert.bytesPerEntry)} | ` +
+      `| ${params.pageSize} | ${params.bufferBytes} (${fractionOf(params)}) | ${params.maxChildren ?? '-'}${isDefault ? ' (default)' : ''} | ${num(insert.usPerEntry)} | ${num(insert.bytesPerEntry)} | ` +
         `${num(read.lookupUs)} | ${num(read.scanUs)} | ${shape.depth} / ${count(shape.leaves)} / ${count(shape.branches)} | ` +
         `${num(single.usPerEntry)} | ${num(single.bytesPerEntry)} | ${loadedShape.depth} |`,
     );
@@ -896,17 +926,78 @@ function sweep(): void {
   console.log(machineLine());
   console.log('');
   console.log(
-    `| pageSize | bufferBytes | insert, batches of 100: µs/entry | B/entry | lookup µs (median of ${ROUNDS}, ${count(SWEEP_N)} keys) | µs per ${count(SCAN_LENGTH)}-entry scan | depth / leaves / branches | ${count(SWEEP_SINGLES)} singles on bulk-loaded: µs/entry | singles B/entry | bulk-loaded depth |`,
+    `| pageSize | bufferBytes | maxChildren | insert, batches of 100: µs/entry | B/entry | lookup µs (median of ${ROUNDS}, ${count(SWEEP_N)} keys) | µs per ${count(SCAN_LENGTH)}-entry scan | depth / leaves / branches | ${count(SWEEP_SINGLES)} singles on bulk-loaded: µs/entry | singles B/entry | bulk-loaded depth |`,
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const line of lines) console.log(line);
   console.log('\nInserts: one round each. Reads on the tree the batches of 100 built.');
+}
+
+// ----- the insert goals, interleaved -----------------------------------------------------------
+
+/**
+ * Sediment and lmdb-js insert the same batches into stores of their own, CHUNKS chunks each,
+ * taking turns (the first alternating), so that a load that comes and goes on a shared machine
+ * falls on both alike; a sequential run can swing either way by 2× under such load.
+ */
+const CHUNKS = 20;
+
+async function interleaved(): Promise<void> {
+  progress(`generating ${count(N)} datoms`);
+  const data = makeDataSet(N, 0, SEED);
+  const workloads: Array<[string, Datom[][]]> = [
+    ['random order, batches of 10,000', batchesOf(data.shuffled, 10_000)],
+    ['random order, batches of 100', batchesOf(data.shuffled, 100)],
+    ['ascending order, batches of 10,000', batchesOf(data.sorted, 10_000)],
+  ];
+  const lines: string[] = [];
+  for (const [label, batches] of workloads) {
+    progress(label);
+    const s = openSediment(`interleaved-${lines.length}`, 'relaxed');
+    const l = openLmdbDb(`interleaved-${lines.length}`, 'relaxed');
+    const per = Math.ceil(batches.length / CHUNKS);
+    const totals = { s: 0, flush: 0, l: 0, sBytes: 0, lBytes: 0 };
+    const ratios: number[] = [];
+    for (let c = 0; c * per < batches.length; c++) {
+      const chunk = batches.slice(c * per, (c + 1) * per);
+      const entries = chunk.reduce((sum, b) => sum + b.length, 0);
+      let sm: InsertMeasure | undefined;
+      let lm: InsertMeasure | undefined;
+      if (c % 2 === 0) {
+        sm = sedimentInsert(s, chunk);
+        lm = lmdbInsert(l, chunk);
+      } else {
+        lm = lmdbInsert(l, chunk);
+        sm = sedimentInsert(s, chunk);
+      }
+      totals.s += sm.usPerEntry * entries;
+      totals.flush += (sm.flushUsPerEntry ?? 0) * entries;
+      totals.l += lm.usPerEntry * entries;
+      totals.sBytes += sm.bytesPerEntry * entries;
+      totals.lBytes += lm.bytesPerEntry * entries;
+      ratios.push(sm.usPerEntry / lm.usPerEntry);
+    }
+    closeSediment(s);
+    await closeLmdb(l);
+    const n = data.sorted.length;
+    lines.push(
+      `| ${label} | ${num(totals.s / n)} µs/entry (flushes ${num(totals.flush / n)}), ${num(totals.sBytes / n)} B/entry | ` +
+        `${num(totals.l / n)} µs/entry, ${num(totals.lBytes / n)} B/entry | ${ratio(totals.s, totals.l)} | ${median(ratios).toFixed(2)}× | ${totals.s <= totals.l ? 'yes' : 'no'} |`,
+    );
+  }
+  console.log(`\n## Insert goals, interleaved: ${count(N)} datom-sized entries, relaxed, ${CHUNKS} chunks each taking turns\n`);
+  console.log(machineLine());
+  console.log('');
+  console.log('| workload | Sediment | lmdb-js | S/lmdb, totals | S/lmdb, median chunk | µs/entry ≤ lmdb-js? |');
+  console.log('|---|---|---|---|---|---|');
+  for (const line of lines) console.log(line);
 }
 
 // ----- main ---------------------------------------------------------------------------------------
 
 try {
   if (SWEEP) sweep();
+  else if (INTERLEAVED) await interleaved();
   else await compare();
   progress(`total ${((nowUs() - Number(started) / 1e3) / 1e6).toFixed(0)} s`);
 } finally {

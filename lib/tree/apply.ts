@@ -11,10 +11,11 @@
  */
 import type { PageId } from '../ids.js';
 import { EntryList, EntryListBuilder } from './entry-list.js';
-import { BranchNode, bufferBytes, CHILD_ID_BYTES, type ChildRef, LeafNode, leafBytes, runBytes, structureBytes, type TreeNode, varintBytes } from './node.js';
-import type { TreeParams } from './params.js';
+import { BranchNode, bufferBytes, bufferRoom, CHILD_ID_BYTES, type ChildRef, LeafNode, leafBytes, runBytes, structureBytes, type TreeNode, varintBytes } from './node.js';
+import { maxChildrenOf, type TreeParams } from './params.js';
 import { mergeOps } from './merge.js';
 import { bufferBounds, lowerBound } from './search.js';
+import { pushSeparator, truncatesSeparators } from './separator.js';
 import type { TreeSchema } from './tree-schema.js';
 
 /** What the write path needs from the tree: the order, reading sealed nodes, writing new ones. */
@@ -51,13 +52,16 @@ export class BatchWriter {
   private readonly compare: NodeIo['compare'];
   private readonly leafLimit: number;
   private readonly structureLimit: number;
-  private readonly bufferLimit: number;
+  private readonly maxChildren: number;
+  /** Whether a leaf split's separator is cut short (separator.ts). */
+  private readonly truncate: boolean;
 
   constructor(private readonly io: NodeIo) {
     this.compare = io.compare;
     this.leafLimit = io.params.pageSize;
     this.structureLimit = io.params.pageSize - io.params.bufferBytes;
-    this.bufferLimit = io.params.bufferBytes;
+    this.maxChildren = maxChildrenOf(io.params);
+    this.truncate = truncatesSeparators(io.compare);
   }
 
   /** Applies `ops` to the tree at `root` (undefined: empty) and returns the new root. */
@@ -91,13 +95,16 @@ export class BatchWriter {
     const merged = mergeOps(this.compare, node.buffer, node.kinds, ops, kinds, from, to);
     node.buffer = merged.entries;
     node.kinds = merged.kinds;
-    this.flush(node);
+    // A flush can split children, adding pivots and so taking room from the buffer: flush again
+    // until the buffer fits what is left.
+    let pending = bufferBytes(node);
+    while (node.buffer.count > 0 && pending > bufferRoom(node, this.io.params)) pending = this.flush(node, pending);
     if (node.children.length === 0) return nothing;
     return this.splitBranch(node);
   }
 
   /**
-   * Pushes runs of buffered operations down until the buffer fits its limit: the longest runs
+   * Pushes runs of buffered operations down until the buffer fits its room: the longest runs
    * first (the first of equals), so the choice depends on nothing but the contents. Operations
    * are sorted, so each child's share is one contiguous run, and flushing one child neither moves
    * nor reroutes another's: the runs are chosen up front, applied from the last child to the
@@ -105,9 +112,10 @@ export class BatchWriter {
    * choices live in typed arrays, and the order of lengths is one numeric sort: with a few dozen
    * children, objects and a comparator sort per flush cost more than the searches.
    */
-  private flush(branch: BranchNode): void {
-    let pending = bufferBytes(branch);
-    if (pending <= this.bufferLimit || branch.buffer.count === 0) return;
+  private flush(branch: BranchNode, bytes: number): number {
+    // `bytes` is the buffer's size (bufferBytes), kept up to date by the caller from what this returns.
+    let pending = bytes;
+    const room = bufferRoom(branch, this.io.params);
     const buffer = branch.buffer;
     const kinds = branch.kinds;
     const pivots = branch.pivots;
@@ -118,16 +126,21 @@ export class BatchWriter {
     for (let c = 0; c < children; c++) byLength[c] = (buffer.count - (bounds[c + 1]! - bounds[c]!)) * children + c;
     byLength.sort();
     const chosen = new Uint8Array(children);
-    for (let r = 0; r < children && pending > this.bufferLimit; r++) {
+    // What stays: sized exactly, as most of a large buffer usually leaves.
+    let keptBytes = buffer.dataBytes;
+    let keptCount = buffer.count;
+    for (let r = 0; r < children && pending > room; r++) {
       const c = byLength[r]! % children;
       const from = bounds[c]!;
       const to = bounds[c + 1]!;
       if (from === to) break; // the rest are empty too
       chosen[c] = 1;
       pending -= runBytes(buffer, from, to) + (to - from);
+      keptBytes -= buffer.start(to) - buffer.start(from);
+      keptCount -= to - from;
     }
-    const kept = new EntryListBuilder(buffer.dataBytes, buffer.count);
-    const keptKinds = new Uint8Array(buffer.count);
+    const kept = new EntryListBuilder(keptBytes, keptCount);
+    const keptKinds = new Uint8Array(keptCount);
     // Unchosen children next to each other have adjacent runs: copied as one.
     for (let c = 0; c < children; ) {
       if (chosen[c] === 1) {
@@ -144,7 +157,9 @@ export class BatchWriter {
       if (chosen[c] === 1) this.replaceChild(branch, c, this.applyTo(branch.children[c]!, buffer, kinds, bounds[c]!, bounds[c + 1]!));
     }
     branch.buffer = kept.finish();
-    branch.kinds = keptKinds.slice(0, kept.size);
+    branch.kinds = keptKinds;
+    // The runs' bytes left with them; the count's own varint may have shrunk.
+    return pending - varintBytes(buffer.count) + varintBytes(kept.size);
   }
 
   private replaceChild(branch: BranchNode, index: number, replacement: Replacement): void {
@@ -182,26 +197,31 @@ export class BatchWriter {
     let start = 0;
     for (const cut of [...cuts, entries.count]) {
       nodes.push(leafDraft(entries.slice(start, cut), this, leaf.cacheWhenWritten));
-      if (start > 0) separators.pushEntry(entries, start);
+      if (start > 0) pushSeparator(separators, entries, start, this.truncate);
       start = cut;
     }
     return splitAgain({ nodes, separators: separators.finish() }, (node) => this.splitLeaf(node as LeafNode));
   }
 
   /**
-   * Splits a branch whose pivots and child ids outgrow their share of a page. Each part keeps at
-   * least two children, so every level above has fewer nodes than the one below and growth ends.
-   * The pivot between two parts moves up as their separator; buffered operations follow it.
+   * Splits a branch whose pivots and child ids outgrow their share of a page, or whose children
+   * are more than `maxChildren`. Each part keeps at least two children, so every level above has
+   * fewer nodes than the one below and growth ends. Parts are cut to about equal bytes, or equal
+   * numbers of children when the count needs more parts. The pivot between two parts moves up as
+   * their separator; buffered operations follow it.
    */
   private splitBranch(branch: BranchNode): Replacement {
     const structure = structureBytes(branch);
     const childCount = branch.children.length;
-    if (structure <= this.structureLimit || childCount < 4) return { nodes: [branch], separators: EntryList.empty };
+    const tooLarge = structure > this.structureLimit && childCount >= 4;
+    if (!tooLarge && childCount <= this.maxChildren) return { nodes: [branch], separators: EntryList.empty };
     const pivots = branch.pivots;
     const payload = structure - 1 - varintBytes(branch.level);
-    const parts = Math.min(childCount >> 1, Math.ceil(payload / Math.max(1, this.structureLimit - 8)));
-    const weight = (i: number) => CHILD_ID_BYTES + (i > 0 ? pivots.end(i - 1) - pivots.start(i - 1) + varintBytes(pivots.end(i - 1) - pivots.start(i - 1)) : 0);
-    const cuts = cutPoints(childCount, parts, weight, payload, 2);
+    const byBytes = tooLarge ? Math.ceil(payload / Math.max(1, this.structureLimit - 8)) : 1;
+    const byCount = Math.ceil(childCount / this.maxChildren);
+    const parts = Math.min(childCount >> 1, Math.max(byBytes, byCount));
+    const byteWeight = (i: number) => CHILD_ID_BYTES + (i > 0 ? pivots.end(i - 1) - pivots.start(i - 1) + varintBytes(pivots.end(i - 1) - pivots.start(i - 1)) : 0);
+    const cuts = byCount > byBytes ? cutPoints(childCount, parts, () => 1, childCount, 2) : cutPoints(childCount, parts, byteWeight, payload, 2);
     const nodes: ChildRef[] = [];
     const separators = new EntryListBuilder();
     const buffer = branch.buffer;

@@ -7,7 +7,8 @@ import { ErrorCode, SedimentError } from '../errors.js';
 import type { PageId } from '../ids.js';
 import { EntryList, EntryListBuilder } from './entry-list.js';
 import { BranchNode, CHILD_ID_BYTES, LeafNode, type TreeNode, varintBytes } from './node.js';
-import type { TreeParams } from './params.js';
+import { maxChildrenOf, type TreeParams } from './params.js';
+import { separatorLength, truncatesSeparators } from './separator.js';
 import type { TreeSchema } from './tree-schema.js';
 
 /** Branch page bytes besides pivots and ids: kind, level and pivot count (up to 16,383 pivots). */
@@ -19,24 +20,29 @@ export function bulkLoad(
   entries: Iterable<Uint8Array>,
   write: (node: TreeNode) => PageId,
 ): PageId | undefined {
-  // Level 0: leaves; `firsts` holds each leaf's first entry (the separator before it, for all but the first).
+  // Level 0: leaves; `firsts` holds each leaf's first entry, cut short when the order allows (the
+  // separator before it, for all but the first).
   let ids: PageId[] = [];
   let firsts = new EntryListBuilder();
   let leaf = new EntryListBuilder(params.pageSize);
   let leafBytes = 0; // entries with their length prefixes; the page adds a kind byte and the count
   let previous: Uint8Array | undefined;
+  const truncate = truncatesSeparators(compare);
   for (const entry of entries) {
     if (previous !== undefined && compare(previous, 0, previous.length, entry, 0, entry.length) >= 0) {
       throw new SedimentError(ErrorCode.invalidArgument, 'bulk load needs entries in strictly increasing order');
     }
-    previous = entry;
     const size = entry.length + varintBytes(entry.length);
     if (leaf.size > 0 && 1 + varintBytes(leaf.size + 1) + leafBytes + size > params.pageSize) {
       ids.push(write(new LeafNode(leaf.finish(), null)));
       leaf = new EntryListBuilder(params.pageSize);
       leafBytes = 0;
     }
-    if (leaf.size === 0) firsts.push(entry, 0, entry.length);
+    if (leaf.size === 0) {
+      const cut = truncate && previous !== undefined ? separatorLength(previous, 0, previous.length, entry, 0, entry.length) : entry.length;
+      firsts.push(entry, 0, cut);
+    }
+    previous = entry;
     leaf.push(entry, 0, entry.length);
     leafBytes += size;
   }
@@ -50,7 +56,7 @@ export function bulkLoad(
     const weight = (i: number) => CHILD_ID_BYTES + (i > 0 ? separators.end(i) - separators.start(i) + varintBytes(separators.end(i) - separators.start(i)) : 0);
     const nextIds: PageId[] = [];
     const nextFirsts = new EntryListBuilder();
-    for (const [from, to] of groupChildren(ids.length, weight, limit)) {
+    for (const [from, to] of groupChildren(ids.length, weight, limit, maxChildrenOf(params))) {
       const branch = new BranchNode(level, separators.slice(from + 1, to), ids.slice(from, to), EntryList.empty, new Uint8Array(0), null);
       nextIds.push(write(branch));
       nextFirsts.pushEntry(separators, from);
@@ -61,15 +67,15 @@ export function bulkLoad(
   return ids[0];
 }
 
-/** Runs [from, to) of children, each filled up to `limit` bytes and holding at least two. */
-function groupChildren(count: number, weight: (i: number) => number, limit: number): Array<[number, number]> {
+/** Runs [from, to) of children, each filled up to `limit` bytes and `maxChildren` children, holding at least two. */
+function groupChildren(count: number, weight: (i: number) => number, limit: number, maxChildren: number): Array<[number, number]> {
   const groups: Array<[number, number]> = [];
   let from = 0;
   let bytes = BRANCH_HEADER_BYTES;
   for (let i = 0; i < count; i++) {
     // The first child of a group carries no pivot.
     const size = i === from ? CHILD_ID_BYTES : weight(i);
-    if (i - from >= 2 && bytes + size > limit) {
+    if (i - from >= 2 && (bytes + size > limit || i - from === maxChildren)) {
       groups.push([from, i]);
       from = i;
       bytes = BRANCH_HEADER_BYTES + CHILD_ID_BYTES;
@@ -78,11 +84,19 @@ function groupChildren(count: number, weight: (i: number) => number, limit: numb
     }
   }
   groups.push([from, count]);
-  // A lone child left at the end joins the group before it.
+  // A lone child left at the end takes the last child of the group before it, which then still
+  // fits; only a group of two takes the lone child in (three children fit any page share, as a
+  // branch splits only from four).
   const last = groups[groups.length - 1]!;
   if (groups.length > 1 && last[1] - last[0] < 2) {
-    groups.pop();
-    groups[groups.length - 1]![1] = count;
+    const before = groups[groups.length - 2]!;
+    if (before[1] - before[0] > 2) {
+      before[1] -= 1;
+      last[0] -= 1;
+    } else {
+      groups.pop();
+      before[1] = count;
+    }
   }
   return groups;
 }

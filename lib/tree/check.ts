@@ -7,8 +7,8 @@
 import { CorruptionError } from '../errors.js';
 import type { PageId } from '../ids.js';
 import type { EntryList } from './entry-list.js';
-import { bufferBytes, leafBytes, sealedChild, structureBytes, type TreeNode } from './node.js';
-import type { TreeParams } from './params.js';
+import { bufferBytes, bufferRoom, leafBytes, sealedChild, structureBytes, type TreeNode } from './node.js';
+import { maxChildrenOf, type TreeParams } from './params.js';
 import { compareAt } from './search.js';
 import type { TreeSchema } from './tree-schema.js';
 
@@ -86,8 +86,9 @@ export function checkTree(
     if (!inRange(node.pivots, low, high)) problem('pivot outside the range of its separators');
     if (!increasing(node.buffer)) problem('buffer out of order');
     if (!inRange(node.buffer, low, high)) problem('buffered operation outside the range of its separators');
-    if (bufferBytes(node) > params.bufferBytes) problem('buffer over its limit');
+    if (bufferBytes(node) > bufferRoom(node, params)) problem('buffer over its limit');
     if (structureBytes(node) > structureLimit && node.children.length >= 4) problem('branch larger than its page share');
+    if (node.children.length > maxChildrenOf(params)) problem('branch with more than maxChildren children');
     const levels = node.children.map((_, i) =>
       walk(sealedChild(node, i), i > 0 ? [node.pivots, i - 1] : low, i < node.pivots.count ? [node.pivots, i] : high),
     );

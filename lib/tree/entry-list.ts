@@ -88,15 +88,85 @@ function carve(bytes: number): number {
 }
 
 function allocBytes(n: number): Uint8Array {
+  if (batchMemory !== undefined) {
+    const buffer = batchMemory.take(n);
+    if (buffer !== undefined) return new Uint8Array(buffer, batchMemory.at, n);
+  }
   if (n > SLAB_BYTES >> 3) return new Uint8Array(n);
   const at = carve(n); // first: it may replace the slab
   return new Uint8Array(slab, at, n);
 }
 
 export function allocOffsets(n: number): Uint32Array {
+  if (batchMemory !== undefined) {
+    const buffer = batchMemory.take(n * 4);
+    if (buffer !== undefined) return new Uint32Array(buffer, batchMemory.at, n);
+  }
   if (n * 4 > SLAB_BYTES >> 3) return new Uint32Array(n);
   const at = carve(n * 4);
   return new Uint32Array(slab, at, n);
+}
+
+/**
+ * Memory for the lists of one batch, reused batch after batch. Everything a batch builds (the
+ * encoded operations, merged buffers and leaves, slices) is dead once the batch's nodes are
+ * encoded into pages: cached nodes and pages own their memory. Fresh ArrayBuffers instead would
+ * live across the batch's scavenges, reach the old generation, and count as external memory
+ * that only a full collection frees: V8 starts one for every 64 MiB of it, and a batch of 10,000
+ * operations allocated ~2.5 MB, so a mark-compact of the whole heap came every ~25 batches.
+ * Chunks of 1 MiB, filled in order and all free again at the next batch; at most 16 are kept,
+ * and a request beyond that, or larger than a chunk, takes memory of its own as before.
+ */
+class BatchMemory {
+  private static readonly CHUNK_BYTES = 1 << 20;
+  private static readonly MAX_CHUNKS = 16;
+  private readonly chunks: ArrayBuffer[] = [];
+  private chunk = 0;
+  private used = 0;
+  /** Where the last `take` starts in the buffer it returned. */
+  at = 0;
+
+  reset(): void {
+    this.chunk = 0;
+    this.used = 0;
+  }
+
+  /** `bytes` (8-byte aligned) in a chunk, or undefined if this memory cannot serve them. */
+  take(bytes: number): ArrayBuffer | undefined {
+    const aligned = (bytes + 7) & ~7;
+    if (aligned > BatchMemory.CHUNK_BYTES) return undefined;
+    if (this.used + aligned > BatchMemory.CHUNK_BYTES) {
+      this.chunk += 1;
+      this.used = 0;
+    }
+    if (this.chunk === this.chunks.length) {
+      if (this.chunk === BatchMemory.MAX_CHUNKS) return undefined;
+      this.chunks.push(new ArrayBuffer(BatchMemory.CHUNK_BYTES));
+    }
+    this.at = this.used;
+    this.used += aligned;
+    return this.chunks[this.chunk];
+  }
+}
+
+const sharedBatchMemory = new BatchMemory();
+/** Set while a batch runs (`withBatchMemory`): where its lists take their memory. */
+let batchMemory: BatchMemory | undefined;
+
+/**
+ * Runs one batch of the write path with its lists in batch memory (see `BatchMemory`). Nothing
+ * built inside may outlive `run`: its result must own its memory (a page id, for the tree).
+ * Cursors, which keep merged lists while they are read, never run inside.
+ */
+export function withBatchMemory<T>(run: () => T): T {
+  if (batchMemory !== undefined) return run();
+  sharedBatchMemory.reset();
+  batchMemory = sharedBatchMemory;
+  try {
+    return run();
+  } finally {
+    batchMemory = undefined;
+  }
 }
 
 /**

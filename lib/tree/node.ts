@@ -7,6 +7,7 @@
 import type { PageId } from '../ids.js';
 import type { CacheEntry } from '../storage/page-cache.js';
 import type { EntryList } from './entry-list.js';
+import type { TreeParams } from './params.js';
 
 /**
  * WRITE_CACHE_POLICY. A draft's `cacheWhenWritten` comes from the page it replaces: a node that
@@ -94,3 +95,11 @@ export const structureBytes = (branch: BranchNode): number =>
 
 /** Bytes of a branch's buffer: the operations and one kind byte each. */
 export const bufferBytes = (branch: BranchNode): number => listBytes(branch.buffer) + branch.buffer.count;
+
+/**
+ * The bytes a branch's buffer may hold: `bufferBytes` at least, and whatever its pivots and child
+ * ids leave of the page. A branch's structure is at most `pageSize - bufferBytes` but most are far
+ * below (split halves; short separators), and a larger buffer means longer flush runs: fewer
+ * pages rewritten per operation pushed down.
+ */
+export const bufferRoom = (branch: BranchNode, params: TreeParams): number => Math.max(params.bufferBytes, params.pageSize - structureBytes(branch));

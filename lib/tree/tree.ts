@@ -11,7 +11,7 @@ import { BatchWriter, type ReplacedNode, type SortedOps } from './apply.js';
 import { bulkLoad } from './bulk-load.js';
 import { checkTree, type TreeReport } from './check.js';
 import { type ScanBounds, TreeCursor } from './cursor.js';
-import { type EntryList, EntryListBuilder, prefixOf } from './entry-list.js';
+import { type EntryList, EntryListBuilder, prefixOf, withBatchMemory } from './entry-list.js';
 import { sealedChild, type TreeNode } from './node.js';
 import { decodeNode, encodeNode } from './node-codec.js';
 import { checkTreeParams, DEFAULT_TREE_PARAMS, type TreeParams } from './params.js';
@@ -136,7 +136,8 @@ export class HitchhikerTree<E> {
   /** Applies a batch of inserts and removes (the last operation on an entry wins). */
   apply(root: TreeRoot, ops: readonly TreeOp<E>[]): TreeRoot {
     const writer = new BatchWriter({ compare: this.schema.compare, params: this.params, load: this.load, replace: this.replace, write: this.write });
-    return writer.apply(root, this.sortOps(ops));
+    // Every list the batch builds dies with it: pages and cached nodes own their memory.
+    return withBatchMemory(() => writer.apply(root, this.sortOps(ops)));
   }
 
   insert(root: TreeRoot, entries: readonly E[]): TreeRoot {

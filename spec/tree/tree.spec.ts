@@ -25,9 +25,11 @@ const range = (from: number, to: number) => Array.from({ length: to - from }, (_
 describe('bulk load', () => {
   it('packs sorted entries into full leaves and builds a valid tree that later batches extend', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 400 }), fc.array(fc.integer({ min: 0, max: 500 }), { maxLength: 60 }), (count, extra) => {
+      fc.property(fc.integer({ min: 0, max: 400 }), fc.array(fc.integer({ min: 0, max: 500 }), { maxLength: 60 }), fc.option(fc.integer({ min: 4, max: 6 }), { nil: undefined }), (count, extra, maxChildren) => {
         const store = openOn(new MemoryBackend(emptyImage()));
-        const tree = new HitchhikerTree(store, entrySchema, tinyParams);
+        // Branches are filled up to their bytes, or to maxChildren when given (and smaller).
+        const params = maxChildren === undefined ? { ...tinyParams, bufferBytes: 1 } : { ...tinyParams, bufferBytes: 1, maxChildren };
+        const tree = new HitchhikerTree(store, entrySchema, params);
         const root = tree.bulkLoad(entries(range(0, count)));
         expect([...tree.scan(root)]).toEqual(entries(range(0, count)));
         const report = tree.check(root);
@@ -44,6 +46,22 @@ describe('bulk load', () => {
         expect(tree.check(next).problems).toEqual([]);
       }),
       { numRuns: 60, seed: 7 },
+    );
+  });
+
+  it('cuts separators short under the bytewise order, and fills branches up to maxChildren', () => {
+    // Pivots of a few bytes: branches would hold six children by bytes, more than maxChildren.
+    const bytewise: TreeSchema<Entry> = { ...entrySchema, compare: compareBytes };
+    const params = { pageSize: LEAF_OVERHEAD_BYTES + 7 * ENTRY_PAGE_BYTES, bufferBytes: 1 };
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 400 }), fc.option(fc.integer({ min: 4, max: 5 }), { nil: undefined }), (count, maxChildren) => {
+        const tree = new HitchhikerTree(openOn(new MemoryBackend(emptyImage())), bytewise, maxChildren === undefined ? params : { ...params, maxChildren });
+        const root = tree.bulkLoad(entries(range(0, count)));
+        expect(tree.check(root).problems).toEqual([]);
+        expect([...tree.scan(root)]).toEqual(entries(range(0, count)));
+        for (let key = -1; key <= count; key++) expect(tree.has(root, [key, 0])).toBe(key >= 0 && key < count);
+      }),
+      { numRuns: 40, seed: 9 },
     );
   });
 
@@ -240,6 +258,35 @@ describe('invariant checker', () => {
     const report = outside.tree.check(outside.root);
     expect(report.problems).toHaveLength(1);
     expect(report.problems[0]!.pageId).toBe(999_999);
+  });
+});
+
+describe('batch memory', () => {
+  it('serves batches larger than it holds, and later batches reuse it without touching older trees', () => {
+    // ~200-byte entries: the first batch's lists take far more than the 16 MiB of chunks batch
+    // memory keeps (a request beyond them gets memory of its own); the later batches run in
+    // chunks the first one filled. Every tree must stay intact after the batches that follow it.
+    const text = new TextEncoder();
+    const schema: TreeSchema<string> = {
+      encode: (s) => text.encode(s),
+      decode: (bytes, start, end) => new TextDecoder().decode(bytes.subarray(start, end)),
+      compare: compareBytes,
+      prefixOrdered: true,
+    };
+    const entry = (i: number) => `${String(i).padStart(7, '0')}:${'x'.repeat(190)}`;
+    const tree = new HitchhikerTree(openOn(new MemoryBackend(emptyImage())), schema);
+    const big = Array.from({ length: 100_000 }, (_, i) => entry(i * 2));
+    const roots: TreeRoot[] = [tree.insert(undefined, big)];
+    const expected: string[][] = [big];
+    for (const [b, size] of [3_000, 40_000, 3_000].entries()) {
+      const batch = Array.from({ length: size }, (_, i) => entry((i * 67 + b * 13) % 200_000));
+      roots.push(tree.insert(roots[roots.length - 1], batch));
+      expected.push([...new Set([...expected[expected.length - 1]!, ...batch])].sort());
+    }
+    roots.forEach((root, i) => {
+      expect(tree.check(root).problems).toEqual([]);
+      expect([...tree.scan(root)]).toEqual(expected[i]);
+    });
   });
 });
 
