@@ -55,6 +55,10 @@
  *   E17 DataScript checks a db.unique/value assertion of a tempid before that tempid upserts
  *       through a later identity assertion, so `[:db/add "t" :ssn s] [:db/add "t" :email e]`
  *       fails there when e's holder has s; Datomic upserts first (the ssn is then redundant).
+ *   E18 DataScript fails a transaction in which a tempid upserts to entity X and
+ *       `[:db/retract X a v]` names an identity value v that another entity holds ("Conflicting
+ *       upsert: -20 resolves both to X and Y"); in Datomic the retraction of a datom that does not
+ *       exist is a no-op and the upsert stands (seed 1628770541 found it).
  *   E14 a nested pull pattern that matches nothing of the referenced entity: DataScript leaves
  *       the attribute out, Sediment gives `{db/id: ...}`. Nested patterns here include db/id.
  * Not a semantic difference but kept out to avoid component cycles (which DataScript's
@@ -322,6 +326,11 @@ function analyze(ops: readonly Op[], world: World): Analysis {
         wholesale.add(slot);
         if (id !== undefined) for (const v of world.values(id, atom.a)) implicitRetracts.add(`${slot}|${storedKey(atom.a, v)}`);
         continue;
+      }
+      if (id !== undefined && spec(atom.a).unique === 'identity') {
+        const holder = world.holder(atom.a, atom.v);
+        const upsertedTo = [...holdersOfGroup.values()].some((holders) => holders.has(id));
+        if (holder !== undefined && holder !== id && upsertedTo) return excluded('E18 retract of an identity value another entity holds, from an entity a tempid upserts to');
       }
       const vk = valueKey(atom.a, atom.v);
       if (vk === undefined) {
