@@ -112,7 +112,7 @@ describe('read-path shortcuts against the datoms', () => {
             const constants: unknown[] = [pick(NUMBERS), pick(DOUBLES), int(40) - 20, 'a', 3n, (int(40) - 20) / 4];
             const preds: { op: string; c: unknown; right: boolean }[] = [];
             for (let p = 0; p < 1 + int(2); p++) preds.push({ op: pick(['<', '<=', '>', '>=', '!=', '=']), c: pick(constants), right: r() < 0.5 });
-            const args = preds.map((p, i) => `?c${i}`);
+            const args = preds.map((_, i) => `?c${i}`);
             const clauses = preds.map((p, i) => (p.right ? `[(${p.op} ${args[i]} ?v)]` : `[(${p.op} ?v ${args[i]})]`));
             const text = `[:find ?e ?v${hist ? ' ?tx ?added' : ''} :in $ ${args.join(' ')} :where [?e :${attr} ?v${hist ? ' ?tx ?added' : ''}] ${clauses.join(' ')}]`;
             const test = (op: string, x: unknown, y: unknown) => {
