@@ -203,7 +203,8 @@ class TxGen {
     for (const attr of this.r.some(this.attrs, this.r.int(1, 3))) {
       form[attr.ident] =
         attr.cardinality === 'many' && this.r.chance(0.6)
-          ? Array.from({ length: this.r.int(1, 3) }, () => this.value(attr, depth + 1))
+          ? // Now and then more values than the transactor compares one by one (8), repeats included.
+            Array.from({ length: this.r.chance(0.15) ? this.r.int(9, 14) : this.r.int(1, 3) }, () => this.value(attr, depth + 1))
           : this.value(attr, depth + 1);
     }
     return form;

@@ -2,7 +2,7 @@
  * Differential test of the query engine against DataScript 1.8: random schemas (two string, two
  * long and two ref attributes, each of random cardinality and indexing), random data, and random
  * queries over every feature both systems share — joins on entities and values, constants,
- * blanks, predicates, function expressions (scalar and tuple bindings, tuple/untuple, ground),
+ * blanks, variable attributes with a known value, predicates, function expressions (scalar and tuple bindings, tuple/untuple, ground),
  * predicates on scalar inputs and ranges, not (one and two join variables), not-join, or, or-join with
  * and, missing?, get-else,
  * recursive rules (bound, unbound and constant arguments; several branches), every :in form (scalar, collection, tuple, relation) and every :find form (relation,
@@ -197,6 +197,19 @@ function genQuery(r: Rand, w: World): GenQuery {
     // it out, so only small worlds get them.
     const subject = w.ids.length > 12 || chance(r, 0.85) ? pick(r, es) : fresh('e');
     where.push(`[${subject} @${a.name} ${valueTerm(vtypeOf(a), subject)}]`);
+  }
+  if (chance(r, 0.25)) {
+    // A variable attribute with a known value ([?e ?a "x"], or the value joined): every attribute
+    // of the entity, values of any type compared decoded. The entity is bound by a user pattern, so
+    // Sediment's schema datoms (which DataScript does not hold) never join in.
+    const e = pick(r, varsOf('e'));
+    const t = pick(r, ['e', 'n', 's'] as const);
+    const existing = varsOf(t).filter((v) => v !== e && !v.startsWith('?attr'));
+    const value = existing.length > 0 && chance(r, 0.4) ? pick(r, existing) : lit(constant(r, t, w.ids));
+    const attr = `?attr${nextVar++}`;
+    vars.set(attr, 's');
+    where.push(`[${e} ${attr} ${value}]`);
+    features.push('attribute-variable');
   }
   if (chance(r, 0.15)) {
     // Tuple and relation inputs joined on values.
