@@ -34,7 +34,9 @@ export class ScannedDatom {
   /** The value, decoded (and a large value fetched) on first use for this entry. */
   value(): unknown {
     if (!this.decoded) {
-      this.v = this.snapshot.resolve(valueReader.reset(this.bytes, this.vStart, this.vEnd).value(this.type));
+      const type = this.type;
+      const text = type === 'string' || type === 'keyword' ? plainText(this.bytes, this.vStart, this.vEnd) : undefined;
+      this.v = text ?? this.snapshot.resolve(valueReader.reset(this.bytes, this.vStart, this.vEnd).value(type));
       this.decoded = true;
     }
     return this.v;
@@ -48,6 +50,27 @@ export class ScannedDatom {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** A Buffer over the last entry bytes a text was decoded from (entries of one leaf share them). */
+let textBytes: Uint8Array = EMPTY;
+let textBuffer: Buffer = Buffer.alloc(0);
+
+/**
+ * An encoded text value (body, then the terminator 0 0) decoded straight from the leaf's bytes
+ * when its body holds no zero byte (no escape, no large value's marker); undefined otherwise, for
+ * the key reader. The reader's path makes a view and a Buffer per string, about half of q4's
+ * decoding; here one Buffer serves a whole leaf.
+ */
+function plainText(bytes: Uint8Array, start: number, end: number): string | undefined {
+  const bodyEnd = end - 2;
+  if (bytes[bodyEnd] !== 0 || bytes[bodyEnd + 1] !== 0) return undefined;
+  for (let i = start; i < bodyEnd; i++) if (bytes[i] === 0) return undefined;
+  if (bytes !== textBytes) {
+    textBytes = bytes;
+    textBuffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  }
+  return textBuffer.toString('utf8', start, bodyEnd);
+}
 const valueReader = new KeyReader();
 const entryReader = new KeyReader();
 const valueWriter = new KeyWriter();
