@@ -214,9 +214,21 @@ class SeekKey {
   /** Writes entity `e` after the prefix (as key-codec's unsigned int); returns the key's end. */
   to(e: number): number {
     const bytes = this.bytes;
+    const at = this.prefix.length;
+    // Ids below 2^32 in integer arithmetic: the division loop below was a tenth of a merge join
+    // that seeks per wanted id.
+    if (e < 0x1_0000_0000) {
+      const k = e === 0 ? 0 : e < 0x100 ? 1 : e < 0x1_0000 ? 2 : e < 0x100_0000 ? 3 : 4;
+      bytes[at] = k;
+      let n = e >>> 0;
+      for (let i = k; i >= 1; i--) {
+        bytes[at + i] = n & 0xff;
+        n >>>= 8;
+      }
+      return at + 1 + k;
+    }
     let k = 0;
     for (let n = e; n > 0; n = Math.floor(n / 256)) k++;
-    const at = this.prefix.length;
     bytes[at] = k;
     let n = e;
     for (let i = k; i >= 1; i--) {
