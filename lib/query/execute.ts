@@ -622,12 +622,15 @@ interface EntityGroups {
 const isEntityId = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
 
 function groupByEntity(rows: readonly unknown[][], col: number): EntityGroups {
-  let numeric = rows.filter((row) => isEntityId(row[col]));
-  // Rows often come in entity order already (from an AVET range of one value, or from an
-  // earlier merge join); sort only when they do not.
-  let ordered = true;
-  for (let i = 1; i < numeric.length && ordered; i++) ordered = (numeric[i - 1]![col] as number) <= (numeric[i]![col] as number);
-  if (!ordered) numeric = numeric.slice().sort((x, y) => (x[col] as number) - (y[col] as number));
+  // Rows often are all entity ids in entity order already (from an AVET range of one value, or
+  // from an earlier merge join): then they are grouped as they are, else filtered and sorted.
+  let numeric = rows;
+  if (!ascendingIds(rows, col)) {
+    numeric = rows.filter((row) => isEntityId(row[col]));
+    let ordered = true;
+    for (let i = 1; i < numeric.length && ordered; i++) ordered = (numeric[i - 1]![col] as number) <= (numeric[i]![col] as number);
+    if (!ordered) numeric = numeric.slice().sort((x, y) => (x[col] as number) - (y[col] as number));
+  }
   const ids = new Float64Array(numeric.length);
   const starts = new Int32Array(numeric.length + 1);
   let k = 0;
@@ -640,6 +643,17 @@ function groupByEntity(rows: readonly unknown[][], col: number): EntityGroups {
   }
   starts[k] = numeric.length;
   return { ids: ids.subarray(0, k), starts: starts.subarray(0, k + 1), rows: numeric };
+}
+
+/** Whether column `col` of every row is an entity id, in ascending order. */
+function ascendingIds(rows: readonly unknown[][], col: number): boolean {
+  let last = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const id = rows[i]![col];
+    if (!isEntityId(id) || id < last) return false;
+    last = id;
+  }
+  return true;
 }
 
 /** The scan, merged with the relation's sorted entity ids, skips every entry of another entity. */
