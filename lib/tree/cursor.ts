@@ -112,8 +112,15 @@ export class TreeCursor<E> implements IterableIterator<E> {
       const view = this.view;
       const limit = this.limit;
       if (this.position < limit) {
+        const guess = this.position - 1 + rest;
+        // A guess inside the leaf that is not below the key places the key in this leaf without
+        // comparing the leaf's last entry (two comparisons for a right guess, not three).
+        if (guess > this.position && guess < limit && this.compareAt(view, guess, key, keyEnd) >= 0) {
+          this.position = this.compareAt(view, guess - 1, key, keyEnd) < 0 ? guess : this.gallop(view, this.position, guess - 1, key, keyEnd);
+          return this.advance();
+        }
         if (this.compareAt(view, limit - 1, key, keyEnd) >= 0) {
-          this.position = this.guessed(view, this.position, limit - 1, this.position - 1 + rest, key, keyEnd);
+          this.position = this.guessed(view, this.position, limit - 1, guess, key, keyEnd);
           return this.advance();
         }
         rest -= limit - this.position;
