@@ -207,6 +207,7 @@ export function collect(ctx: Ctx, vars: readonly string[], distinct = true): unk
     const names = vars.filter((v) => rel.vars.includes(v));
     if (names.length > 0) parts.push({ rel, cols: names.map((v) => rel.vars.indexOf(v)), names });
   }
+  if (parts.length === 1) return collectOne(parts[0]!.rel, vars, distinct);
   let rows: unknown[][] | undefined;
   let names: string[] = [];
   for (const p of parts) {
@@ -238,6 +239,35 @@ export function collect(ctx: Ctx, vars: readonly string[], distinct = true): unk
   if (rows === undefined) return [[]];
   const order = vars.map((v) => names.indexOf(v));
   return order.every((o, i) => o === i) ? rows : rows.map((r) => order.map((o) => r[o]));
+}
+
+/**
+ * `collect` from one relation (the usual case): a relation that is a set over exactly `vars`, in
+ * that order, is the answer as it is (its rows are never changed once made); otherwise each row is
+ * projected straight into the order of `vars`.
+ */
+function collectOne(rel: Relation, vars: readonly string[], distinct: boolean): unknown[][] {
+  const cols = vars.map((v) => rel.vars.indexOf(v));
+  const whole = cols.length === rel.vars.length;
+  const check = distinct && !(rel.distinct && whole);
+  if (!check && whole && cols.every((c, i) => c === i)) return rel.rows;
+  return project(rel.rows, cols, check);
+}
+
+function project(rows: readonly unknown[][], cols: readonly number[], check: boolean): unknown[][] {
+  const seen = new Set<unknown>();
+  const out: unknown[][] = [];
+  for (const row of rows) {
+    if (check) {
+      const k = rowKey(row, cols);
+      if (seen.has(k)) continue;
+      seen.add(k);
+    }
+    const t = new Array<unknown>(cols.length);
+    for (let i = 0; i < cols.length; i++) t[i] = row[cols[i]!];
+    out.push(t);
+  }
+  return out;
 }
 
 // ----- steps ---------------------------------------------------------------------------------------
@@ -592,12 +622,15 @@ interface EntityGroups {
 const isEntityId = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
 
 function groupByEntity(rows: readonly unknown[][], col: number): EntityGroups {
-  let numeric = rows.filter((row) => isEntityId(row[col]));
-  // Rows often come in entity order already (from an AVET range of one value, or from an
-  // earlier merge join); sort only when they do not.
-  let ordered = true;
-  for (let i = 1; i < numeric.length && ordered; i++) ordered = (numeric[i - 1]![col] as number) <= (numeric[i]![col] as number);
-  if (!ordered) numeric = numeric.slice().sort((x, y) => (x[col] as number) - (y[col] as number));
+  // Rows often are all entity ids in entity order already (from an AVET range of one value, or
+  // from an earlier merge join): then they are grouped as they are, else filtered and sorted.
+  let numeric = rows;
+  if (!ascendingIds(rows, col)) {
+    numeric = rows.filter((row) => isEntityId(row[col]));
+    let ordered = true;
+    for (let i = 1; i < numeric.length && ordered; i++) ordered = (numeric[i - 1]![col] as number) <= (numeric[i]![col] as number);
+    if (!ordered) numeric = numeric.slice().sort((x, y) => (x[col] as number) - (y[col] as number));
+  }
   const ids = new Float64Array(numeric.length);
   const starts = new Int32Array(numeric.length + 1);
   let k = 0;
@@ -610,6 +643,17 @@ function groupByEntity(rows: readonly unknown[][], col: number): EntityGroups {
   }
   starts[k] = numeric.length;
   return { ids: ids.subarray(0, k), starts: starts.subarray(0, k + 1), rows: numeric };
+}
+
+/** Whether column `col` of every row is an entity id, in ascending order. */
+function ascendingIds(rows: readonly unknown[][], col: number): boolean {
+  let last = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const id = rows[i]![col];
+    if (!isEntityId(id) || id < last) return false;
+    last = id;
+  }
+  return true;
 }
 
 /** The scan, merged with the relation's sorted entity ids, skips every entry of another entity. */
@@ -628,12 +672,17 @@ function mergeJoin(
   const groups = groupByEntity(rel.rows, col);
   const { starts, rows: sorted } = groups;
   const rows: unknown[][] = [];
+  const relWidth = rel.vars.length;
+  const width = relWidth + freshPos.length;
   scanProbe(db, r, r.tx, r.added, (d) => {
     if (repeatsOf !== undefined && !repeatsAgree(repeatsOf, d, schema)) return;
     const k = d.entityIndex;
     for (let j = starts[k]!; j < starts[k + 1]!; j++) {
-      const out = sorted[j]!.slice();
-      for (let i = 0; i < freshPos.length; i++) out.push(positionValue(freshPos[i]!, d, schema));
+      // Sized once: a copy grown by push allocates its backing store twice.
+      const row = sorted[j]!;
+      const out = new Array<unknown>(width);
+      for (let i = 0; i < relWidth; i++) out[i] = row[i];
+      for (let i = 0; i < freshPos.length; i++) out[relWidth + i] = positionValue(freshPos[i]!, d, schema);
       rows.push(out);
     }
   }, groups.ids, values);

@@ -36,9 +36,10 @@ export interface EntryStream {
   advance(): boolean;
   /**
    * Moves forward to the first entry not below `key[0, keyEnd)` (a key after the current entry),
-   * as `advance` moves to the next: a tree skips what lies between without reading it.
+   * as `advance` moves to the next: a tree skips what lies between without reading it. `ahead`
+   * guesses how many entries on the key is (see TreeCursor.seek); a wrong guess costs time only.
    */
-  seek(key: Uint8Array, keyEnd: number): boolean;
+  seek(key: Uint8Array, keyEnd: number, ahead?: number): boolean;
   readonly entryBytes: Uint8Array;
   readonly entryStart: number;
   readonly entryEnd: number;
@@ -112,8 +113,8 @@ class TreeStream implements EntryStream {
     return this.took(this.cursor.advance());
   }
 
-  seek(key: Uint8Array, keyEnd: number): boolean {
-    return this.took(this.cursor.seek(key, keyEnd));
+  seek(key: Uint8Array, keyEnd: number, ahead?: number): boolean {
+    return this.took(this.cursor.seek(key, keyEnd, ahead));
   }
 
   private took(moved: boolean): boolean {
