@@ -4,15 +4,11 @@
  * entries while it runs, and a speculative transaction on an older snapshot of the epoch sees that
  * snapshot, not the commits after it.
  */
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Database } from '../../lib/index.js';
 import type { Connection } from '../../lib/db/connection.js';
-import { encodeEntryKey, encodePrefix, INDEX_ORDERS, type RawDatom } from '../../lib/db/encoding/datom-key.js';
-import { LargeValue, largeValueOf } from '../../lib/db/encoding/large-value.js';
-import { entryKey } from '../../lib/db/index/indexing.js';
+import { encodePrefix } from '../../lib/db/encoding/datom-key.js';
 import { novelKeyOf } from '../../lib/db/index/novelty.js';
-import type { ValueType } from '../../lib/db/schema/value-type.js';
 
 const SCHEMA = [
   { 'db/ident': 'n/key', 'db/valueType': 'db.type/long', 'db/cardinality': 'db.cardinality/one', 'db/unique': 'db.unique/identity' },
@@ -30,44 +26,7 @@ function populated(): Connection {
   return conn;
 }
 
-/** Values of every type, text with the edges of the indexing encoder's ASCII path. */
-const typedValue: fc.Arbitrary<{ type: ValueType; v: RawDatom['v'] }> = fc.oneof(
-  fc
-    .tuple(
-      fc.constantFrom<ValueType>('string', 'keyword'),
-      fc.oneof(
-        fc.string({ maxLength: 300 }),
-        fc.string({ unit: 'grapheme', maxLength: 90 }),
-        fc.string({ unit: fc.constantFrom('a', '\u0000', '\u007f', '\u0080', 'é', '😀'), maxLength: 300 }),
-      ),
-    )
-    .map(([type, v]) => ({ type, v: v as RawDatom['v'] })),
-  fc.string({ minLength: 257, maxLength: 400 }).map((v) => ({ type: 'string' as ValueType, v: largeValueOf('string', v) ?? v })),
-  fc.maxSafeInteger().map((v) => ({ type: 'long' as ValueType, v })),
-  fc.maxSafeNat().map((v) => ({ type: 'ref' as ValueType, v })),
-  fc.double({ noNaN: true }).map((v) => ({ type: 'double' as ValueType, v })),
-  fc.bigInt({ min: -(2n ** 100n), max: 2n ** 100n }).map((v) => ({ type: 'bigint' as ValueType, v })),
-  fc.boolean().map((v) => ({ type: 'boolean' as ValueType, v })),
-  fc.integer({ min: -1e12, max: 1e13 }).map((ms) => ({ type: 'instant' as ValueType, v: new Date(ms) })),
-  fc.uuid().map((v) => ({ type: 'uuid' as ValueType, v })),
-  fc.uint8Array({ maxLength: 300 }).map((v) => ({ type: 'bytes' as ValueType, v })),
-);
-
 describe('novelty', () => {
-  it('indexing encodes every entry exactly as the key codec does', () => {
-    fc.assert(
-      fc.property(typedValue, fc.maxSafeNat(), fc.maxSafeNat(), fc.maxSafeNat(), fc.boolean(), fc.boolean(), ({ type, v }, e, a, tx, added, history) => {
-        const d: RawDatom = { e, a, v, tx, added };
-        for (const order of INDEX_ORDERS) {
-          if (order === 'vaet' && type !== 'ref') continue;
-          expect(entryKey(order, d, type, history)).toBe(encodeEntryKey(order, d, type, history));
-        }
-        if (v instanceof LargeValue) expect(type).toBe('string');
-      }),
-      { numRuns: 2000, seed: Number(process.env['SEDIMENT_SEED'] ?? 0x5ed3) },
-    );
-  });
-
   it('a value changed a thousand times in one epoch leaves one live entry per index to read', () => {
     const conn = populated();
     for (let i = 1; i <= 1000; i++) conn.transact([{ 'n/key': 7, 'n/count': i }]);

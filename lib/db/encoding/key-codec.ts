@@ -33,6 +33,8 @@ export const TypeTag = {
 } as const satisfies Record<ValueType, number>;
 
 const BIGINT_MAX_BYTES = 126;
+/** Text up to this many characters is tried as ASCII first (longer text: a native write wins). */
+const ASCII_PATH_MAX_CHARS = 256;
 
 /** Builds one key in a reused scratch buffer; `finish` copies it out. */
 export class KeyWriter {
@@ -111,6 +113,7 @@ export class KeyWriter {
   }
 
   text(s: string): this {
+    if (s.length <= ASCII_PATH_MAX_CHARS && this.ascii(s)) return this;
     // UTF-8 takes at most three bytes per UTF-16 unit; escaping at most doubles that.
     this.reserve(s.length * 3 + 2);
     const start = this.length;
@@ -124,6 +127,27 @@ export class KeyWriter {
     this.buffer[this.length++] = 0;
     this.buffer[this.length++] = 0;
     return this;
+  }
+
+  /**
+   * Writes `s` as `text` would if it is ASCII without NUL (its characters are its UTF-8 bytes,
+   * nothing to escape) and returns true; else writes nothing and returns false. Short ASCII text is
+   * most text; the general path's UTF-8 write and scan for zeros through Buffer views was a third
+   * of an import's key encoding.
+   */
+  private ascii(s: string): boolean {
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 0 || c > 0x7f) return false;
+    }
+    this.reserve(s.length + 2);
+    const buffer = this.buffer;
+    let at = this.length;
+    for (let i = 0; i < s.length; i++) buffer[at++] = s.charCodeAt(i);
+    buffer[at++] = 0;
+    buffer[at++] = 0;
+    this.length = at;
+    return true;
   }
 
   escaped(bytes: Uint8Array): this {

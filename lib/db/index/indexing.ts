@@ -6,10 +6,7 @@
  * its own tx, and the retraction. EAVT and AEVT take every datom; AVET only `db/index` and
  * `db/unique` attributes; VAET only refs.
  */
-import { type IndexOrder, type RawDatom } from '../encoding/datom-key.js';
-import { KeyWriter } from '../encoding/key-codec.js';
-import { INLINE_VALUE_BYTES } from '../encoding/large-value.js';
-import type { ValueType } from '../schema/value-type.js';
+import { encodeEntryKey, type IndexOrder } from '../encoding/datom-key.js';
 import type { LogDatom, TreeRoots } from '../encoding/log-record.js';
 import type { Attribute, Schema } from '../schema/schema.js';
 import type { TreeOp } from '../../tree/tree-schema.js';
@@ -30,54 +27,6 @@ export function ordersOf(attribute: Attribute): readonly IndexOrder[] {
   return attribute.indexed ? INDEXED : PLAIN;
 }
 
-const writer = new KeyWriter();
-
-/**
- * `encodeEntryKey` of datom-key.ts, byte for byte, with short ASCII text written here: the key
- * codec's general text path (a UTF-8 encode and a scan for zeros through Buffer views) was a
- * third of the time spent encoding an import's keys.
- */
-export function entryKey(order: IndexOrder, d: RawDatom, type: ValueType, history: boolean): NovelKey {
-  const w = writer.reset();
-  switch (order) {
-    case 'eavt':
-      writeValue(w.uint(d.e).uint(d.a), type, d);
-      break;
-    case 'aevt':
-      writeValue(w.uint(d.a).uint(d.e), type, d);
-      break;
-    case 'avet':
-      writeValue(w.uint(d.a), type, d).uint(d.e);
-      break;
-    case 'vaet':
-      w.uint(d.v as number).uint(d.a).uint(d.e);
-      break;
-  }
-  w.uint(d.tx);
-  if (history) w.byte(d.added ? 1 : 0);
-  return w.finishString();
-}
-
-function writeValue(w: KeyWriter, type: ValueType, d: RawDatom): KeyWriter {
-  const v = d.v;
-  if ((type === 'string' || type === 'keyword') && typeof v === 'string' && v.length <= INLINE_VALUE_BYTES && writeAscii(w, v)) return w;
-  return w.value(type, v);
-}
-
-/**
- * Writes `s` as the codec writes text, if it is ASCII without NUL (its UTF-8 bytes are its
- * characters, nothing to escape; short enough to stay inline); else writes nothing, returns false.
- */
-function writeAscii(w: KeyWriter, s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0 || c > 0x7f) return false;
-  }
-  for (let i = 0; i < s.length; i++) w.byte(s.charCodeAt(i));
-  w.byte(0).byte(0);
-  return true;
-}
-
 /** The novelty changes a transaction's datoms make (encoding can fail; applying them cannot). */
 export function planDatoms(datoms: readonly LogDatom[], schema: Schema): NoveltyChange[] {
   const changes: NoveltyChange[] = [];
@@ -86,13 +35,13 @@ export function planDatoms(datoms: readonly LogDatom[], schema: Schema): Novelty
     const type = attribute.valueType;
     for (const order of ordersOf(attribute)) {
       if (d.added) {
-        changes.push({ order, kind: 'add', key: entryKey(order, d, type, false), tx: d.tx });
+        changes.push({ order, kind: 'add', key: encodeEntryKey(order, d, type, false), tx: d.tx });
         continue;
       }
       const assertion = { e: d.e, a: d.a, v: d.v, tx: d.assertedTx, added: true };
-      changes.push({ order, kind: 'remove', key: entryKey(order, assertion, type, false), tx: d.tx });
-      changes.push({ order, kind: 'history', key: entryKey(order, assertion, type, true), tx: d.tx });
-      changes.push({ order, kind: 'history', key: entryKey(order, d, type, true), tx: d.tx });
+      changes.push({ order, kind: 'remove', key: encodeEntryKey(order, assertion, type, false), tx: d.tx });
+      changes.push({ order, kind: 'history', key: encodeEntryKey(order, assertion, type, true), tx: d.tx });
+      changes.push({ order, kind: 'history', key: encodeEntryKey(order, d, type, true), tx: d.tx });
     }
   }
   return changes;
@@ -144,13 +93,13 @@ function addEntries(batches: IndexBatches, datoms: readonly LogDatom[], schema: 
       const order = orders[k]!;
       const b = batches[order];
       if (d.added) {
-        b.adds.push(entryKey(order, d, type, false));
+        b.adds.push(encodeEntryKey(order, d, type, false));
         continue;
       }
       const assertion = { e: d.e, a: d.a, v: d.v, tx: d.assertedTx, added: true };
-      b.removes.push(entryKey(order, assertion, type, false));
-      b.history.push(entryKey(order, assertion, type, true));
-      b.history.push(entryKey(order, d, type, true));
+      b.removes.push(encodeEntryKey(order, assertion, type, false));
+      b.history.push(encodeEntryKey(order, assertion, type, true));
+      b.history.push(encodeEntryKey(order, d, type, true));
     }
   }
 }
