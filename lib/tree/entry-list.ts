@@ -10,8 +10,7 @@ import type { TreeSchema } from './tree-schema.js';
 export class EntryList {
   /**
    * The first four bytes of each entry as a big-endian number (zero-padded), when the tree's
-   * order agrees with them: searches narrow by integer comparison before comparing bytes. After
-   * the `count` prefixes come `prefixSamples(count)` samples (see `fillPrefixes`).
+   * order agrees with them: searches narrow by integer comparison before comparing bytes.
    */
   prefixes: Uint32Array | undefined = undefined;
 
@@ -63,24 +62,6 @@ export function prefixOf(bytes: Uint8Array, start: number, end: number): number 
   const b2 = start + 2 < end ? bytes[start + 2]! : 0;
   const b3 = start + 3 < end ? bytes[start + 3]! : 0;
   return ((b0 << 24) | (b1 << 16) | (b2 << 8) | b3) >>> 0;
-}
-
-/** Prefixes per block: one block is one 64-byte cache line. */
-export const PREFIX_BLOCK = 16;
-
-/** Samples that follow a list's prefixes: the first prefix of every block but the first. */
-export const prefixSamples = (count: number): number => (count > PREFIX_BLOCK ? (count - 1) >>> 4 : 0);
-
-/**
- * Writes the prefixes of the entries `offsets` delimits in `bytes`, then their samples: sample
- * j - 1 is prefix j·PREFIX_BLOCK. A search of the whole list first finds its block among the
- * samples, then searches that block alone, so it touches about two cache lines of prefixes
- * instead of one per step of a binary search over all of them (a leaf holds ~200 entries).
- */
-export function fillPrefixes(prefixes: Uint32Array, bytes: Uint8Array, offsets: Uint32Array, count: number): void {
-  for (let i = 0; i < count; i++) prefixes[i] = prefixOf(bytes, offsets[i]!, offsets[i + 1]!);
-  const samples = prefixSamples(count);
-  for (let j = 0; j < samples; j++) prefixes[count + j] = prefixes[(j + 1) * PREFIX_BLOCK]!;
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 import { CorruptionError } from '../errors.js';
 import type { PageId } from '../ids.js';
-import { EntryList, fillPrefixes, prefixSamples } from './entry-list.js';
+import { EntryList, prefixOf } from './entry-list.js';
 import { BranchNode, CHILD_ID_BYTES, LeafNode, leafBytes, type TreeNode, bufferBytes, structureBytes } from './node.js';
 
 const LEAF = 0;
@@ -143,7 +143,7 @@ class NodeMemory {
     let words = 0;
     let bytes = extraBytes;
     for (const span of spans) {
-      words += span.count + 1 + (withPrefixes ? span.count + prefixSamples(span.count) : 0);
+      words += span.count + 1 + (withPrefixes ? span.count : 0);
       bytes += span.dataBytes;
     }
     this.memory = new ArrayBuffer(words * 4 + bytes);
@@ -158,10 +158,9 @@ class NodeMemory {
     const data = this.copy(span.dataStart, span.dataBytes);
     const list = new EntryList(data, offsets);
     if (this.withPrefixes) {
-      const words = span.count + prefixSamples(span.count);
-      const prefixes = new Uint32Array(buffer, this.wordAt * 4, words);
-      fillPrefixes(prefixes, data, offsets, span.count);
-      this.wordAt += words;
+      const prefixes = new Uint32Array(buffer, this.wordAt * 4, span.count);
+      for (let i = 0; i < span.count; i++) prefixes[i] = prefixOf(data, offsets[i]!, offsets[i + 1]!);
+      this.wordAt += span.count;
       list.prefixes = prefixes;
     }
     return list;

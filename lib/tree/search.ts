@@ -1,5 +1,5 @@
 /** Binary searches over packed entry lists: the key is a byte range, nothing is allocated. */
-import { type EntryList, PREFIX_BLOCK, prefixOf, prefixSamples } from './entry-list.js';
+import { type EntryList, prefixOf } from './entry-list.js';
 import type { TreeSchema } from './tree-schema.js';
 
 type Compare = TreeSchema<unknown>['compare'];
@@ -17,20 +17,6 @@ function narrow(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: numb
   const p = prefixOf(key, keyStart, keyEnd);
   let lo = from;
   let hi = to;
-  const count = list.count;
-  if (from === 0 && to === count && count > PREFIX_BLOCK) {
-    // The whole list: the samples (fillPrefixes) give the block holding the first prefix >= p.
-    hi = count + prefixSamples(count);
-    lo = count;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (prefixes[mid]! < p) lo = mid + 1;
-      else hi = mid;
-    }
-    // lo - count samples are below p: the answer lies after the first prefix of that block.
-    lo = (lo - count) * PREFIX_BLOCK;
-    hi = lo + PREFIX_BLOCK < count ? lo + PREFIX_BLOCK : count;
-  }
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (prefixes[mid]! < p) lo = mid + 1;

@@ -8,12 +8,12 @@ import { find, lowerBound, upperBound } from '../../lib/tree/search.js';
 import { compareBytes } from '../../lib/tree/tree-schema.js';
 
 /**
- * Bytes over a small alphabet, so that many entries share their four-byte prefix (and the
- * samples of a decoded list fall inside runs of equal prefixes), some shorter than four bytes.
+ * Bytes over a small alphabet, so that many entries share their four-byte prefix (runs of equal
+ * prefixes of every length, for the gallop), some shorter than four bytes.
  */
 const bytesArb = fc.uint8Array({ maxLength: 7 }).map((b) => Buffer.from(b.map((x) => x % 3)));
 
-/** Sorted distinct entries, up to several blocks of prefixes, decoded as a cached node is. */
+/** Sorted distinct entries, up to a leaf's worth, decoded with prefixes as a cached node is. */
 const listArb = fc
   .uniqueArray(bytesArb, { maxLength: 300, size: 'max', selector: (b) => b.toString('hex') })
   .map((list) => {
