@@ -12,9 +12,9 @@ type Compare = TreeSchema<unknown>['compare'];
  * into `range` rather than a returned pair, so a search allocates nothing.
  */
 const range = [0, 0];
-function narrow(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, from: number, to: number): void {
+function narrow(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, from: number, to: number, prefix: number): void {
   const prefixes = list.prefixes!;
-  const p = prefixOf(key, keyStart, keyEnd);
+  const p = prefix >= 0 ? prefix : prefixOf(key, keyStart, keyEnd);
   let lo = from;
   let hi = to;
   while (lo < hi) {
@@ -45,15 +45,16 @@ function narrow(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: numb
 
 /**
  * First index i in [from, to) whose entry is past the key: >= key, or with `afterEqual` > key
- * (or `to`).
+ * (or `to`). `prefix` is the key's (prefixOf), or -1 to compute it if the list has prefixes: a
+ * lookup descending a tree computes it once rather than at every list it searches.
  */
-function search(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare, from: number, to: number, afterEqual: boolean): number {
+function search(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare, from: number, to: number, afterEqual: boolean, prefix: number): number {
   const bytes = list.bytes;
   const offsets = list.offsets;
   let lo = from;
   let hi = to;
   if (list.prefixes !== undefined) {
-    narrow(list, key, keyStart, keyEnd, from, to);
+    narrow(list, key, keyStart, keyEnd, from, to, prefix);
     lo = range[0]!;
     hi = range[1]!;
   }
@@ -68,15 +69,16 @@ function search(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: numb
 
 /**
  * Index of the entry equal to the key among [from, to), or -1: a lookup stops at the first equal
- * entry it meets, and needs no comparison at all when no entry shares the key's prefix.
+ * entry it meets, and needs no comparison at all when no entry shares the key's prefix. `prefix`
+ * as for `search`.
  */
-export function find(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare, from = 0, to = list.count): number {
+export function find(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare, from = 0, to = list.count, prefix = -1): number {
   const bytes = list.bytes;
   const offsets = list.offsets;
   let lo = from;
   let hi = to;
   if (list.prefixes !== undefined) {
-    narrow(list, key, keyStart, keyEnd, lo, hi);
+    narrow(list, key, keyStart, keyEnd, lo, hi, prefix);
     lo = range[0]!;
     hi = range[1]!;
   }
@@ -92,11 +94,11 @@ export function find(list: EntryList, key: Uint8Array, keyStart: number, keyEnd:
 
 /** First index i in [from, to) whose entry is >= key (or `to`). */
 export const lowerBound = (list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare, from = 0, to = list.count): number =>
-  search(list, key, keyStart, keyEnd, compare, from, to, false);
+  search(list, key, keyStart, keyEnd, compare, from, to, false, -1);
 
-/** First index i in [from, to) whose entry is > key (or `to`). */
-export const upperBound = (list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare, from = 0, to = list.count): number =>
-  search(list, key, keyStart, keyEnd, compare, from, to, true);
+/** First index i in [from, to) whose entry is > key (or `to`); `prefix` as for `search`. */
+export const upperBound = (list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare, from = 0, to = list.count, prefix = -1): number =>
+  search(list, key, keyStart, keyEnd, compare, from, to, true, prefix);
 
 /** Entry i of `a` against entry j of `b`. */
 export const compareAt = (compare: Compare, a: EntryList, i: number, b: EntryList, j: number): number =>
