@@ -12,9 +12,9 @@ type Compare = TreeSchema<unknown>['compare'];
  * into `range` rather than a returned pair, so a search allocates nothing.
  */
 const range = [0, 0];
-function narrow(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, from: number, to: number, prefix: number): void {
+function narrow(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, from: number, to: number): void {
   const prefixes = list.prefixes!;
-  const p = prefix >= 0 ? prefix : prefixOf(key, keyStart, keyEnd);
+  const p = prefixOf(key, keyStart, keyEnd);
   let lo = from;
   let hi = to;
   while (lo < hi) {
@@ -45,16 +45,15 @@ function narrow(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: numb
 
 /**
  * First index i in [from, to) whose entry is past the key: >= key, or with `afterEqual` > key
- * (or `to`). `prefix` is the key's (prefixOf), or -1 to compute it if the list has prefixes: a
- * lookup descending a tree computes it once rather than at every list it searches.
+ * (or `to`).
  */
-function search(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare, from: number, to: number, afterEqual: boolean, prefix: number): number {
+function search(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare, from: number, to: number, afterEqual: boolean): number {
   const bytes = list.bytes;
   const offsets = list.offsets;
   let lo = from;
   let hi = to;
   if (list.prefixes !== undefined) {
-    narrow(list, key, keyStart, keyEnd, from, to, prefix);
+    narrow(list, key, keyStart, keyEnd, from, to);
     lo = range[0]!;
     hi = range[1]!;
   }
@@ -69,16 +68,15 @@ function search(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: numb
 
 /**
  * Index of the entry equal to the key among [from, to), or -1: a lookup stops at the first equal
- * entry it meets, and needs no comparison at all when no entry shares the key's prefix. `prefix`
- * as for `search`.
+ * entry it meets, and needs no comparison at all when no entry shares the key's prefix.
  */
-export function find(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare, from = 0, to = list.count, prefix = -1): number {
+export function find(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare, from = 0, to = list.count): number {
   const bytes = list.bytes;
   const offsets = list.offsets;
   let lo = from;
   let hi = to;
   if (list.prefixes !== undefined) {
-    narrow(list, key, keyStart, keyEnd, lo, hi, prefix);
+    narrow(list, key, keyStart, keyEnd, lo, hi);
     lo = range[0]!;
     hi = range[1]!;
   }
@@ -94,11 +92,11 @@ export function find(list: EntryList, key: Uint8Array, keyStart: number, keyEnd:
 
 /** First index i in [from, to) whose entry is >= key (or `to`). */
 export const lowerBound = (list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare, from = 0, to = list.count): number =>
-  search(list, key, keyStart, keyEnd, compare, from, to, false, -1);
+  search(list, key, keyStart, keyEnd, compare, from, to, false);
 
-/** First index i in [from, to) whose entry is > key (or `to`); `prefix` as for `search`. */
-export const upperBound = (list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare, from = 0, to = list.count, prefix = -1): number =>
-  search(list, key, keyStart, keyEnd, compare, from, to, true, prefix);
+/** First index i in [from, to) whose entry is > key (or `to`). */
+export const upperBound = (list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare, from = 0, to = list.count): number =>
+  search(list, key, keyStart, keyEnd, compare, from, to, true);
 
 /** Entry i of `a` against entry j of `b`. */
 export const compareAt = (compare: Compare, a: EntryList, i: number, b: EntryList, j: number): number =>

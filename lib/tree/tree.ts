@@ -88,17 +88,16 @@ export class HitchhikerTree<E> {
     const compare = this.schema.compare;
     const k = this.encodeKey(key);
     const kEnd = this.keyEnd;
-    const p = prefixOf(k, 0, kEnd);
     let node = this.load(root);
     while (node.kind === 'branch') {
-      const child = upperBound(node.pivots, k, 0, kEnd, compare, 0, node.pivots.count, p);
+      const child = upperBound(node.pivots, k, 0, kEnd, compare);
       const buffer = node.buffer;
       if (buffer.count > 0) {
         // Only the share of the buffer bound for this child can hold the key.
         const bounds = (node.bufferBounds ??= bufferBounds(buffer, node.pivots, compare));
         const from = bounds[child]!;
         const to = bounds[child + 1]!;
-        const i = from < to ? find(buffer, k, 0, kEnd, compare, from, to, p) : -1;
+        const i = from < to ? find(buffer, k, 0, kEnd, compare, from, to) : -1;
         if (i >= 0) {
           foundIndex = i;
           return node.kinds[i] === OpKind.insert ? buffer : undefined;
@@ -108,7 +107,7 @@ export class HitchhikerTree<E> {
       node = this.store.loadChild(node.childSlots, child, sealedChild(node, child), FrameKind.node, this.decode);
     }
     const entries = node.entries;
-    foundIndex = find(entries, k, 0, kEnd, compare, 0, entries.count, p);
+    foundIndex = find(entries, k, 0, kEnd, compare);
     return foundIndex >= 0 ? entries : undefined;
   }
 
