@@ -103,8 +103,15 @@ export class HitchhikerTree<E> {
           return node.kinds[i] === OpKind.insert ? buffer : undefined;
         }
       }
-      node.childSlots ??= new Array<CacheEntry | undefined>(node.children.length).fill(undefined);
-      node = this.store.loadChild(node.childSlots, child, sealedChild(node, child), FrameKind.node, this.decode);
+      const slots = (node.childSlots ??= new Array<CacheEntry | undefined>(node.children.length).fill(undefined));
+      // A hit needs neither the child's id (another array to load) nor a call.
+      const slot = slots[child];
+      if (slot !== undefined && slot.value !== undefined) {
+        slot.referenced = true;
+        node = slot.value as TreeNode;
+      } else {
+        node = this.store.loadChild(slots, child, sealedChild(node, child), FrameKind.node, this.decode);
+      }
     }
     const entries = node.entries;
     foundIndex = find(entries, k, 0, kEnd, compare);
