@@ -8,7 +8,7 @@
 import type { PageId } from '../ids.js';
 import type { EntryList } from './entry-list.js';
 import { mergeOps } from './merge.js';
-import { type BranchNode, sealedChild, type TreeNode } from './node.js';
+import { type BranchNode, type TreeNode } from './node.js';
 import { bufferBounds, lowerBound, upperBound } from './search.js';
 import type { TreeSchema } from './tree-schema.js';
 
@@ -54,6 +54,8 @@ export class TreeCursor<E> implements IterableIterator<E> {
   constructor(
     private readonly schema: TreeSchema<E>,
     private readonly load: (id: PageId) => TreeNode,
+    /** A sealed branch's child, through the branch's cache slots (HitchhikerTree.child). */
+    private readonly child: (branch: BranchNode, index: number) => TreeNode,
     root: PageId | undefined,
     bounds: ScanBounds,
   ) {
@@ -221,7 +223,7 @@ export class TreeCursor<E> implements IterableIterator<E> {
       this.branches.push(node);
       this.indices.push(child);
       this.setRange(depth + 1, node, child);
-      node = this.load(sealedChild(node, child));
+      node = this.child(node, child);
     }
     this.enterLeaf(node.entries, seeking);
   }
@@ -320,7 +322,7 @@ export class TreeCursor<E> implements IterableIterator<E> {
       this.indices.length = depth + 1;
       this.indices[depth] = next;
       this.setRange(depth + 1, branch, next);
-      this.descend(this.load(sealedChild(branch, next)), false);
+      this.descend(this.child(branch, next), false);
       return true;
     }
     return false;

@@ -12,7 +12,7 @@ import { bulkLoad } from './bulk-load.js';
 import { checkTree, type TreeReport } from './check.js';
 import { type ScanBounds, TreeCursor } from './cursor.js';
 import { type EntryList, EntryListBuilder, prefixOf, withBatchMemory } from './entry-list.js';
-import { sealedChild, type TreeNode } from './node.js';
+import { type BranchNode, sealedChild, type TreeNode } from './node.js';
 import { decodeNode, encodeNode } from './node-codec.js';
 import { checkTreeParams, DEFAULT_TREE_PARAMS, type TreeParams } from './params.js';
 import { bufferBounds, compareAt, find, upperBound } from './search.js';
@@ -45,7 +45,19 @@ export class HitchhikerTree<E> {
   /** The node at `id`, from the cache or decoded once and cached (pages never change). */
   readonly load = (id: PageId): TreeNode => this.store.load(id, FrameKind.node, this.decode);
 
-
+  /**
+   * Child `index` of a sealed branch, through the branch's slot holding the child's cache entry:
+   * a hit costs no Map lookup (the cursor's descent; `find` inlines the same to save the call).
+   */
+  readonly child = (branch: BranchNode, index: number): TreeNode => {
+    const slots = (branch.childSlots ??= new Array<CacheEntry | undefined>(branch.children.length).fill(undefined));
+    const slot = slots[index];
+    if (slot !== undefined && slot.value !== undefined) {
+      slot.referenced = true;
+      return slot.value as TreeNode;
+    }
+    return this.store.loadChild(slots, index, sealedChild(branch, index), FrameKind.node, this.decode);
+  };
 
   /**
    * A node the write path replaces: out of the cache (see PageCache.take), or read without
@@ -137,7 +149,7 @@ export class HitchhikerTree<E> {
 
   /** Entries within the bounds (encoded keys), ascending or with `reverse` descending, read lazily. */
   scan(root: TreeRoot, bounds: ScanBounds = {}): TreeCursor<E> {
-    return new TreeCursor(this.schema, this.load, root, bounds);
+    return new TreeCursor(this.schema, this.load, this.child, root, bounds);
   }
 
   /** Applies a batch of inserts and removes (the last operation on an entry wins). */

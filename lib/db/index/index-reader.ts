@@ -68,21 +68,31 @@ export class IndexReader {
   /** `current` as an allocation-free stream (ascending). */
   currentStream(order: IndexOrder, range: KeyRange): EntryStream {
     const novelty = this.state.novelty;
-    return this.mergedStream(TreeSlot.current[order], novelty.current[order], novelty.retired[order], range, false);
+    return this.mergedStream(TreeSlot.current[order], novelty.current[order], novelty.retired[order], range, false, false);
+  }
+
+  /**
+   * `current` as a stream in the range's direction, for readers that decode entries in place
+   * (seek works ascending only): no entry is sliced out of its leaf nor wrapped in a result.
+   */
+  currentInPlace(order: IndexOrder, range: KeyRange): EntryStream {
+    const novelty = this.state.novelty;
+    return this.mergedStream(TreeSlot.current[order], novelty.current[order], novelty.retired[order], range, false, range.reverse === true);
   }
 
   /** Current and history entries merged in key order (ascending), as `history()` reads them. */
   historyStream(order: IndexOrder, range: KeyRange): EntryStream {
     const current = this.currentStream(order, range);
-    const past = this.mergedStream(TreeSlot.history[order], this.state.novelty.history[order], undefined, range, true);
+    const past = this.mergedStream(TreeSlot.history[order], this.state.novelty.history[order], undefined, range, true, false);
     return new CurrentAndHistory(current, past);
   }
 
-  private mergedStream(slot: number, live: EntryMap, retired: EntryMap | undefined, range: KeyRange, history: boolean): EntryStream {
-    const cursor = this.trees.tree.scan(rootOf(this.state.roots, slot), { lower: range.lower, upper: range.upper });
+  private mergedStream(slot: number, live: EntryMap, retired: EntryMap | undefined, range: KeyRange, history: boolean, reverse: boolean): EntryStream {
+    const bounds = { lower: range.lower, upper: range.upper, reverse };
+    const cursor = this.trees.tree.scan(rootOf(this.state.roots, slot), bounds);
     // As in `merged`: with no novelty the tree's cursor is the stream itself.
     if (live.size === 0 && (retired === undefined || retired.size === 0)) return new TreeStream(cursor, history);
-    return new MergedEntries(cursor, this.state.novelty, live, retired, { lower: range.lower, upper: range.upper }, this.basis, history);
+    return new MergedEntries(cursor, this.state.novelty, live, retired, bounds, this.basis, history);
   }
 
   private merged(slot: number, live: EntryMap, retired: EntryMap | undefined, range: KeyRange): IterableIterator<Uint8Array> {

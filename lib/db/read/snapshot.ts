@@ -10,7 +10,7 @@ import { LargeValue, valueFromHeap } from '../encoding/large-value.js';
 import { CorruptionError } from '../../errors.js';
 import { asPageId } from '../../ids.js';
 import { getBytes } from '../../storage/value-heap.js';
-import { IndexReader, type KeyRange } from '../index/index-reader.js';
+import { type EntryStream, IndexReader, type KeyRange } from '../index/index-reader.js';
 import { decodeHeapPage, type IndexState, type IndexTrees, rootOf, TreeSlot } from '../index/index-trees.js';
 import type { Attribute, Schema } from '../schema/schema.js';
 import type { Value } from '../schema/value-type.js';
@@ -58,7 +58,7 @@ export class Snapshot {
 
   /** Datoms of `order` whose keys lie in `range` (encoded bounds: lower inclusive, upper exclusive). */
   scanRange(order: IndexOrder, range: KeyRange, options: ScanOptions = {}): IterableIterator<RawDatom> {
-    if (options.history !== true) return new CurrentDatoms(order, this.reader.current(order, range), options.since, this.typeOf);
+    if (options.history !== true) return new CurrentDatoms(order, this.reader.currentInPlace(order, range), options.since, this.typeOf);
     return this.historyScan(order, range, options.since);
   }
 
@@ -134,7 +134,7 @@ export class Snapshot {
 class CurrentDatoms implements IterableIterator<RawDatom> {
   constructor(
     private readonly order: IndexOrder,
-    private readonly entries: IterableIterator<Uint8Array>,
+    private readonly entries: EntryStream,
     private readonly since: number | undefined,
     private readonly typeOf: TypeOf,
   ) {}
@@ -144,10 +144,10 @@ class CurrentDatoms implements IterableIterator<RawDatom> {
   }
 
   next(): IteratorResult<RawDatom> {
+    const entries = this.entries;
     for (;;) {
-      const step = this.entries.next();
-      if (step.done === true) return step;
-      const datom = decodeEntry(this.order, step.value, 0, step.value.length, false, this.typeOf);
+      if (!entries.advance()) return { done: true, value: undefined };
+      const datom = decodeEntry(this.order, entries.entryBytes, entries.entryStart, entries.entryEnd, false, this.typeOf);
       if (this.since === undefined || datom.tx > this.since) return { done: false, value: datom };
     }
   }
