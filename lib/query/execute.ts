@@ -211,21 +211,10 @@ export function collect(ctx: Ctx, vars: readonly string[], distinct = true): unk
   let rows: unknown[][] | undefined;
   let names: string[] = [];
   for (const p of parts) {
-    const seen = new Set<unknown>();
-    const projected: unknown[][] = [];
     const cols = p.cols;
     // Every variable of a relation known to be a set: its rows are distinct already.
     const check = distinct && !(p.rel.distinct && cols.length === p.rel.vars.length);
-    for (const row of p.rel.rows) {
-      if (check) {
-        const k = rowKey(row, cols);
-        if (seen.has(k)) continue;
-        seen.add(k);
-      }
-      const out = new Array<unknown>(cols.length);
-      for (let i = 0; i < cols.length; i++) out[i] = row[cols[i]!];
-      projected.push(out);
-    }
+    const projected = project(p.rel.rows, cols, check);
     // A product only across relations that were never joined (usually there is one).
     if (rows === undefined) {
       rows = projected;

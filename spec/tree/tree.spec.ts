@@ -261,18 +261,21 @@ describe('invariant checker', () => {
   });
 });
 
+/** Strings as UTF-8, ordered bytewise. */
+const utf8 = new TextEncoder();
+const utf8StringSchema: TreeSchema<string> = {
+  encode: (s) => utf8.encode(s),
+  decode: (bytes, start, end) => new TextDecoder().decode(bytes.subarray(start, end)),
+  compare: compareBytes,
+  prefixOrdered: true,
+};
+
 describe('batch memory', () => {
   it('serves batches larger than it holds, and later batches reuse it without touching older trees', () => {
     // ~200-byte entries: the first batch's lists take far more than the 16 MiB of chunks batch
     // memory keeps (a request beyond them gets memory of its own); the later batches run in
     // chunks the first one filled. Every tree must stay intact after the batches that follow it.
-    const text = new TextEncoder();
-    const schema: TreeSchema<string> = {
-      encode: (s) => text.encode(s),
-      decode: (bytes, start, end) => new TextDecoder().decode(bytes.subarray(start, end)),
-      compare: compareBytes,
-      prefixOrdered: true,
-    };
+    const schema = utf8StringSchema;
     const entry = (i: number) => `${String(i).padStart(7, '0')}:${'x'.repeat(190)}`;
     const tree = new HitchhikerTree(openOn(new MemoryBackend(emptyImage())), schema);
     const big = Array.from({ length: 100_000 }, (_, i) => entry(i * 2));
@@ -293,12 +296,7 @@ describe('batch memory', () => {
 describe('schemas that encode in place', () => {
   /** Strings of any length, as UTF-8, ordered bytewise; `encodeInto` refuses what does not fit. */
   const text = new TextEncoder();
-  const stringSchema: TreeSchema<string> = {
-    encode: (s) => text.encode(s),
-    decode: (bytes, start, end) => new TextDecoder().decode(bytes.subarray(start, end)),
-    compare: compareBytes,
-    prefixOrdered: true,
-  };
+  const stringSchema = utf8StringSchema;
   const inPlace: TreeSchema<string> = {
     ...stringSchema,
     encodeInto: (s, target, offset) => {
