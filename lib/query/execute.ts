@@ -138,14 +138,20 @@ function cachedTable(rel: Relation, cols: readonly number[]): Map<unknown, unkno
   return joinTables.get(rel)?.get(cols.join());
 }
 
-function buildTable(rel: Relation, cols: readonly number[]): Map<unknown, unknown[][]> {
+/** The rows grouped by their key on `cols`, for a hash join. */
+function groupRows(rows: readonly unknown[][], cols: readonly number[]): Map<unknown, unknown[][]> {
   const table = new Map<unknown, unknown[][]>();
-  for (const row of rel.rows) {
+  for (const row of rows) {
     const k = rowKey(row, cols);
     const list = table.get(k);
     if (list === undefined) table.set(k, [row]);
     else list.push(row);
   }
+  return table;
+}
+
+function buildTable(rel: Relation, cols: readonly number[]): Map<unknown, unknown[][]> {
+  const table = groupRows(rel.rows, cols);
   let byCols = joinTables.get(rel);
   if (byCols === undefined) {
     byCols = new Map();
@@ -567,13 +573,7 @@ function scanJoin(db: Db, r: Resolved, rel: Relation, ctx: Ctx, vars: readonly s
   if (sharedPos.length === 1 && sharedPos[0] === E && entityOrdered(r)) {
     return mergeJoin(db, r, rel, ctx, relCols[0]!, fresh, freshPos, repeats ? varAt : undefined, values);
   }
-  const table = new Map<unknown, unknown[][]>();
-  for (const row of rel.rows) {
-    const k = rowKey(row, relCols);
-    const list = table.get(k);
-    if (list === undefined) table.set(k, [row]);
-    else list.push(row);
-  }
+  const table = groupRows(rel.rows, relCols);
   const rows: unknown[][] = [];
   const probe = new Array<unknown>(sharedPos.length);
   const probeCols = sharedPos.map((_, i) => i);
