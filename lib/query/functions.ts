@@ -169,6 +169,16 @@ export const BUILTINS: ReadonlyMap<string, QueryFunction> = new Map<string, Quer
   }],
 ]);
 
+/**
+ * Built-ins that return for any arguments. The planner may run these on rows that a clause written
+ * before them would have dropped; the others (arithmetic, string functions, `missing?` …) throw
+ * on some values, so they wait for the clauses written before them (see plan.ts).
+ */
+export const TOTAL_BUILTINS: ReadonlySet<string> = new Set([
+  '=', 'not=', '!=', '<', '>', '<=', '>=', 'compare', 'max', 'min',
+  'true?', 'false?', 'nil?', 'some?', 'not', 'identity', 'str', 'vector', 'tuple', 'ground',
+]);
+
 function regex(re: unknown): RegExp {
   if (re instanceof RegExp) return new RegExp(re.source, re.flags.replace('g', ''));
   return new RegExp(str(re, 're-find'));

@@ -13,6 +13,12 @@
  *     EAVT, lowest when the value is known too, as the clause then only filters; value bound:
  *     AVET or VAET). An `or` qualifies only once every branch can run with
  *     what is bound (a branch may read a variable that an unconnected clause binds).
+ *  Filters and clauses that may throw on some values (arithmetic, string functions, `missing?`,
+ *  functions passed as inputs, and `not`/`or`/rules containing them) also wait for every clause
+ *  written before them, so they see only values that written-order evaluation would give them:
+ *  `[?e :a ?x] [?y ?attr ?x] [(missing? $ ?x :b)]` must not call `missing?` on a string that the
+ *  second pattern binds and the first would drop. Only when nothing else can run do they go
+ *  ahead regardless.
  *  3. A clause that can never run is an error naming it: an unbound variable in an expression
  *     (SEDIMENT_QUERY_UNBOUND) or unbound join / required variables of `not`, `or-join` and
  *     rules (SEDIMENT_QUERY_INSUFFICIENT_BINDING).
@@ -21,7 +27,7 @@
  * number of rows against a capped count of the pattern's range.
  */
 import { ErrorCode, QueryError } from '../errors.js';
-import { BUILTINS } from './functions.js';
+import { BUILTINS, TOTAL_BUILTINS } from './functions.js';
 import type { Arg, Binding, BindingKind, Clause, ClauseKind, NotClause, OrClause, PatternClause, RuleClause, Rules, Term } from './ast.js';
 
 /** How the planner learns sizes: the count of a pattern's constant range (capped), per source. */
@@ -81,6 +87,26 @@ const CLAUSE_VARS: { [K in ClauseKind]: (c: Extract<Clause, { kind: K }>) => str
   rule: (c) => termVars(c.args),
 };
 
+/** Whether running `c` on rows that another clause would drop could throw (see the module comment). */
+function mayThrow(c: Clause, rules: Rules | undefined, seenRules: Set<string> = new Set()): boolean {
+  return MAY_THROW[c.kind](c as never, rules, seenRules);
+}
+
+const anyMayThrow = (cs: readonly Clause[], rules: Rules | undefined, seen: Set<string>) => cs.some((c) => mayThrow(c, rules, seen));
+
+const MAY_THROW: { [K in ClauseKind]: (c: Extract<Clause, { kind: K }>, rules: Rules | undefined, seen: Set<string>) => boolean } = {
+  pattern: () => false,
+  predicate: (c) => c.fn.kind === 'input' || !TOTAL_BUILTINS.has(c.fn.name),
+  function: (c) => c.fn.kind === 'input' || !TOTAL_BUILTINS.has(c.fn.name),
+  not: (c, rules, seen) => anyMayThrow(c.clauses, rules, seen),
+  or: (c, rules, seen) => c.branches.some((b) => anyMayThrow(b, rules, seen)),
+  rule: (c, rules, seen) => {
+    if (seen.has(c.name)) return false;
+    seen.add(c.name);
+    return (rules?.get(c.name) ?? []).some((branch) => anyMayThrow(branch.clauses, rules, seen));
+  },
+};
+
 /** Variables a filter needs bound before it can run; an unknown built-in is an error here. */
 function inputsOf(c: Extract<Clause, { kind: 'predicate' | 'function' }>): string[] {
   if (c.fn.kind === 'builtin' && !BUILTINS.has(c.fn.name)) {
@@ -120,6 +146,10 @@ export function planClauses(clauses: readonly Clause[], entry: ReadonlySet<strin
   /** Variables of clause i that another clause of the list mentions or that are bound on entry. */
   const shared = (i: number): string[] => varsOf[i]!.filter((v) => entry.has(v) || varsOf.some((vs, j) => j !== i && vs.includes(v)));
   const allBound = (vars: readonly string[]) => vars.every((v) => bound.has(v));
+  const partial = clauses.map((c) => mayThrow(c, options.rules));
+  /** Set when nothing could run in written order: partial clauses may then go ahead. */
+  let relaxed = false;
+  const mustWait = (i: number) => partial[i]! && !relaxed && remaining.some((c) => clauses.indexOf(c) < i);
 
   const place = (i: number, step: Step, binds: readonly string[]) => {
     steps.push(step);
@@ -132,6 +162,7 @@ export function planClauses(clauses: readonly Clause[], entry: ReadonlySet<strin
     let placed = false;
     for (const c of remaining) {
       const i = clauses.indexOf(c);
+      if (mustWait(i)) continue;
       if (c.kind === 'predicate' && allBound(inputsOf(c))) {
         place(i, { kind: 'predicate', clause: c }, []);
       } else if (c.kind === 'function' && allBound(inputsOf(c))) {
@@ -154,7 +185,10 @@ export function planClauses(clauses: readonly Clause[], entry: ReadonlySet<strin
       placed = true;
       break;
     }
-    if (placed) continue;
+    if (placed) {
+      relaxed = false;
+      continue;
+    }
 
     // 2. The cheapest binding clause, preferring those joined to what is bound.
     let best = -1;
@@ -164,6 +198,7 @@ export function planClauses(clauses: readonly Clause[], entry: ReadonlySet<strin
     for (const c of remaining) {
       const i = clauses.indexOf(c);
       if (c.kind !== 'pattern' && c.kind !== 'or' && c.kind !== 'rule') continue;
+      if (mustWait(i)) continue;
       if (c.kind === 'or' && !allBound(c.required)) continue;
       // An `or` whose branches need a variable that another clause binds must wait for it.
       const orStep = c.kind === 'or' ? planOrIfReady(c, bound, options) : undefined;
@@ -178,7 +213,12 @@ export function planClauses(clauses: readonly Clause[], entry: ReadonlySet<strin
         bestOr = orStep;
       }
     }
-    if (best === -1) throw stuck(remaining, bound, options);
+    if (best === -1) {
+      if (relaxed || !partial.some(Boolean)) throw stuck(remaining, bound, options);
+      relaxed = true;
+      continue;
+    }
+    relaxed = false;
     if (bestOr !== undefined) place(best, bestOr, varsOf[best]!);
     else placeBinding(best, clauses[best]!);
   }

@@ -25,4 +25,38 @@ describe('query planning', () => {
     const step = (text: string) => plan.findIndex((line) => line.includes(text));
     expect(step('[?f :file/dir ?d]')).toBeLessThan(step('(or '));
   });
+
+  it('runs a function that throws on some values only on rows the clauses written before it let through', () => {
+    const conn = Database.memory();
+    conn.transact([
+      { 'db/ident': 'item/name', 'db/valueType': 'db.type/string', 'db/cardinality': 'db.cardinality/one' },
+      { 'db/ident': 'item/parent', 'db/valueType': 'db.type/ref', 'db/cardinality': 'db.cardinality/one' },
+      { 'db/ident': 'list/kind', 'db/valueType': 'db.type/string', 'db/cardinality': 'db.cardinality/one' },
+      { 'db/ident': 'list/item', 'db/valueType': 'db.type/ref', 'db/cardinality': 'db.cardinality/many' },
+    ]);
+    const items = Array.from({ length: 40 }, (_, i) => ({ 'db/id': `i${i}`, 'item/name': `item ${i}`, ...(i % 2 === 0 ? { 'item/parent': 'i1' } : {}) }));
+    conn.transact([...items, { 'list/kind': 'short', 'list/item': ['i0', 'i1', 'i2'] }]);
+    // [?l ?attr ?i] is cheaper than [?i :item/name ?n] once ?l is bound, so it runs first and binds
+    // ?i to the string "short" too; missing? would throw on it, but the first pattern drops it.
+    const query = `[:find ?n :where [?i :item/name ?n] [?l :list/kind "short"] [?l ?attr ?i] [(missing? $ ?i :item/parent)]]`;
+    expect(conn.db().q(query)).toEqual([['item 1']]);
+    const plan = conn.db().explain(query).split('\n');
+    const step = (text: string) => plan.findIndex((line) => line.includes(text));
+    expect(step('[?l ?attr ?i]')).toBeLessThan(step('[?i :item/name ?n]'));
+    expect(step('[?i :item/name ?n]')).toBeLessThan(step('missing?'));
+  });
+
+  it('still runs such a function early when it is written before the clauses it could wait for', () => {
+    const conn = Database.memory();
+    conn.transact([
+      { 'db/ident': 'n/value', 'db/valueType': 'db.type/long', 'db/cardinality': 'db.cardinality/one' },
+      { 'db/ident': 'n/label', 'db/valueType': 'db.type/string', 'db/cardinality': 'db.cardinality/one' },
+    ]);
+    conn.transact(Array.from({ length: 20 }, (_, i) => ({ 'n/value': i, 'n/label': `n${i}` })));
+    const query = '[:find ?l :where [?e :n/value ?v] [(inc ?v) ?w] [(> ?w 18)] [?e :n/label ?l]]';
+    expect(conn.db().q(query)).toEqual([['n18'], ['n19']]);
+    const plan = conn.db().explain(query).split('\n');
+    const step = (text: string) => plan.findIndex((line) => line.includes(text));
+    expect(step('(inc ?v)')).toBeLessThan(step('[?e :n/label ?l]'));
+  });
 });
