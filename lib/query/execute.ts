@@ -27,7 +27,7 @@ import type { Arg, Binding, Clause, PatternClause, PredicateClause, RuleBranch, 
 import { BUILTINS, type QueryFunction, truthy } from './functions.js';
 import { keywordNames } from './parse.js';
 import { countEntries, encodedValue, type ScannedDatom, scanEntries } from './pattern-scan.js';
-import { bindingVars, type Estimator, planClauses, type PlanOptions, type Step, type StepKind, termVars } from './plan.js';
+import { bindingVars, type Estimator, planClauses, type PlanOptions, predicatesAfter, type Step, type StepKind, termVars } from './plan.js';
 import { type ValueRange, valueRangeOf } from './value-range.js';
 import { rowKey, valueEquals } from './values.js';
 
@@ -285,17 +285,6 @@ export function runSteps(steps: readonly Step[], ctx: Ctx, env: Env): boolean {
     STEP_RUNNERS[step.kind](step as never, ctx, env, steps, at);
   }
   return !ctx.some((r) => r.rows.length === 0);
-}
-
-/** The predicates placed right after step `at` (they run on its rows before anything else). */
-function predicatesAfter(steps: readonly Step[], at: number): PredicateClause[] {
-  const out: PredicateClause[] = [];
-  for (let i = at + 1; i < steps.length; i++) {
-    const step = steps[i]!;
-    if (step.kind !== 'predicate') break;
-    out.push(step.clause);
-  }
-  return out;
 }
 
 /** An argument's value when it is the same for every row: a constant, or a variable of a one-row relation. */

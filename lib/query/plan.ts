@@ -28,7 +28,7 @@
  */
 import { ErrorCode, QueryError } from '../errors.js';
 import { BUILTINS, TOTAL_BUILTINS } from './functions.js';
-import type { Arg, Binding, BindingKind, Clause, ClauseKind, NotClause, OrClause, PatternClause, RuleClause, Rules, Term } from './ast.js';
+import type { Arg, Binding, BindingKind, Clause, ClauseKind, NotClause, OrClause, PatternClause, PredicateClause, RuleClause, Rules, Term } from './ast.js';
 
 /** How the planner learns sizes: the count of a pattern's constant range (capped), per source. */
 export interface Estimator {
@@ -302,14 +302,27 @@ function stuck(remaining: readonly Clause[], bound: ReadonlySet<string>, options
   }
 }
 
+/** The predicates placed right after step `at`: those a pattern's scan may apply itself (value-range.ts). */
+export function predicatesAfter(steps: readonly Step[], at: number): PredicateClause[] {
+  const out: PredicateClause[] = [];
+  for (let i = at + 1; i < steps.length; i++) {
+    const step = steps[i]!;
+    if (step.kind !== 'predicate') break;
+    out.push(step.clause);
+  }
+  return out;
+}
+
+export type DescribePattern = (step: Extract<Step, { kind: 'pattern' }>, following: readonly PredicateClause[]) => string;
+
 /** The plan as text, one step a line, nested steps indented. */
-export function explainSteps(steps: readonly Step[], describePattern: (step: Extract<Step, { kind: 'pattern' }>) => string, indent = ''): string[] {
+export function explainSteps(steps: readonly Step[], describePattern: DescribePattern, indent = ''): string[] {
   const lines: string[] = [];
   steps.forEach((s, i) => {
     const n = `${indent}${i + 1}. `;
     switch (s.kind) {
       case 'pattern':
-        lines.push(`${n}${s.clause.text}  ${describePattern(s)}`);
+        lines.push(`${n}${s.clause.text}  ${describePattern(s, predicatesAfter(steps, i))}`);
         break;
       case 'predicate':
         lines.push(`${n}${s.clause.text}  filter`);

@@ -7,11 +7,12 @@
  */
 import { Db } from '../db/db.js';
 import { ErrorCode, QueryError } from '../errors.js';
-import type { Binding, Clause, ClauseKind, Query, Rules } from './ast.js';
+import type { Arg, Binding, Clause, ClauseKind, PredicateClause, Query, Rules } from './ast.js';
 import { addRelation, collect, Env, Relation, runSteps, type Source } from './execute.js';
 import { elementsOf, findVars, shapeResult } from './find.js';
-import { formText, parseQuery, parseRules } from './parse.js';
+import { formText, keywordNames, parseQuery, parseRules } from './parse.js';
 import { bindingVars, explainSteps, type Step, termVars } from './plan.js';
+import { type ValueRange, valueRangeOf } from './value-range.js';
 import { valueEquals } from './values.js';
 
 interface Compiled {
@@ -204,12 +205,13 @@ export function explainQuery(db: Db, query: unknown, inputs: readonly unknown[])
   const plan = planFor(compiled, db, bound);
   const entry = [...new Set(bound.relations.flatMap((r) => r.vars))];
   const lines = [`inputs bind: ${entry.length === 0 ? '(nothing)' : entry.join(' ')}`];
-  lines.push(...explainSteps(plan, (s) => describePattern(s, bound.env)));
+  lines.push(...explainSteps(plan, (s, following) => describePattern(s, following, bound)));
   lines.push(`find: ${elementsOf(compiled.query.find).map((e) => (e.kind === 'var' ? e.name : e.kind === 'aggregate' ? e.text : `(pull ${e.var} ...)`)).join(' ')}${compiled.query.with.length > 0 ? ` :with ${compiled.query.with.join(' ')}` : ''}`);
   return lines.join('\n');
 }
 
-function describePattern(step: Extract<Step, { kind: 'pattern' }>, env: Env): string {
+function describePattern(step: Extract<Step, { kind: 'pattern' }>, following: readonly PredicateClause[], bound: Bound): string {
+  const env = bound.env;
   const source = env.sources.get(step.clause.source);
   if (source?.kind === 'collection') return `match ${step.clause.source} (collection of ${source.tuples.length})`;
   const [e, a, v] = step.clause.terms;
@@ -231,6 +233,24 @@ function describePattern(step: Extract<Step, { kind: 'pattern' }>, env: Env): st
     index = 'EAVT';
     prefix = [];
   }
+  // The comparisons that follow, as execute.ts applies them: on the encoded values in the scan,
+  // and for an indexed attribute scanned on its own, as the AVET range between the bounds.
+  const range = attribute === undefined ? undefined : valueRangeOf(step.clause, attribute.valueType, following, (arg) => explainedArg(arg, bound));
+  if (range !== undefined && index === 'AEVT' && step.bound.length === 0 && attribute!.indexed) index = 'AVET';
+  const values = range === undefined ? '' : `; values ${describeRange(range)}, compared in the scan`;
   const joined = step.bound.length > 0 ? `; joins ${step.bound.join(' ')}: seek per binding or scan + hash join, by row count` : '';
-  return `${index} [${prefix.join(' ')}] est. ${step.estimate}${joined}`;
+  return `${index} [${prefix.join(' ')}] est. ${step.estimate}${values}${joined}`;
+}
+
+/** An argument's value fixed for the whole query when explaining: a constant or a scalar input. */
+function explainedArg(arg: Arg, bound: Bound): { readonly value: unknown } | undefined {
+  if (arg.kind === 'const') return { value: keywordNames(arg.value) };
+  return arg.kind === 'var' && bound.scalars.has(arg.name) ? { value: bound.scalars.get(arg.name) } : undefined;
+}
+
+function describeRange({ lower, upper }: ValueRange): string {
+  const sides: string[] = [];
+  if (lower !== undefined) sides.push(`${lower.inclusive ? '>=' : '>'} ${String(lower.value)}`);
+  if (upper !== undefined) sides.push(`${upper.inclusive ? '<=' : '<'} ${String(upper.value)}`);
+  return sides.join(' and ');
 }

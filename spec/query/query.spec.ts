@@ -172,11 +172,16 @@ describe('plans', () => {
       'inputs bind: ?min',
       '1. [?e :person/sex :male]  AEVT [:person/sex] est. 3',
       '2. [?e :person/name ?n]  EAVT [?e :person/name] est. 2; joins ?e: seek per binding or scan + hash join, by row count',
-      '3. [?e :person/age ?a]  EAVT [?e :person/age] est. 2; joins ?e: seek per binding or scan + hash join, by row count',
+      '3. [?e :person/age ?a]  EAVT [?e :person/age] est. 2; values >= 30, compared in the scan; joins ?e: seek per binding or scan + hash join, by row count',
       '4. [(>= ?a ?min)]  filter',
       'find: ?n',
     ]);
     expect(db.explain('[:find ?e :where [?e :person/age 30]]')).toContain('AVET [:person/age 30]');
+    // Comparisons on an indexed attribute scanned on its own: the AVET range between the bounds.
+    expect(db.explain('[:find ?e :where [?e :person/age ?a] [(> ?a 30)] [(<= 50 ?a)]]')).toContain('AVET [:person/age] est. 4; values >= 50, compared in the scan');
+    expect(db.explain('[:find ?e :where [?e :person/salary ?s] [(< ?s 10.5)] [(> ?s 2)]]')).toContain('AEVT [:person/salary] est. 2; values > 2 and < 10.5, compared in the scan');
+    // Not numbers, or not fixed for the whole scan: nothing pushed.
+    expect(db.explain('[:find ?e :where [?e :person/name ?n] [(> ?n "b")]]')).not.toContain('values');
     expect(db.explain('[:find ?x :in $ % :where (r ?x)]', '[[(r ?x) [?x :person/age 30]]]')).toContain('semi-naive');
   });
 
