@@ -98,6 +98,15 @@ export const lowerBound = (list: EntryList, key: Uint8Array, keyStart: number, k
 export const upperBound = (list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare, from = 0, to = list.count): number =>
   search(list, key, keyStart, keyEnd, compare, from, to, true);
 
+/** Whether entry i of `list` begins with `key[0, keyEnd)`. */
+export function startsWith(list: EntryList, i: number, key: Uint8Array, keyEnd: number): boolean {
+  const bytes = list.bytes;
+  const start = list.offsets[i]!;
+  if (list.offsets[i + 1]! - start < keyEnd) return false;
+  for (let j = 0; j < keyEnd; j++) if (bytes[start + j] !== key[j]) return false;
+  return true;
+}
+
 /** Entry i of `a` against entry j of `b`. */
 export const compareAt = (compare: Compare, a: EntryList, i: number, b: EntryList, j: number): number =>
   compare(a.bytes, a.start(i), a.end(i), b.bytes, b.start(j), b.end(j));

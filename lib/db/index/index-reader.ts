@@ -3,7 +3,8 @@
  * order (ascending or descending). A novelty entry hides or shows a tree entry with the same key
  * according to its mark; entries added after the basis are skipped.
  */
-import type { TreeCursor } from '../../tree/cursor.js';
+import { prefixRun, type TreeCursor } from '../../tree/cursor.js';
+import type { EntryList } from '../../tree/entry-list.js';
 import { compareBytes } from '../../tree/tree-schema.js';
 import type { IndexOrder } from '../encoding/datom-key.js';
 import { type IndexState, type IndexTrees, rootOf, TreeSlot } from './index-trees.js';
@@ -80,6 +81,23 @@ export class IndexReader {
     return this.mergedStream(TreeSlot.current[order], novelty.current[order], novelty.retired[order], range, false, range.reverse === true);
   }
 
+  /**
+   * The current entries extending `prefix[0, prefixEnd)`, when the tree alone answers and
+   * holds them in one leaf (see prefixRun): the leaf's list, the run in `prefixRunBounds`.
+   * null when a merged stream must answer: novelty holds an entry extending the prefix
+   * (visible at this basis or not: telling would be the merge's work), or the tree cannot say.
+   */
+  currentRun(order: IndexOrder, prefix: Uint8Array, prefixEnd: number): EntryList | null {
+    const novelty = this.state.novelty;
+    const live = novelty.current[order];
+    const retired = novelty.retired[order];
+    if (live.size > 0 || (retired.size > 0 && this.basis < novelty.retiredUpTo)) {
+      const key = novelKeyOf(prefix.subarray(0, prefixEnd));
+      if (extendedIn(live, key) || (this.basis < novelty.retiredUpTo && extendedIn(retired, key))) return null;
+    }
+    return prefixRun(this.trees.tree, rootOf(this.state.roots, TreeSlot.current[order]), prefix, prefixEnd);
+  }
+
   /** Current and history entries merged in key order (ascending), as `history()` reads them. */
   historyStream(order: IndexOrder, range: KeyRange): EntryStream {
     const current = this.currentStream(order, range);
@@ -106,6 +124,15 @@ export class IndexReader {
     if (live.size === 0 && (retired === undefined || retired.size === 0)) return cursor;
     return new MergedEntries(cursor, this.state.novelty, live, retired, range, this.basis, false);
   }
+}
+
+const reusedPair: [NovelKey, Mark] = ['', { added: 0, removed: 0 }];
+
+/** Whether `map` holds a key that begins with `prefix`: the first key not below it does, if any. */
+function extendedIn(map: EntryMap, prefix: NovelKey): boolean {
+  if (map.size === 0) return false;
+  const pair = map.getPairOrNextHigher(prefix, reusedPair);
+  return pair !== undefined && pair[0].startsWith(prefix);
 }
 
 /** A tree cursor as an `EntryStream`: its entries in place. */
