@@ -4,7 +4,7 @@
  * unique value, an entity's datoms, the references to it) and datom scans in any index, current
  * or history, with a `since` filter.
  */
-import { type IndexOrder, type KeyComponents, type RawDatom, decodeEntry, encodePrefix, type TypeOf } from '../encoding/datom-key.js';
+import { type IndexOrder, type KeyComponents, type RawDatom, decodeEntry, encodePrefix, type TypeOf, writePrefix } from '../encoding/datom-key.js';
 import { prefixEnd, type StoredValue } from '../encoding/key-codec.js';
 import { LargeValue, valueFromHeap } from '../encoding/large-value.js';
 import { CorruptionError } from '../../errors.js';
@@ -63,8 +63,9 @@ export class Snapshot {
    * scan must read them. A point read then builds no bounds, cursor or stream.
    */
   currentRun(order: IndexOrder, c: KeyComponents, since: number | undefined): RawDatom[] | undefined {
-    const prefix = encodePrefix(order, c, this.typeOf);
-    const list = this.reader.currentRun(order, prefix, prefix.length);
+    // The prefix stays in the encoder's scratch buffer: nothing encodes a key until the run is found.
+    const prefix = writePrefix(order, c, this.typeOf);
+    const list = this.reader.currentRun(order, prefix.scratch(), prefix.size);
     if (list === null) return undefined;
     const from = prefixRunBounds.from;
     const to = prefixRunBounds.to;
