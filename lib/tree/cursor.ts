@@ -332,7 +332,6 @@ export class TreeCursor<E> implements IterableIterator<E> {
 /** What `prefixRun` needs of a tree (HitchhikerTree has it): its order and its nodes. */
 export interface NodeSource {
   readonly schema: { readonly compare: TreeSchema<unknown>['compare'] };
-  readonly load: (id: PageId) => TreeNode;
   readonly child: (branch: BranchNode, index: number) => TreeNode;
 }
 
@@ -340,7 +339,8 @@ export interface NodeSource {
 export const prefixRunBounds = { from: 0, to: 0 };
 
 /**
- * The entries extending `key[0, keyEnd)` under the bytewise order, found without a cursor when
+ * The entries extending `key[0, keyEnd)` under the bytewise order, below the root node `root`
+ * (the caller may keep it: a sealed node never changes), found without a cursor when
  * the leaf holds them all and no branch on the path buffers an operation among them: the leaf's
  * list, the run's bounds left in `prefixRunBounds` (nothing allocated); an empty tree answers
  * with an empty run. null when a cursor must answer: an operation pending in the range (it would
@@ -349,7 +349,7 @@ export const prefixRunBounds = { from: 0, to: 0 };
  * entity's attribute) almost always gets its answer here, for one descent and one search of the
  * leaf: no cursor with its bounds and path arrays, no second search for the upper bound.
  */
-export function prefixRun(tree: NodeSource, root: PageId | undefined, key: Uint8Array, keyEnd: number): EntryList | null {
+export function prefixRun(tree: NodeSource, root: TreeNode | undefined, key: Uint8Array, keyEnd: number): EntryList | null {
   const compare = tree.schema.compare;
   if (compare !== compareBytes) return null;
   if (root === undefined) {
@@ -357,7 +357,7 @@ export function prefixRun(tree: NodeSource, root: PageId | undefined, key: Uint8
     prefixRunBounds.to = 0;
     return EntryList.empty;
   }
-  let node = tree.load(root);
+  let node = root;
   // The tightest pivot above the path (as the cursor's highList): everything beyond the leaf is at or above it.
   let highList: EntryList | undefined;
   let highIndex = 0;

@@ -53,7 +53,7 @@ describe('prefixRun against the cursor', () => {
           if (i >= 0) end[i] = end[i]! + 1;
           const upper = i < 0 ? undefined : end.subarray(0, i + 1);
           const scanned = [...tree.scan(root, { lower: prefix, upper })].map(hex);
-          const list = prefixRun(tree, root, prefix, prefix.length);
+          const list = prefixRun(tree, tree.load(root), prefix, prefix.length);
           if (list === null) {
             declined++;
             continue;

@@ -4,6 +4,7 @@
  * according to its mark; entries added after the basis are skipped.
  */
 import { prefixRun, type TreeCursor } from '../../tree/cursor.js';
+import type { TreeNode } from '../../tree/node.js';
 import type { EntryList } from '../../tree/entry-list.js';
 import { compareBytes } from '../../tree/tree-schema.js';
 import type { IndexOrder } from '../encoding/datom-key.js';
@@ -51,6 +52,9 @@ export interface EntryStream {
 const EMPTY = new Uint8Array(0);
 
 export class IndexReader {
+  /** The current trees' root nodes, by slot, once a point read has loaded them (currentRun). */
+  private readonly rootNodes: (TreeNode | undefined)[] = [];
+
   constructor(
     private readonly trees: IndexTrees,
     readonly state: IndexState,
@@ -95,7 +99,12 @@ export class IndexReader {
       const key = novelKeyOf(prefix.subarray(0, prefixEnd));
       if (extendedIn(live, key) || (this.basis < novelty.retiredUpTo && extendedIn(retired, key))) return null;
     }
-    return prefixRun(this.trees.tree, rootOf(this.state.roots, TreeSlot.current[order]), prefix, prefixEnd);
+    const slot = TreeSlot.current[order];
+    const root = rootOf(this.state.roots, slot);
+    // The root node is kept: every point read starts there, and a cache lookup by page id was a
+    // few percent of one. It is sealed, so it never changes; its children still come through the cache.
+    const node = root === undefined ? undefined : (this.rootNodes[slot] ??= this.trees.tree.load(root));
+    return prefixRun(this.trees.tree, node, prefix, prefixEnd);
   }
 
   /** Current and history entries merged in key order (ascending), as `history()` reads them. */
