@@ -199,6 +199,11 @@ export class Db {
     }
     const c = this.components(index, components);
     if (c === undefined) return [];
+    if (!seek && !this.filters.history) {
+      // Most reads of a few components (an entity's attribute) lie in one leaf: read them at once.
+      const raw = this.snapshot.currentRun(index, c, this.filters.since);
+      if (raw !== undefined) return toDatoms(this.snapshot, raw);
+    }
     return new DatomScan(this.snapshot, index, c, { history: this.filters.history, since: this.filters.since, seek });
   }
 
@@ -324,6 +329,12 @@ class PublicDatoms implements IterableIterator<Datom> {
     const step = this.raw.next();
     return step.done === true ? step : { done: false, value: toDatom(this.snapshot, step.value) };
   }
+}
+
+function toDatoms(snapshot: Snapshot, raw: readonly RawDatom[]): Datom[] {
+  const out = new Array<Datom>(raw.length);
+  for (let i = 0; i < raw.length; i++) out[i] = toDatom(snapshot, raw[i]!);
+  return out;
 }
 
 function toDatom(snapshot: Snapshot, d: RawDatom): Datom {

@@ -6,11 +6,11 @@
  * pending above it is used as it is, without copying. Entries are decoded only when returned.
  */
 import type { PageId } from '../ids.js';
-import type { EntryList } from './entry-list.js';
+import { EntryList } from './entry-list.js';
 import { mergeOps } from './merge.js';
 import { type BranchNode, type TreeNode } from './node.js';
-import { bufferBounds, lowerBound, upperBound } from './search.js';
-import type { TreeSchema } from './tree-schema.js';
+import { bufferBounds, lowerBound, startsWith, upperBound } from './search.js';
+import { compareBytes, type TreeSchema } from './tree-schema.js';
 
 /**
  * Range bounds as encoded keys, compared with the schema's order: with a bytewise order a key
@@ -327,4 +327,70 @@ export class TreeCursor<E> implements IterableIterator<E> {
     }
     return false;
   }
+}
+
+/** What `prefixRun` needs of a tree (HitchhikerTree has it): its order and its nodes. */
+export interface NodeSource {
+  readonly schema: { readonly compare: TreeSchema<unknown>['compare'] };
+  readonly child: (branch: BranchNode, index: number) => TreeNode;
+}
+
+/** Where `prefixRun` leaves its run: entries [from, to) of the list it returns. */
+export const prefixRunBounds = { from: 0, to: 0 };
+
+/**
+ * The entries extending `key[0, keyEnd)` under the bytewise order, below the root node `root`
+ * (the caller may keep it: a sealed node never changes), found without a cursor when
+ * the leaf holds them all and no branch on the path buffers an operation among them: the leaf's
+ * list, the run's bounds left in `prefixRunBounds` (nothing allocated); an empty tree answers
+ * with an empty run. null when a cursor must answer: an operation pending in the range (it would
+ * have to be merged), a run reaching the leaf's end while the leaf's upper pivot still extends
+ * the key (the next leaf may continue it), or a schema with another order. A point read (one
+ * entity's attribute) almost always gets its answer here, for one descent and one search of the
+ * leaf: no cursor with its bounds and path arrays, no second search for the upper bound.
+ */
+export function prefixRun(tree: NodeSource, root: TreeNode | undefined, key: Uint8Array, keyEnd: number): EntryList | null {
+  const compare = tree.schema.compare;
+  if (compare !== compareBytes) return null;
+  if (root === undefined) {
+    prefixRunBounds.from = 0;
+    prefixRunBounds.to = 0;
+    return EntryList.empty;
+  }
+  let node = root;
+  // The tightest pivot above the path (as the cursor's highList): everything beyond the leaf is at or above it.
+  let highList: EntryList | undefined;
+  let highIndex = 0;
+  while (node.kind === 'branch') {
+    const pivots = node.pivots;
+    const child = upperBound(pivots, key, 0, keyEnd, compare);
+    const buffer = node.buffer;
+    if (buffer.count > 0) {
+      // Only this child's share of the buffer can reach the leaf; operations in the other shares lie
+      // outside its range, which holds the key's whole run unless the run reaches the leaf's end.
+      const bounds = (node.bufferBounds ??= bufferBounds(buffer, pivots, compare));
+      const from = bounds[child]!;
+      const to = bounds[child + 1]!;
+      if (from < to) {
+        const i = lowerBound(buffer, key, 0, keyEnd, compare, from, to);
+        if (i < to && startsWith(buffer, i, key, keyEnd)) return null;
+      }
+    }
+    if (child < pivots.count) {
+      highList = pivots;
+      highIndex = child;
+    }
+    node = tree.child(node, child);
+  }
+  const entries = node.entries;
+  const count = entries.count;
+  const from = lowerBound(entries, key, 0, keyEnd, compare);
+  // The run is read anyway, so stepping to its end costs no more than a search would.
+  let to = from;
+  while (to < count && startsWith(entries, to, key, keyEnd)) to++;
+  // A pivot above the key that does not extend it is above every key that does.
+  if (to === count && highList !== undefined && startsWith(highList, highIndex, key, keyEnd)) return null;
+  prefixRunBounds.from = from;
+  prefixRunBounds.to = to;
+  return entries;
 }

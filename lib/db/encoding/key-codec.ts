@@ -54,6 +54,14 @@ export class KeyWriter {
     return Buffer.from(this.buffer.subarray(0, this.length));
   }
 
+  /**
+   * The key in place, without `finish`'s copy: bytes [0, size) of the returned buffer, valid
+   * until the next write or reset (a write may also move it to a larger buffer).
+   */
+  scratch(): Buffer {
+    return this.buffer;
+  }
+
   /** The key as a latin1 string, one character per byte (novelty's keys: see novelty.ts). */
   finishString(): string {
     return this.buffer.toString('latin1', 0, this.length);

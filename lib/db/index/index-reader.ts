@@ -3,7 +3,9 @@
  * order (ascending or descending). A novelty entry hides or shows a tree entry with the same key
  * according to its mark; entries added after the basis are skipped.
  */
-import type { TreeCursor } from '../../tree/cursor.js';
+import { prefixRun, type TreeCursor } from '../../tree/cursor.js';
+import type { TreeNode } from '../../tree/node.js';
+import type { EntryList } from '../../tree/entry-list.js';
 import { compareBytes } from '../../tree/tree-schema.js';
 import type { IndexOrder } from '../encoding/datom-key.js';
 import { type IndexState, type IndexTrees, rootOf, TreeSlot } from './index-trees.js';
@@ -50,6 +52,9 @@ export interface EntryStream {
 const EMPTY = new Uint8Array(0);
 
 export class IndexReader {
+  /** The current trees' root nodes, by slot, once a point read has loaded them (currentRun). */
+  private readonly rootNodes: (TreeNode | undefined)[] = [];
+
   constructor(
     private readonly trees: IndexTrees,
     readonly state: IndexState,
@@ -80,6 +85,28 @@ export class IndexReader {
     return this.mergedStream(TreeSlot.current[order], novelty.current[order], novelty.retired[order], range, false, range.reverse === true);
   }
 
+  /**
+   * The current entries extending `prefix[0, prefixEnd)`, when the tree alone answers and
+   * holds them in one leaf (see prefixRun): the leaf's list, the run in `prefixRunBounds`.
+   * null when a merged stream must answer: novelty holds an entry extending the prefix
+   * (visible at this basis or not: telling would be the merge's work), or the tree cannot say.
+   */
+  currentRun(order: IndexOrder, prefix: Uint8Array, prefixEnd: number): EntryList | null {
+    const novelty = this.state.novelty;
+    const live = novelty.current[order];
+    const retired = novelty.retired[order];
+    if (live.size > 0 || (retired.size > 0 && this.basis < novelty.retiredUpTo)) {
+      const key = novelKeyOf(prefix.subarray(0, prefixEnd));
+      if (extendedIn(live, key) || (this.basis < novelty.retiredUpTo && extendedIn(retired, key))) return null;
+    }
+    const slot = TreeSlot.current[order];
+    const root = rootOf(this.state.roots, slot);
+    // The root node is kept: every point read starts there, and a cache lookup by page id was a
+    // few percent of one. It is sealed, so it never changes; its children still come through the cache.
+    const node = root === undefined ? undefined : (this.rootNodes[slot] ??= this.trees.tree.load(root));
+    return prefixRun(this.trees.tree, node, prefix, prefixEnd);
+  }
+
   /** Current and history entries merged in key order (ascending), as `history()` reads them. */
   historyStream(order: IndexOrder, range: KeyRange): EntryStream {
     const current = this.currentStream(order, range);
@@ -106,6 +133,15 @@ export class IndexReader {
     if (live.size === 0 && (retired === undefined || retired.size === 0)) return cursor;
     return new MergedEntries(cursor, this.state.novelty, live, retired, range, this.basis, false);
   }
+}
+
+const reusedPair: [NovelKey, Mark] = ['', { added: 0, removed: 0 }];
+
+/** Whether `map` holds a key that begins with `prefix`: the first key not below it does, if any. */
+function extendedIn(map: EntryMap, prefix: NovelKey): boolean {
+  if (map.size === 0) return false;
+  const pair = map.getPairOrNextHigher(prefix, reusedPair);
+  return pair !== undefined && pair[0].startsWith(prefix);
 }
 
 /** A tree cursor as an `EntryStream`: its entries in place. */

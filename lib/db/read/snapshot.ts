@@ -4,11 +4,12 @@
  * unique value, an entity's datoms, the references to it) and datom scans in any index, current
  * or history, with a `since` filter.
  */
-import { type IndexOrder, type KeyComponents, type RawDatom, decodeEntry, encodePrefix, type TypeOf } from '../encoding/datom-key.js';
+import { type IndexOrder, type KeyComponents, type RawDatom, decodeEntry, encodePrefix, type TypeOf, writePrefix } from '../encoding/datom-key.js';
 import { prefixEnd, type StoredValue } from '../encoding/key-codec.js';
 import { LargeValue, valueFromHeap } from '../encoding/large-value.js';
 import { CorruptionError } from '../../errors.js';
 import { asPageId } from '../../ids.js';
+import { prefixRunBounds } from '../../tree/cursor.js';
 import { getBytes } from '../../storage/value-heap.js';
 import { type EntryStream, IndexReader, type KeyRange } from '../index/index-reader.js';
 import { decodeHeapPage, type IndexState, type IndexTrees, rootOf, TreeSlot } from '../index/index-trees.js';
@@ -54,6 +55,26 @@ export class Snapshot {
       ? { lower: prefix, reverse: options.reverse }
       : { lower: prefix, upper: prefixEnd(prefix), reverse: options.reverse };
     return this.scanRange(order, range, options);
+  }
+
+  /**
+   * Current datoms of `order` whose leading components are `c` (with the `since` filter), all at
+   * once, when the tree alone holds them in one leaf (IndexReader.currentRun); undefined when a
+   * scan must read them. A point read then builds no bounds, cursor or stream.
+   */
+  currentRun(order: IndexOrder, c: KeyComponents, since: number | undefined): RawDatom[] | undefined {
+    // The prefix stays in the encoder's scratch buffer: nothing encodes a key until the run is found.
+    const prefix = writePrefix(order, c, this.typeOf);
+    const list = this.reader.currentRun(order, prefix.scratch(), prefix.size);
+    if (list === null) return undefined;
+    const from = prefixRunBounds.from;
+    const to = prefixRunBounds.to;
+    const out: RawDatom[] = [];
+    for (let i = from; i < to; i++) {
+      const datom = decodeEntry(order, list.bytes, list.start(i), list.end(i), false, this.typeOf);
+      if (since === undefined || datom.tx > since) out.push(datom);
+    }
+    return out;
   }
 
   /** Datoms of `order` whose keys lie in `range` (encoded bounds: lower inclusive, upper exclusive). */
@@ -104,7 +125,7 @@ export class Snapshot {
 
   /** Current datoms of attribute `a` on entity `e`. */
   values(e: number, a: number): RawDatom[] {
-    return [...this.scan('eavt', { e, a })];
+    return this.currentRun('eavt', { e, a }, undefined) ?? [...this.scan('eavt', { e, a })];
   }
 
   /** The current datom [e a v], if it holds. */
