@@ -104,56 +104,17 @@ export interface KeyComponents {
 
 /** Encodes the given leading components; stops at the first one that is missing. */
 export function encodePrefix(order: IndexOrder, c: KeyComponents, typeOf: TypeOf): Buffer {
-  writer.reset();
-  // Written out per order: this runs for every read, so no closures or arrays.
-  switch (order) {
-    case 'eavt':
-      if (c.e === undefined) break;
-      writer.uint(c.e);
-      if (c.a === undefined) break;
-      writer.uint(c.a);
-      if (c.v === undefined) break;
-      writer.value(typeOf(c.a), c.v);
-      if (c.tx !== undefined) writer.uint(c.tx);
-      break;
-    case 'aevt':
-      if (c.a === undefined) break;
-      writer.uint(c.a);
-      if (c.e === undefined) break;
-      writer.uint(c.e);
-      if (c.v === undefined) break;
-      writer.value(typeOf(c.a), c.v);
-      if (c.tx !== undefined) writer.uint(c.tx);
-      break;
-    case 'avet':
-      if (c.a === undefined) break;
-      writer.uint(c.a);
-      if (c.v === undefined) break;
-      writer.value(typeOf(c.a), c.v);
-      if (c.e === undefined) break;
-      writer.uint(c.e);
-      if (c.tx !== undefined) writer.uint(c.tx);
-      break;
-    case 'vaet':
-      if (c.v === undefined) break;
-      writer.uint(c.v as number);
-      if (c.a === undefined) break;
-      writer.uint(c.a);
-      if (c.e === undefined) break;
-      writer.uint(c.e);
-      if (c.tx !== undefined) writer.uint(c.tx);
-      break;
-  }
-  return writer.finish();
+  return writePrefix(order, c, typeOf).finish();
 }
 
 /**
- * `encodePrefix` without copying the key out: it is left in the shared writer (`scratch()`,
- * `size`), valid until the next key is encoded here. For a point read, where the copy (a Buffer
- * allocated per read) cost more than the encoding. The same bytes as `encodePrefix` (spec).
+ * The key of the given leading components left in the shared writer (`scratch()`, `size`), valid
+ * until the next key is encoded here; `encodePrefix` copies it out. A point read uses it in place,
+ * where the copy (a Buffer allocated per read) cost more than the encoding.
  */
 export function writePrefix(order: IndexOrder, c: KeyComponents, typeOf: TypeOf): KeyWriter {
   writer.reset();
+  // Written out per order: this runs for every read, so no closures or arrays.
   switch (order) {
     case 'eavt':
       if (c.e === undefined) break;

@@ -1,7 +1,8 @@
 /**
- * `writePrefix` (a point read's key, left in the encoder's scratch buffer) must give exactly the
- * bytes of `encodePrefix` for every order and every run of leading components, with values of
- * every length (text long enough to make the writer grow its buffer). SEDIMENT_SEED replays a run.
+ * `writePrefix` (a point read's key, left in the encoder's scratch buffer) must hold exactly the
+ * bytes `encodePrefix` copies out, for every order and every run of leading components, with
+ * values of every length (text long enough to make the writer grow its buffer), after keys of
+ * other lengths were written before it. SEDIMENT_SEED replays a run.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
