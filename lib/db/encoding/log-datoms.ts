@@ -93,7 +93,8 @@ class ByteWriter {
 export function encodeLogDatoms(datoms: readonly LogDatom[], typeOfAttribute: (a: number) => ValueType): Buffer {
   const out = new ByteWriter();
   let previousE = -1;
-  for (const d of datoms) {
+  for (let i = 0; i < datoms.length; i++) {
+    const d = datoms[i]!;
     const type = typeOfAttribute(d.a);
     const v = d.v;
     const large = v instanceof LargeValue ? v : largeStandIn(type, v);
