@@ -25,7 +25,7 @@ import { type Attribute, BuiltIn, type Schema } from '../schema/schema.js';
 import { checkValue, describeValue, type Value, valuesEqual } from '../schema/value-type.js';
 import type { StoredValue } from '../encoding/key-codec.js';
 import { INLINE_VALUE_BYTES, LargeValue, type LargeType, largeValueOf } from '../encoding/large-value.js';
-import { type EntityRef, parseTxData, RefValue, type Site, TX_TEMPID } from './tx-data.js';
+import { type EntityRef, parseTxData, RefValue, siteOf, TX_TEMPID, type Where } from './tx-data.js';
 import { datomOf, retraction, Temp, type TxOp } from './tx-op.js';
 
 export interface TxOutcome {
@@ -126,9 +126,9 @@ class Transaction {
   private resolve(op: TxOp): void {
     op.e = this.entity(op.ref!, op.where);
     if (op.op === 'retractEntity') return;
-    const attribute = this.snapshot.schema.attribute(op.attr, this.basis, () => String(op.where));
+    const attribute = this.snapshot.schema.attribute(op.attr, this.basis, () => String(siteOf(op.where)));
     if (attribute.id === BuiltIn.txInstant) {
-      throw new SedimentError(ErrorCode.invalidTx, `${op.where}: db/txInstant is set by the transaction (use the txInstant option)`);
+      throw new SedimentError(ErrorCode.invalidTx, `${siteOf(op.where)}: db/txInstant is set by the transaction (use the txInstant option)`);
     }
     const raw: unknown = op.v;
     op.v = raw === undefined && op.op === 'retract' ? undefined : this.value(attribute, raw, op.where);
@@ -139,48 +139,48 @@ class Transaction {
     op.assertedTx = this.tx;
   }
 
-  private entity(ref: EntityRef, where: Site): Resolved {
+  private entity(ref: EntityRef, where: Where): Resolved {
     switch (ref.kind) {
       case 'id':
         if (ref.id >= this.snapshot.basis.nextId) {
-          throw new SedimentError(ErrorCode.entityNotFound, `${where}: entity ${ref.id} does not exist (ids so far end at ${this.snapshot.basis.nextId - 1})`);
+          throw new SedimentError(ErrorCode.entityNotFound, `${siteOf(where)}: entity ${ref.id} does not exist (ids so far end at ${this.snapshot.basis.nextId - 1})`);
         }
         return ref.id;
       case 'tempid':
         return ref.name === TX_TEMPID ? this.tx : this.temp(ref.name);
       case 'ident': {
         const id = this.snapshot.schema.entityOfIdent(ref.ident, this.basis);
-        if (id === undefined) throw new SedimentError(ErrorCode.entityNotFound, `${where}: no entity has the ident :${ref.ident}`);
+        if (id === undefined) throw new SedimentError(ErrorCode.entityNotFound, `${siteOf(where)}: no entity has the ident :${ref.ident}`);
         return id;
       }
       case 'lookup': {
-        const attribute = this.snapshot.schema.attribute(ref.attribute, this.basis, () => String(where));
+        const attribute = this.snapshot.schema.attribute(ref.attribute, this.basis, () => String(siteOf(where)));
         if (attribute.unique === undefined) {
-          throw new SedimentError(ErrorCode.invalidTx, `${where}: lookup ref attribute ${attribute.ident} is not db/unique`);
+          throw new SedimentError(ErrorCode.invalidTx, `${siteOf(where)}: lookup ref attribute ${attribute.ident} is not db/unique`);
         }
         const value = this.concreteValue(attribute, ref.value, where);
         const holder = this.snapshot.holders(attribute, value)[0];
         if (holder === undefined) {
-          throw new SedimentError(ErrorCode.lookupRefNotFound, `${where}: lookup ref [${attribute.ident} ${describeValue(value)}] names no entity`);
+          throw new SedimentError(ErrorCode.lookupRefNotFound, `${siteOf(where)}: lookup ref [${attribute.ident} ${describeValue(value)}] names no entity`);
         }
         return holder;
       }
     }
   }
 
-  private value(attribute: Attribute, raw: unknown, where: Site): Value | Temp {
+  private value(attribute: Attribute, raw: unknown, where: Where): Value | Temp {
     if (attribute.valueType !== 'ref') {
       const plain = raw instanceof Keyword && attribute.valueType === 'keyword' ? raw.name : raw;
-      return checkValue(attribute.valueType, plain, () => `${where}: ${attribute.ident}`);
+      return checkValue(attribute.valueType, plain, () => `${siteOf(where)}: ${attribute.ident}`);
     }
     if (raw instanceof RefValue) return this.entity(raw.ref, where);
     if (raw instanceof Keyword) return this.entity({ kind: 'ident', ident: raw.name }, where);
     if (typeof raw === 'number' || typeof raw === 'string' || Array.isArray(raw)) {
       if (typeof raw === 'number' && !Number.isSafeInteger(raw)) {
-        throw new SedimentError(ErrorCode.wrongType, `${where}: ${attribute.ident}: ${describeValue(raw)} is not a ref`);
+        throw new SedimentError(ErrorCode.wrongType, `${siteOf(where)}: ${attribute.ident}: ${describeValue(raw)} is not a ref`);
       }
       if (Array.isArray(raw) && !(raw.length === 2 && (typeof raw[0] === 'string' || raw[0] instanceof Keyword))) {
-        throw new SedimentError(ErrorCode.wrongType, `${where}: ${attribute.ident}: ${describeValue(raw)} is not a ref`);
+        throw new SedimentError(ErrorCode.wrongType, `${siteOf(where)}: ${attribute.ident}: ${describeValue(raw)} is not a ref`);
       }
       const ref: EntityRef =
         typeof raw === 'number'
@@ -190,16 +190,16 @@ class Transaction {
           : typeof raw === 'string'
             ? { kind: 'tempid', name: raw, generated: false }
             : { kind: 'lookup', attribute: raw[0] instanceof Keyword ? raw[0].name : (raw[0] as string), value: raw[1] };
-      if (ref.kind === 'id' && ref.id === 0) throw new SedimentError(ErrorCode.wrongType, `${where}: ${attribute.ident}: 0 is not an entity id`);
+      if (ref.kind === 'id' && ref.id === 0) throw new SedimentError(ErrorCode.wrongType, `${siteOf(where)}: ${attribute.ident}: 0 is not an entity id`);
       return this.entity(ref, where);
     }
-    throw new SedimentError(ErrorCode.wrongType, `${where}: ${attribute.ident}: ${describeValue(raw)} is not a ref`);
+    throw new SedimentError(ErrorCode.wrongType, `${siteOf(where)}: ${attribute.ident}: ${describeValue(raw)} is not a ref`);
   }
 
   /** A value that must not be a tempid (lookup-ref values, `db/cas` expectations). */
-  private concreteValue(attribute: Attribute, raw: unknown, where: Site): Value {
+  private concreteValue(attribute: Attribute, raw: unknown, where: Where): Value {
     const v = this.value(attribute, raw, where);
-    if (v instanceof Temp) throw new SedimentError(ErrorCode.tempidUnresolved, `${where}: tempid ${v.name} cannot be used here`);
+    if (v instanceof Temp) throw new SedimentError(ErrorCode.tempidUnresolved, `${siteOf(where)}: tempid ${v.name} cannot be used here`);
     return v;
   }
 
@@ -230,7 +230,7 @@ class Transaction {
   private upsert(ops: readonly TxOp[]): void {
     const identity = ops.filter((op) => op.op === 'add' && op.attribute?.unique === 'identity' && op.e instanceof Temp);
     const conflict = (op: TxOp, name: string, a: number, b: number) =>
-      new SedimentError(ErrorCode.uniqueConflict, `${op.where}: tempid ${name} upserts to both entity ${a} and entity ${b}`);
+      new SedimentError(ErrorCode.uniqueConflict, `${siteOf(op.where)}: tempid ${name} upserts to both entity ${a} and entity ${b}`);
     // Tempids asserting one identity value are one entity, and a value some entity holds makes
     // the tempid that entity. Resolving one tempid can make another's identity value concrete
     // (a ref to it): repeat until nothing changes.
@@ -303,10 +303,10 @@ class Transaction {
     const e = this.deref(op.e);
     const v = this.deref(op.v);
     if (e instanceof Temp) {
-      throw new SedimentError(ErrorCode.tempidUnresolved, `${op.where}: tempid ${e.name} names no entity (it is only retracted or used as a value)`);
+      throw new SedimentError(ErrorCode.tempidUnresolved, `${siteOf(op.where)}: tempid ${e.name} names no entity (it is only retracted or used as a value)`);
     }
     if (v instanceof Temp) {
-      throw new SedimentError(ErrorCode.tempidUnresolved, `${op.where}: tempid ${v.name} is used only as a value, so no entity is made for it`);
+      throw new SedimentError(ErrorCode.tempidUnresolved, `${siteOf(op.where)}: tempid ${v.name} is used only as a value, so no entity is made for it`);
     }
     op.e = e;
     op.v = v;
@@ -363,7 +363,7 @@ class Transaction {
       case 'cas': {
         const attribute = op.attribute!;
         if (attribute.cardinality !== 'one') {
-          throw new SedimentError(ErrorCode.invalidTx, `${op.where}: db/cas needs a cardinality-one attribute, ${attribute.ident} is many`);
+          throw new SedimentError(ErrorCode.invalidTx, `${siteOf(op.where)}: db/cas needs a cardinality-one attribute, ${attribute.ident} is many`);
         }
         const stored = this.snapshot.values(op.e, attribute.id)[0]?.v;
         const found = stored === undefined ? undefined : this.snapshot.resolve(stored);
@@ -372,7 +372,7 @@ class Transaction {
         if (!matches) {
           throw new SedimentError(
             ErrorCode.casFailed,
-            `${op.where}: db/cas expected ${old === undefined ? 'no value' : describeValue(old)} for ${attribute.ident} of entity ${op.e}, found ${found === undefined ? 'no value' : describeValue(found)}`,
+            `${siteOf(op.where)}: db/cas expected ${old === undefined ? 'no value' : describeValue(old)} for ${attribute.ident} of entity ${op.e}, found ${found === undefined ? 'no value' : describeValue(found)}`,
           );
         }
         this.assert(op as Pending);
@@ -381,7 +381,7 @@ class Transaction {
     }
   }
 
-  private retract(e: number, attribute: Attribute, v: StoredValue, assertedTx: number, where: Site): void {
+  private retract(e: number, attribute: Attribute, v: StoredValue, assertedTx: number, where: Where): void {
     const key = datomKey(e, attribute, v);
     if (!this.retractions.has(key)) this.retractions.set(key, retraction(e, attribute, v, this.tx, assertedTx, where) as Pending);
   }
@@ -409,7 +409,7 @@ class Transaction {
     if (!valuesEqual(other, a.v as Value)) {
       throw new SedimentError(
         ErrorCode.datomConflict,
-        `${a.where}: entity ${a.e} gets two values of cardinality-one ${a.attribute.ident} in one transaction: ${describeValue(other)} and ${describeValue(a.v)}`,
+        `${siteOf(a.where)}: entity ${a.e} gets two values of cardinality-one ${a.attribute.ident} in one transaction: ${describeValue(other)} and ${describeValue(a.v)}`,
       );
     }
     return at;
@@ -443,7 +443,7 @@ class Transaction {
     return at;
   }
 
-  private retractEntity(e: number, where: Site): void {
+  private retractEntity(e: number, where: Where): void {
     if (this.retractedEntities.has(e)) return;
     this.retractedEntities.add(e);
     for (const d of this.snapshot.entityDatoms(e)) {
@@ -463,7 +463,7 @@ class Transaction {
       if (this.retractions.has(datomKey(a.e, a.attribute, a.v))) {
         throw new SedimentError(
           ErrorCode.datomConflict,
-          `${a.where}: the transaction both asserts and retracts [${a.e} ${a.attribute.ident} ${describeValue(a.v)}]`,
+          `${siteOf(a.where)}: the transaction both asserts and retracts [${a.e} ${a.attribute.ident} ${describeValue(a.v)}]`,
         );
       }
     }
@@ -520,7 +520,7 @@ class Transaction {
     const conflict = (holder: number) =>
       new SedimentError(
         ErrorCode.uniqueConflict,
-        `${a.where}: ${describeValue(a.v)} for unique ${a.attribute.ident} is already held by entity ${holder} (asserted for entity ${a.e})`,
+        `${siteOf(a.where)}: ${describeValue(a.v)} for unique ${a.attribute.ident} is already held by entity ${holder} (asserted for entity ${a.e})`,
       );
     for (const holder of this.snapshot.holders(a.attribute, a.v)) {
       if (holder !== a.e && !retractions.has(datomKey(holder, a.attribute, a.v))) throw conflict(holder);

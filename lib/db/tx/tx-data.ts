@@ -40,6 +40,16 @@ export class Site {
   }
 }
 
+/**
+ * Where an operation came from: a Site, or a list form itself, whose Site is made only when a
+ * message needs it (a Site per datom of an import lived until the transaction ended).
+ */
+export type Where = Site | readonly unknown[];
+
+export function siteOf(where: Where): Site {
+  return where instanceof Site ? where : new Site('', where);
+}
+
 /** The tempid that names the transaction entity itself. */
 export const TX_TEMPID = 'datomic.tx';
 
@@ -75,7 +85,7 @@ class TxParser {
 
   private list(form: unknown[], index: number): void {
     const head = form[0] instanceof Keyword ? form[0].name : form[0];
-    const where = new Site('', form);
+    const where: Where = form;
     switch (head) {
       case 'db/add':
         checkArity(form, index, where, head, ARITY_4);
@@ -94,7 +104,7 @@ class TxParser {
         this.ops.push(txOp('cas', this.entityRef(form[1], where), attributeName(form[2], where), form[4], form[3], where));
         return;
       default:
-        throw invalid(`${where} (item ${index}): unknown operation ${render(form[0])}; use db/add, db/retract, db/retractEntity or db/cas`);
+        throw invalid(`${siteOf(where)} (item ${index}): unknown operation ${render(form[0])}; use db/add, db/retract, db/retractEntity or db/cas`);
     }
   }
 
@@ -130,7 +140,7 @@ class TxParser {
     return e;
   }
 
-  private entityRef(value: unknown, where: Site): EntityRef {
+  private entityRef(value: unknown, where: Where): EntityRef {
     if (typeof value !== 'string' || value.length === 0) return entityRef(value, where);
     let ref = this.tempRefs.get(value);
     if (ref === undefined) this.tempRefs.set(value, (ref = entityRef(value, where)));
@@ -148,9 +158,9 @@ const ARITY_3_OR_4: readonly number[] = [3, 4];
 const ARITY_4: readonly number[] = [4];
 const ARITY_5: readonly number[] = [5];
 
-function checkArity(form: readonly unknown[], index: number, where: Site, head: string, allowed: readonly number[]): void {
+function checkArity(form: readonly unknown[], index: number, where: Where, head: string, allowed: readonly number[]): void {
   if (allowed.includes(form.length)) return;
-  throw invalid(`${where} (item ${index}): ${head} takes ${allowed.map((k) => k - 1).join(' or ')} arguments`);
+  throw invalid(`${siteOf(where)} (item ${index}): ${head} takes ${allowed.map((k) => k - 1).join(' or ')} arguments`);
 }
 
 /** A value that already is an entity reference (from a nested or reverse map). */
@@ -160,27 +170,27 @@ export class RefValue {
 
 const refValue = (ref: EntityRef) => new RefValue(ref);
 
-export function entityRef(value: unknown, where: Site | string): EntityRef {
+export function entityRef(value: unknown, where: Where): EntityRef {
   if (value instanceof RefValue) return value.ref;
   if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value) || value === 0) throw invalid(`${where}: ${describeValue(value)} is not an entity id or tempid`);
+    if (!Number.isSafeInteger(value) || value === 0) throw invalid(`${siteOf(where)}: ${describeValue(value)} is not an entity id or tempid`);
     return value < 0 ? { kind: 'tempid', name: String(value), generated: false } : { kind: 'id', id: value };
   }
   if (typeof value === 'string') {
-    if (value.length === 0) throw invalid(`${where}: an empty string is not a tempid`);
+    if (value.length === 0) throw invalid(`${siteOf(where)}: an empty string is not a tempid`);
     return { kind: 'tempid', name: value, generated: false };
   }
   if (value instanceof Keyword) return { kind: 'ident', ident: value.name };
   if (Array.isArray(value) && value.length === 2 && (typeof value[0] === 'string' || value[0] instanceof Keyword)) {
     return { kind: 'lookup', attribute: value[0] instanceof Keyword ? value[0].name : value[0], value: value[1] };
   }
-  throw invalid(`${where}: ${describeValue(value)} is not an entity id, tempid, lookup ref or ident`);
+  throw invalid(`${siteOf(where)}: ${describeValue(value)} is not an entity id, tempid, lookup ref or ident`);
 }
 
-function attributeName(value: unknown, where: Site): string {
+function attributeName(value: unknown, where: Where): string {
   if (typeof value === 'string' && value.length > 0) return value;
   if (value instanceof Keyword) return value.name;
-  throw invalid(`${where}: ${describeValue(value)} is not an attribute`);
+  throw invalid(`${siteOf(where)}: ${describeValue(value)} is not an attribute`);
 }
 
 /** `ns/_name` names the reverse of `ns/name`. */

@@ -3,13 +3,13 @@
  * resolves it in place, and an assertion that changes something is emitted as itself, the
  * transaction's `LogDatom`. Every object made per datom lives until the transaction ends, so the
  * garbage collector copies and promotes each one; this was six (parsed operation, entity
- * reference, resolved operation, pending assertion, log datom, and the site) and is now two (this
- * and the site).
+ * reference, resolved operation, pending assertion, log datom, and the site) and is now one for
+ * a list form, two for a map form (this and the site).
  */
 import type { LogDatom } from '../encoding/log-record.js';
 import type { Attribute } from '../schema/schema.js';
 import type { StoredValue } from '../encoding/key-codec.js';
-import type { EntityRef, Site } from './tx-data.js';
+import type { EntityRef, Where } from './tx-data.js';
 
 export type OpKind = 'add' | 'retract' | 'retractEntity' | 'cas';
 
@@ -25,7 +25,7 @@ export interface TxOp {
   readonly ref: EntityRef | undefined;
   /** The attribute's name as given ('' for `db/retractEntity`). */
   readonly attr: string;
-  readonly where: Site;
+  readonly where: Where;
   /** The entity: 0 until resolved, then an id, or a tempid until ids are allocated. */
   e: number | Temp;
   /** The attribute's id once resolved (`a` of the log datom). */
@@ -47,13 +47,13 @@ export interface TxOp {
  * the scavenger never copies them (a class instance is copied twice on its way there; measured
  * at 1M datoms: ~140 MB more promoted when this was a class).
  */
-export function txOp(op: OpKind, ref: EntityRef | undefined, attr: string, v: unknown, old: unknown, where: Site): TxOp {
+export function txOp(op: OpKind, ref: EntityRef | undefined, attr: string, v: unknown, old: unknown, where: Where): TxOp {
   // The value as given is unchecked until the transactor resolves it.
   return { op, ref, attr, where, e: 0, a: 0, attribute: undefined, v: v as StoredValue | undefined, old, tx: 0, added: true, assertedTx: 0 };
 }
 
 /** A retraction of a datom that holds, which the transactor finds (not one given). */
-export function retraction(e: number, attribute: Attribute, v: StoredValue, tx: number, assertedTx: number, where: Site): TxOp {
+export function retraction(e: number, attribute: Attribute, v: StoredValue, tx: number, assertedTx: number, where: Where): TxOp {
   return { op: 'retract', ref: undefined, attr: '', where, e, a: attribute.id, attribute, v, old: undefined, tx, added: false, assertedTx };
 }
 
