@@ -29,6 +29,20 @@ function withSchema() {
   return conn;
 }
 
+describe('list forms', () => {
+  // An operation keeps its list form as its site and makes the message's text only on an error;
+  // the parser keeps one reference per tempid name.
+  it('name one entity per tempid in every datom of it, and an error names its form', () => {
+    const conn = withSchema();
+    const names = ['t1', 't2', 't10', 't11'];
+    const { tempids } = conn.transact(names.flatMap((t, i) => [['db/add', t, 'p/name', `N${i}`], ['db/add', t, 'p/age', i], ['db/add', t, 'p/tag', 'k']]));
+    const ids = names.map((t) => tempids[t]!);
+    expect(new Set(ids).size).toBe(names.length);
+    ids.forEach((id, i) => expect(conn.db().pull(['p/name', 'p/age'], id)).toMatchObject({ 'p/name': `N${i}`, 'p/age': i }));
+    expect(() => conn.transact([['db/add', 't1', 'p/age', 'old']])).toThrow(/^\["db\/add" "t1" "p\/age" "old"\]: p\/age: "old" is not a long$/);
+  });
+});
+
 describe('EDN transaction data', () => {
   it('means what the same data in JavaScript means', () => {
     const edn = withSchema();

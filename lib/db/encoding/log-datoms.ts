@@ -92,8 +92,18 @@ class ByteWriter {
 
 export function encodeLogDatoms(datoms: readonly LogDatom[], typeOfAttribute: (a: number) => ValueType): Buffer {
   const out = new ByteWriter();
+  writeDatoms(out, datoms, typeOfAttribute);
+  return Buffer.from(out.buffer.subarray(0, out.length));
+}
+
+/**
+ * A loop of its own, with nothing after it: see the note on on-stack replacement in transactor.ts
+ * (measured: after an import, ~1 deopt per 30 small transactions at the code after this loop).
+ */
+function writeDatoms(out: ByteWriter, datoms: readonly LogDatom[], typeOfAttribute: (a: number) => ValueType): void {
   let previousE = -1;
-  for (const d of datoms) {
+  for (let i = 0; i < datoms.length; i++) {
+    const d = datoms[i]!;
     const type = typeOfAttribute(d.a);
     const v = d.v;
     const large = v instanceof LargeValue ? v : largeStandIn(type, v);
@@ -117,7 +127,6 @@ export function encodeLogDatoms(datoms: readonly LogDatom[], typeOfAttribute: (a
       out.varint(d.heapPage);
     }
   }
-  return Buffer.from(out.buffer.subarray(0, out.length));
 }
 
 function writeValue(out: ByteWriter, type: ValueType, v: StoredValue): void {

@@ -25,7 +25,8 @@ import { type Attribute, BuiltIn, type Schema } from '../schema/schema.js';
 import { checkValue, describeValue, type Value, valuesEqual } from '../schema/value-type.js';
 import type { StoredValue } from '../encoding/key-codec.js';
 import { INLINE_VALUE_BYTES, LargeValue, type LargeType, largeValueOf } from '../encoding/large-value.js';
-import { type EntityRef, parseTxData, RefValue, type Site, TX_TEMPID, type TxOp } from './tx-data.js';
+import { type EntityRef, parseTxData, RefValue, siteOf, TX_TEMPID, type Where } from './tx-data.js';
+import { datomOf, retraction, Temp, type TxOp } from './tx-op.js';
 
 export interface TxOutcome {
   readonly tx: number;
@@ -38,32 +39,16 @@ export interface TxOutcome {
   readonly schema: Schema;
 }
 
-class Temp {
-  constructor(readonly name: string) {}
-}
-
 type Resolved = number | Temp;
 
-/** An operation with its references resolved; `concrete` then replaces its tempids in place. */
-interface ResolvedOp {
-  readonly op: TxOp['op'];
-  e: Resolved;
-  readonly attribute: Attribute | undefined;
-  v: Value | Temp | undefined;
-  readonly old: Value | undefined;
-  readonly where: Site;
-}
+/** An operation once `concrete` has replaced its tempids (in place). */
+type ConcreteOp = TxOp & { e: number; v: Value | undefined };
 
-type ConcreteOp = ResolvedOp & { e: number; v: Value | undefined };
-
-interface Pending {
-  readonly e: number;
-  readonly attribute: Attribute;
-  /** A retraction read from an index may hold a large value's stand-in. */
-  readonly v: StoredValue;
-  readonly assertedTx: number;
-  readonly where: Site;
-}
+/**
+ * An assertion or retraction the transaction makes; a retraction read from an index may hold a
+ * large value's stand-in.
+ */
+type Pending = TxOp & { e: number; attribute: Attribute; v: StoredValue };
 
 /** A string equal for equal values of one attribute (values of an attribute share a type). */
 function valueKey(v: StoredValue): string {
@@ -113,7 +98,8 @@ class Transaction {
   }
 
   run(txData: unknown): TxOutcome {
-    const ops = parseTxData(txData, this.snapshot.schema, this.basis).map((op) => this.resolve(op));
+    const ops = parseTxData(txData, this.snapshot.schema, this.basis);
+    this.resolveAll(ops);
     this.upsert(ops);
     this.allocate(ops);
     const datoms = this.expand(this.concreteOps(ops));
@@ -132,60 +118,69 @@ class Transaction {
 
   // ----- 1. references ------------------------------------------------------------------------
 
-  private resolve(op: TxOp): ResolvedOp {
-    const e = this.entity(op.e, op.where);
-    if (op.op === 'retractEntity') return { op: op.op, e, attribute: undefined, v: undefined, old: undefined, where: op.where };
-    const attribute = this.snapshot.schema.attribute(op.a, this.basis, () => String(op.where));
-    if (attribute.id === BuiltIn.txInstant) {
-      throw new SedimentError(ErrorCode.invalidTx, `${op.where}: db/txInstant is set by the transaction (use the txInstant option)`);
-    }
-    const v = op.v === undefined && op.op === 'retract' ? undefined : this.value(attribute, op.v, op.where);
-    const old = op.op === 'cas' && op.old !== undefined && op.old !== null ? this.concreteValue(attribute, op.old, op.where) : undefined;
-    return { op: op.op, e, attribute, v, old, where: op.where };
+  private resolveAll(ops: readonly TxOp[]): void {
+    for (let i = 0; i < ops.length; i++) this.resolve(ops[i]!);
   }
 
-  private entity(ref: EntityRef, where: Site): Resolved {
+  /** Resolves the operation in place; an assertion is then its log datom but for tempids. */
+  private resolve(op: TxOp): void {
+    op.e = this.entity(op.ref!, op.where);
+    if (op.op === 'retractEntity') return;
+    const attribute = this.snapshot.schema.attribute(op.attr, this.basis, () => String(siteOf(op.where)));
+    if (attribute.id === BuiltIn.txInstant) {
+      throw new SedimentError(ErrorCode.invalidTx, `${siteOf(op.where)}: db/txInstant is set by the transaction (use the txInstant option)`);
+    }
+    const raw: unknown = op.v;
+    op.v = raw === undefined && op.op === 'retract' ? undefined : this.value(attribute, raw, op.where);
+    op.old = op.op === 'cas' && op.old !== undefined && op.old !== null ? this.concreteValue(attribute, op.old, op.where) : undefined;
+    op.attribute = attribute;
+    op.a = attribute.id;
+    op.tx = this.tx;
+    op.assertedTx = this.tx;
+  }
+
+  private entity(ref: EntityRef, where: Where): Resolved {
     switch (ref.kind) {
       case 'id':
         if (ref.id >= this.snapshot.basis.nextId) {
-          throw new SedimentError(ErrorCode.entityNotFound, `${where}: entity ${ref.id} does not exist (ids so far end at ${this.snapshot.basis.nextId - 1})`);
+          throw new SedimentError(ErrorCode.entityNotFound, `${siteOf(where)}: entity ${ref.id} does not exist (ids so far end at ${this.snapshot.basis.nextId - 1})`);
         }
         return ref.id;
       case 'tempid':
         return ref.name === TX_TEMPID ? this.tx : this.temp(ref.name);
       case 'ident': {
         const id = this.snapshot.schema.entityOfIdent(ref.ident, this.basis);
-        if (id === undefined) throw new SedimentError(ErrorCode.entityNotFound, `${where}: no entity has the ident :${ref.ident}`);
+        if (id === undefined) throw new SedimentError(ErrorCode.entityNotFound, `${siteOf(where)}: no entity has the ident :${ref.ident}`);
         return id;
       }
       case 'lookup': {
-        const attribute = this.snapshot.schema.attribute(ref.attribute, this.basis, () => String(where));
+        const attribute = this.snapshot.schema.attribute(ref.attribute, this.basis, () => String(siteOf(where)));
         if (attribute.unique === undefined) {
-          throw new SedimentError(ErrorCode.invalidTx, `${where}: lookup ref attribute ${attribute.ident} is not db/unique`);
+          throw new SedimentError(ErrorCode.invalidTx, `${siteOf(where)}: lookup ref attribute ${attribute.ident} is not db/unique`);
         }
         const value = this.concreteValue(attribute, ref.value, where);
         const holder = this.snapshot.holders(attribute, value)[0];
         if (holder === undefined) {
-          throw new SedimentError(ErrorCode.lookupRefNotFound, `${where}: lookup ref [${attribute.ident} ${describeValue(value)}] names no entity`);
+          throw new SedimentError(ErrorCode.lookupRefNotFound, `${siteOf(where)}: lookup ref [${attribute.ident} ${describeValue(value)}] names no entity`);
         }
         return holder;
       }
     }
   }
 
-  private value(attribute: Attribute, raw: unknown, where: Site): Value | Temp {
+  private value(attribute: Attribute, raw: unknown, where: Where): Value | Temp {
     if (attribute.valueType !== 'ref') {
       const plain = raw instanceof Keyword && attribute.valueType === 'keyword' ? raw.name : raw;
-      return checkValue(attribute.valueType, plain, () => `${where}: ${attribute.ident}`);
+      return checkValue(attribute.valueType, plain, () => `${siteOf(where)}: ${attribute.ident}`);
     }
     if (raw instanceof RefValue) return this.entity(raw.ref, where);
     if (raw instanceof Keyword) return this.entity({ kind: 'ident', ident: raw.name }, where);
     if (typeof raw === 'number' || typeof raw === 'string' || Array.isArray(raw)) {
       if (typeof raw === 'number' && !Number.isSafeInteger(raw)) {
-        throw new SedimentError(ErrorCode.wrongType, `${where}: ${attribute.ident}: ${describeValue(raw)} is not a ref`);
+        throw new SedimentError(ErrorCode.wrongType, `${siteOf(where)}: ${attribute.ident}: ${describeValue(raw)} is not a ref`);
       }
       if (Array.isArray(raw) && !(raw.length === 2 && (typeof raw[0] === 'string' || raw[0] instanceof Keyword))) {
-        throw new SedimentError(ErrorCode.wrongType, `${where}: ${attribute.ident}: ${describeValue(raw)} is not a ref`);
+        throw new SedimentError(ErrorCode.wrongType, `${siteOf(where)}: ${attribute.ident}: ${describeValue(raw)} is not a ref`);
       }
       const ref: EntityRef =
         typeof raw === 'number'
@@ -195,16 +190,16 @@ class Transaction {
           : typeof raw === 'string'
             ? { kind: 'tempid', name: raw, generated: false }
             : { kind: 'lookup', attribute: raw[0] instanceof Keyword ? raw[0].name : (raw[0] as string), value: raw[1] };
-      if (ref.kind === 'id' && ref.id === 0) throw new SedimentError(ErrorCode.wrongType, `${where}: ${attribute.ident}: 0 is not an entity id`);
+      if (ref.kind === 'id' && ref.id === 0) throw new SedimentError(ErrorCode.wrongType, `${siteOf(where)}: ${attribute.ident}: 0 is not an entity id`);
       return this.entity(ref, where);
     }
-    throw new SedimentError(ErrorCode.wrongType, `${where}: ${attribute.ident}: ${describeValue(raw)} is not a ref`);
+    throw new SedimentError(ErrorCode.wrongType, `${siteOf(where)}: ${attribute.ident}: ${describeValue(raw)} is not a ref`);
   }
 
   /** A value that must not be a tempid (lookup-ref values, `db/cas` expectations). */
-  private concreteValue(attribute: Attribute, raw: unknown, where: Site): Value {
+  private concreteValue(attribute: Attribute, raw: unknown, where: Where): Value {
     const v = this.value(attribute, raw, where);
-    if (v instanceof Temp) throw new SedimentError(ErrorCode.tempidUnresolved, `${where}: tempid ${v.name} cannot be used here`);
+    if (v instanceof Temp) throw new SedimentError(ErrorCode.tempidUnresolved, `${siteOf(where)}: tempid ${v.name} cannot be used here`);
     return v;
   }
 
@@ -232,10 +227,10 @@ class Transaction {
     return name;
   }
 
-  private upsert(ops: readonly ResolvedOp[]): void {
+  private upsert(ops: readonly TxOp[]): void {
     const identity = ops.filter((op) => op.op === 'add' && op.attribute?.unique === 'identity' && op.e instanceof Temp);
-    const conflict = (op: ResolvedOp, name: string, a: number, b: number) =>
-      new SedimentError(ErrorCode.uniqueConflict, `${op.where}: tempid ${name} upserts to both entity ${a} and entity ${b}`);
+    const conflict = (op: TxOp, name: string, a: number, b: number) =>
+      new SedimentError(ErrorCode.uniqueConflict, `${siteOf(op.where)}: tempid ${name} upserts to both entity ${a} and entity ${b}`);
     // Tempids asserting one identity value are one entity, and a value some entity holds makes
     // the tempid that entity. Resolving one tempid can make another's identity value concrete
     // (a ref to it): repeat until nothing changes.
@@ -278,13 +273,14 @@ class Transaction {
 
   // Two loops, two methods: see the note on on-stack replacement at `expand` (measured: one
   // deopt per small transaction after an import, when these were one method).
-  private allocate(ops: readonly ResolvedOp[]): void {
+  private allocate(ops: readonly TxOp[]): void {
     this.allocateTempids(ops);
     this.allocateAliases();
   }
 
-  private allocateTempids(ops: readonly ResolvedOp[]): void {
-    for (const op of ops) {
+  private allocateTempids(ops: readonly TxOp[]): void {
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
       if (op.op !== 'add' && op.op !== 'cas') continue;
       const e = this.deref(op.e);
       if (e instanceof Temp && !this.tempids.has(e.name)) this.tempids.set(e.name, this.nextId++);
@@ -298,19 +294,19 @@ class Transaction {
     }
   }
 
-  private concreteOps(ops: ResolvedOp[]): ConcreteOp[] {
-    for (const op of ops) this.concrete(op);
+  private concreteOps(ops: TxOp[]): ConcreteOp[] {
+    for (let i = 0; i < ops.length; i++) this.concrete(ops[i]!);
     return ops as ConcreteOp[];
   }
 
-  private concrete(op: ResolvedOp): void {
+  private concrete(op: TxOp): void {
     const e = this.deref(op.e);
     const v = this.deref(op.v);
     if (e instanceof Temp) {
-      throw new SedimentError(ErrorCode.tempidUnresolved, `${op.where}: tempid ${e.name} names no entity (it is only retracted or used as a value)`);
+      throw new SedimentError(ErrorCode.tempidUnresolved, `${siteOf(op.where)}: tempid ${e.name} names no entity (it is only retracted or used as a value)`);
     }
     if (v instanceof Temp) {
-      throw new SedimentError(ErrorCode.tempidUnresolved, `${op.where}: tempid ${v.name} is used only as a value, so no entity is made for it`);
+      throw new SedimentError(ErrorCode.tempidUnresolved, `${siteOf(op.where)}: tempid ${v.name} is used only as a value, so no entity is made for it`);
     }
     op.e = e;
     op.v = v;
@@ -335,7 +331,9 @@ class Transaction {
   // Each loop below is a method of its own, on purpose: a large transaction makes V8 compile a hot
   // loop while it runs (on-stack replacement) and cache that code, and when code after the loop in
   // the same function has never run, every later call deoptimizes there (measured: one deopt per
-  // small transaction after a bulk import).
+  // small transaction after a bulk import). Loops over the operations are indexed rather than
+  // for-of: in these loops, which run once per transaction, the array iterator allocated a result
+  // object per element (measured with the sampling heap profiler: ~40 bytes a datom per loop).
   private expand(ops: readonly ConcreteOp[]): LogDatom[] {
     this.expandOps(ops);
     this.rejectAssertedAndRetracted();
@@ -345,18 +343,18 @@ class Transaction {
   }
 
   private expandOps(ops: readonly ConcreteOp[]): void {
-    for (const op of ops) this.expandOp(op);
+    for (let i = 0; i < ops.length; i++) this.expandOp(ops[i]!);
   }
 
   private expandOp(op: ConcreteOp): void {
     switch (op.op) {
       case 'add':
-        this.assert(op.e, op.attribute!, op.v!, op.where);
+        this.assert(op as Pending);
         return;
       case 'retract': {
         const attribute = op.attribute!;
         const current = op.v === undefined ? this.snapshot.values(op.e, attribute.id) : [this.snapshot.find(op.e, attribute, op.v)];
-        for (const d of current) if (d !== undefined) this.retract({ e: op.e, attribute, v: d.v, assertedTx: d.tx, where: op.where });
+        for (const d of current) if (d !== undefined) this.retract(op.e, attribute, d.v, d.tx, op.where);
         return;
       }
       case 'retractEntity':
@@ -365,30 +363,32 @@ class Transaction {
       case 'cas': {
         const attribute = op.attribute!;
         if (attribute.cardinality !== 'one') {
-          throw new SedimentError(ErrorCode.invalidTx, `${op.where}: db/cas needs a cardinality-one attribute, ${attribute.ident} is many`);
+          throw new SedimentError(ErrorCode.invalidTx, `${siteOf(op.where)}: db/cas needs a cardinality-one attribute, ${attribute.ident} is many`);
         }
         const stored = this.snapshot.values(op.e, attribute.id)[0]?.v;
         const found = stored === undefined ? undefined : this.snapshot.resolve(stored);
-        const matches = op.old === undefined ? found === undefined : found !== undefined && valuesEqual(found, op.old);
+        const old = op.old as Value | undefined;
+        const matches = old === undefined ? found === undefined : found !== undefined && valuesEqual(found, old);
         if (!matches) {
           throw new SedimentError(
             ErrorCode.casFailed,
-            `${op.where}: db/cas expected ${op.old === undefined ? 'no value' : describeValue(op.old)} for ${attribute.ident} of entity ${op.e}, found ${found === undefined ? 'no value' : describeValue(found)}`,
+            `${siteOf(op.where)}: db/cas expected ${old === undefined ? 'no value' : describeValue(old)} for ${attribute.ident} of entity ${op.e}, found ${found === undefined ? 'no value' : describeValue(found)}`,
           );
         }
-        this.assert(op.e, attribute, op.v!, op.where);
+        this.assert(op as Pending);
         return;
       }
     }
   }
 
-  private retract(d: Pending): void {
-    const key = datomKey(d.e, d.attribute, d.v);
-    if (!this.retractions.has(key)) this.retractions.set(key, d);
+  private retract(e: number, attribute: Attribute, v: StoredValue, assertedTx: number, where: Where): void {
+    const key = datomKey(e, attribute, v);
+    if (!this.retractions.has(key)) this.retractions.set(key, retraction(e, attribute, v, this.tx, assertedTx, where) as Pending);
   }
 
-  private assert(e: number, attribute: Attribute, v: Value, where: Site): void {
-    const pending: Pending = { e, attribute, v, assertedTx: this.tx, where };
+  /** An assertion (a resolved, concrete `add` or `db/cas`): it becomes its own log datom. */
+  private assert(pending: Pending): void {
+    const attribute = pending.attribute;
     let slots = this.slots.get(attribute.id);
     if (slots === undefined) this.slots.set(attribute.id, (slots = new Map()));
     const at = attribute.cardinality === 'one' ? this.assertOne(slots, pending) : this.assertMany(slots, pending);
@@ -409,7 +409,7 @@ class Transaction {
     if (!valuesEqual(other, a.v as Value)) {
       throw new SedimentError(
         ErrorCode.datomConflict,
-        `${a.where}: entity ${a.e} gets two values of cardinality-one ${a.attribute.ident} in one transaction: ${describeValue(other)} and ${describeValue(a.v)}`,
+        `${siteOf(a.where)}: entity ${a.e} gets two values of cardinality-one ${a.attribute.ident} in one transaction: ${describeValue(other)} and ${describeValue(a.v)}`,
       );
     }
     return at;
@@ -443,26 +443,27 @@ class Transaction {
     return at;
   }
 
-  private retractEntity(e: number, where: Site): void {
+  private retractEntity(e: number, where: Where): void {
     if (this.retractedEntities.has(e)) return;
     this.retractedEntities.add(e);
     for (const d of this.snapshot.entityDatoms(e)) {
       const attribute = this.snapshot.schema.ofDatom(d.a);
-      this.retract({ e, attribute, v: d.v, assertedTx: d.tx, where });
+      this.retract(e, attribute, d.v, d.tx, where);
       if (attribute.isComponent) this.retractEntity(d.v as number, where);
     }
     for (const d of this.snapshot.referencesTo(e)) {
-      this.retract({ e: d.e, attribute: this.snapshot.schema.ofDatom(d.a), v: d.v, assertedTx: d.tx, where });
+      this.retract(d.e, this.snapshot.schema.ofDatom(d.a), d.v, d.tx, where);
     }
   }
 
   private rejectAssertedAndRetracted(): void {
     if (this.retractions.size === 0) return;
-    for (const a of this.assertions) {
+    for (let i = 0; i < this.assertions.length; i++) {
+      const a = this.assertions[i]!;
       if (this.retractions.has(datomKey(a.e, a.attribute, a.v))) {
         throw new SedimentError(
           ErrorCode.datomConflict,
-          `${a.where}: the transaction both asserts and retracts [${a.e} ${a.attribute.ident} ${describeValue(a.v)}]`,
+          `${siteOf(a.where)}: the transaction both asserts and retracts [${a.e} ${a.attribute.ident} ${describeValue(a.v)}]`,
         );
       }
     }
@@ -471,14 +472,15 @@ class Transaction {
   /** The assertions that change something, retracting the values cardinality-one ones replace. */
   private effectiveAssertions(): Pending[] {
     const added: Pending[] = [];
-    for (const a of this.assertions) {
+    for (let i = 0; i < this.assertions.length; i++) {
+      const a = this.assertions[i]!;
       // Entities made by this transaction (ids from its tx on) have no datoms yet to compare with.
       const fresh = a.e >= this.tx;
       if (!fresh && a.attribute.cardinality === 'one') {
         // One read serves both questions: is it redundant, and which old value does it replace?
         const current = this.snapshot.values(a.e, a.attribute.id)[0];
         if (current !== undefined && valueKey(current.v) === valueKey(a.v)) continue; // redundant
-        if (current !== undefined) this.retract({ e: a.e, attribute: a.attribute, v: current.v, assertedTx: current.tx, where: a.where });
+        if (current !== undefined) this.retract(a.e, a.attribute, current.v, current.tx, a.where);
       } else if (!fresh && this.snapshot.find(a.e, a.attribute, a.v) !== undefined) {
         continue; // redundant
       }
@@ -493,7 +495,10 @@ class Transaction {
    */
   private checkUniques(added: readonly Pending[]): void {
     const uniqueInTx = new Map<string, Pending>();
-    for (const a of added) if (a.attribute.unique !== undefined) this.checkUnique(a, this.retractions, uniqueInTx);
+    for (let i = 0; i < added.length; i++) {
+      const a = added[i]!;
+      if (a.attribute.unique !== undefined) this.checkUnique(a, this.retractions, uniqueInTx);
+    }
   }
 
   private emit(added: readonly Pending[]): LogDatom[] {
@@ -504,18 +509,18 @@ class Transaction {
   }
 
   private emitRetractions(out: LogDatom[]): void {
-    for (const r of this.retractions.values()) out.push({ e: r.e, a: r.attribute.id, v: r.v, tx: this.tx, added: false, assertedTx: r.assertedTx });
+    for (const r of this.retractions.values()) out.push(datomOf(r));
   }
 
   private emitAssertions(out: LogDatom[], added: readonly Pending[]): void {
-    for (const a of added) out.push({ e: a.e, a: a.attribute.id, v: a.v, tx: this.tx, added: true, assertedTx: this.tx });
+    for (let i = 0; i < added.length; i++) out.push(datomOf(added[i]!));
   }
 
   private checkUnique(a: Pending, retractions: ReadonlyMap<string, Pending>, uniqueInTx: Map<string, Pending>): void {
     const conflict = (holder: number) =>
       new SedimentError(
         ErrorCode.uniqueConflict,
-        `${a.where}: ${describeValue(a.v)} for unique ${a.attribute.ident} is already held by entity ${holder} (asserted for entity ${a.e})`,
+        `${siteOf(a.where)}: ${describeValue(a.v)} for unique ${a.attribute.ident} is already held by entity ${holder} (asserted for entity ${a.e})`,
       );
     for (const holder of this.snapshot.holders(a.attribute, a.v)) {
       if (holder !== a.e && !retractions.has(datomKey(holder, a.attribute, a.v))) throw conflict(holder);

@@ -8,18 +8,13 @@ import { ErrorCode, SedimentError } from '../../errors.js';
 import { Keyword, parseEdn } from '../edn.js';
 import type { Schema } from '../schema/schema.js';
 import { describeValue } from '../schema/value-type.js';
+import { type TxOp, txOp } from './tx-op.js';
 
 export type EntityRef =
   | { readonly kind: 'id'; readonly id: number }
   | { readonly kind: 'tempid'; readonly name: string; readonly generated: boolean }
   | { readonly kind: 'lookup'; readonly attribute: string; readonly value: unknown }
   | { readonly kind: 'ident'; readonly ident: string };
-
-export type TxOp =
-  | { readonly op: 'add'; readonly e: EntityRef; readonly a: string; readonly v: unknown; readonly where: Site }
-  | { readonly op: 'retract'; readonly e: EntityRef; readonly a: string; readonly v: unknown; readonly where: Site }
-  | { readonly op: 'retractEntity'; readonly e: EntityRef; readonly where: Site }
-  | { readonly op: 'cas'; readonly e: EntityRef; readonly a: string; readonly old: unknown; readonly v: unknown; readonly where: Site };
 
 /**
  * Where an operation came from, for error messages: rendered only when a message needs it, so a
@@ -45,6 +40,16 @@ export class Site {
   }
 }
 
+/**
+ * Where an operation came from: a Site, or a list form itself, whose Site is made only when a
+ * message needs it (a Site per datom of an import lived until the transaction ended).
+ */
+export type Where = Site | readonly unknown[];
+
+export function siteOf(where: Where): Site {
+  return where instanceof Site ? where : new Site('', where);
+}
+
 /** The tempid that names the transaction entity itself. */
 export const TX_TEMPID = 'datomic.tx';
 
@@ -64,6 +69,8 @@ export function parseTxData(txData: unknown, schema: Schema, basis: number): TxO
 class TxParser {
   readonly ops: TxOp[] = [];
   private generated = 0;
+  /** One reference per tempid name: an import names each new entity in every datom of it. */
+  private readonly tempRefs = new Map<string, EntityRef>();
 
   constructor(
     private readonly schema: Schema,
@@ -78,40 +85,40 @@ class TxParser {
 
   private list(form: unknown[], index: number): void {
     const head = form[0] instanceof Keyword ? form[0].name : form[0];
-    const where = new Site('', form);
+    const where: Where = form;
     switch (head) {
       case 'db/add':
         checkArity(form, index, where, head, ARITY_4);
-        this.ops.push({ op: 'add', e: entityRef(form[1], where), a: attributeName(form[2], where), v: form[3], where });
+        this.ops.push(txOp('add', this.entityRef(form[1], where), attributeName(form[2], where), form[3], undefined, where));
         return;
       case 'db/retract':
         checkArity(form, index, where, head, ARITY_3_OR_4);
-        this.ops.push({ op: 'retract', e: entityRef(form[1], where), a: attributeName(form[2], where), v: form[3], where });
+        this.ops.push(txOp('retract', this.entityRef(form[1], where), attributeName(form[2], where), form[3], undefined, where));
         return;
       case 'db/retractEntity':
         checkArity(form, index, where, head, ARITY_2);
-        this.ops.push({ op: 'retractEntity', e: entityRef(form[1], where), where });
+        this.ops.push(txOp('retractEntity', this.entityRef(form[1], where), '', undefined, undefined, where));
         return;
       case 'db/cas':
         checkArity(form, index, where, head, ARITY_5);
-        this.ops.push({ op: 'cas', e: entityRef(form[1], where), a: attributeName(form[2], where), old: form[3], v: form[4], where });
+        this.ops.push(txOp('cas', this.entityRef(form[1], where), attributeName(form[2], where), form[4], form[3], where));
         return;
       default:
-        throw invalid(`${where} (item ${index}): unknown operation ${render(form[0])}; use db/add, db/retract, db/retractEntity or db/cas`);
+        throw invalid(`${siteOf(where)} (item ${index}): unknown operation ${render(form[0])}; use db/add, db/retract, db/retractEntity or db/cas`);
     }
   }
 
   /** A map form; returns the reference to the entity it describes. */
   private map(form: Record<string, unknown>, context: Site | string): EntityRef {
     const where = new Site(context, form);
-    const e = 'db/id' in form ? entityRef(form['db/id'], where) : this.generatedTempid();
+    const e = 'db/id' in form ? this.entityRef(form['db/id'], where) : this.generatedTempid();
     for (const [key, value] of Object.entries(form)) {
       if (key === 'db/id') continue;
       const reverse = reverseAttribute(key);
       if (reverse !== undefined) {
         for (const source of many(value)) {
-          const sourceRef = isPlainMap(source) ? this.map(source, new Site(where, undefined, key)) : entityRef(source, where);
-          this.ops.push({ op: 'add', e: sourceRef, a: reverse, v: refValue(e), where: new Site(where, undefined, key) });
+          const sourceRef = isPlainMap(source) ? this.map(source, new Site(where, undefined, key)) : this.entityRef(source, where);
+          this.ops.push(txOp('add', sourceRef, reverse, refValue(e), undefined, new Site(where, undefined, key)));
         }
         continue;
       }
@@ -127,10 +134,17 @@ class TxParser {
       const site = new Site(where, undefined, key);
       for (const v of values) {
         const resolved = attribute?.valueType === 'ref' && isPlainMap(v) ? refValue(this.map(v, site)) : v;
-        this.ops.push({ op: 'add', e, a: key, v: resolved, where: site });
+        this.ops.push(txOp('add', e, key, resolved, undefined, site));
       }
     }
     return e;
+  }
+
+  private entityRef(value: unknown, where: Where): EntityRef {
+    if (typeof value !== 'string' || value.length === 0) return entityRef(value, where);
+    let ref = this.tempRefs.get(value);
+    if (ref === undefined) this.tempRefs.set(value, (ref = entityRef(value, where)));
+    return ref;
   }
 
   private generatedTempid(): EntityRef {
@@ -144,9 +158,9 @@ const ARITY_3_OR_4: readonly number[] = [3, 4];
 const ARITY_4: readonly number[] = [4];
 const ARITY_5: readonly number[] = [5];
 
-function checkArity(form: readonly unknown[], index: number, where: Site, head: string, allowed: readonly number[]): void {
+function checkArity(form: readonly unknown[], index: number, where: Where, head: string, allowed: readonly number[]): void {
   if (allowed.includes(form.length)) return;
-  throw invalid(`${where} (item ${index}): ${head} takes ${allowed.map((k) => k - 1).join(' or ')} arguments`);
+  throw invalid(`${siteOf(where)} (item ${index}): ${head} takes ${allowed.map((k) => k - 1).join(' or ')} arguments`);
 }
 
 /** A value that already is an entity reference (from a nested or reverse map). */
@@ -156,27 +170,27 @@ export class RefValue {
 
 const refValue = (ref: EntityRef) => new RefValue(ref);
 
-export function entityRef(value: unknown, where: Site | string): EntityRef {
+export function entityRef(value: unknown, where: Where): EntityRef {
   if (value instanceof RefValue) return value.ref;
   if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value) || value === 0) throw invalid(`${where}: ${describeValue(value)} is not an entity id or tempid`);
+    if (!Number.isSafeInteger(value) || value === 0) throw invalid(`${siteOf(where)}: ${describeValue(value)} is not an entity id or tempid`);
     return value < 0 ? { kind: 'tempid', name: String(value), generated: false } : { kind: 'id', id: value };
   }
   if (typeof value === 'string') {
-    if (value.length === 0) throw invalid(`${where}: an empty string is not a tempid`);
+    if (value.length === 0) throw invalid(`${siteOf(where)}: an empty string is not a tempid`);
     return { kind: 'tempid', name: value, generated: false };
   }
   if (value instanceof Keyword) return { kind: 'ident', ident: value.name };
   if (Array.isArray(value) && value.length === 2 && (typeof value[0] === 'string' || value[0] instanceof Keyword)) {
     return { kind: 'lookup', attribute: value[0] instanceof Keyword ? value[0].name : value[0], value: value[1] };
   }
-  throw invalid(`${where}: ${describeValue(value)} is not an entity id, tempid, lookup ref or ident`);
+  throw invalid(`${siteOf(where)}: ${describeValue(value)} is not an entity id, tempid, lookup ref or ident`);
 }
 
-function attributeName(value: unknown, where: Site): string {
+function attributeName(value: unknown, where: Where): string {
   if (typeof value === 'string' && value.length > 0) return value;
   if (value instanceof Keyword) return value.name;
-  throw invalid(`${where}: ${describeValue(value)} is not an attribute`);
+  throw invalid(`${siteOf(where)}: ${describeValue(value)} is not an attribute`);
 }
 
 /** `ns/_name` names the reverse of `ns/name`. */
