@@ -14,11 +14,13 @@
  *     AVET or VAET). An `or` qualifies only once every branch can run with
  *     what is bound (a branch may read a variable that an unconnected clause binds).
  *  Filters and clauses that may throw on some values (arithmetic, string functions, `missing?`,
- *  functions passed as inputs, and `not`/`or`/rules containing them) also wait for every clause
- *  written before them, so they see only values that written-order evaluation would give them:
- *  `[?e :a ?x] [?y ?attr ?x] [(missing? $ ?x :b)]` must not call `missing?` on a string that the
- *  second pattern binds and the first would drop. Only when nothing else can run do they go
- *  ahead regardless.
+ *  functions passed as inputs, and `not`/`or`/rules containing them) also wait for the clauses
+ *  written before them that mention one of their variables, as those decide what values the
+ *  variables range over: `[?e :a ?x] [?y ?attr ?x] [(missing? $ ?x :b)]` must not call
+ *  `missing?` on a string that the second pattern binds and the first would drop. A variable
+ *  that a placed pattern binds in its entity position holds entity ids whatever runs later, so
+ *  it holds nothing back; nor do clauses that narrow the rows only through other variables.
+ *  Only when nothing else can run do they go ahead regardless.
  *  3. A clause that can never run is an error naming it: an unbound variable in an expression
  *     (SEDIMENT_QUERY_UNBOUND) or unbound join / required variables of `not`, `or-join` and
  *     rules (SEDIMENT_QUERY_INSUFFICIENT_BINDING).
@@ -149,11 +151,21 @@ export function planClauses(clauses: readonly Clause[], entry: ReadonlySet<strin
   const partial = clauses.map((c) => mayThrow(c, options.rules));
   /** Set when nothing could run in written order: partial clauses may then go ahead. */
   let relaxed = false;
-  const mustWait = (i: number) => partial[i]! && !relaxed && remaining.some((c) => clauses.indexOf(c) < i);
+  /** Variables in the entity position of a placed pattern: entity ids whatever runs later. */
+  const entities = new Set<string>();
+  const mustWait = (i: number) => {
+    if (!partial[i]! || relaxed) return false;
+    const open = varsOf[i]!.filter((v) => !entities.has(v));
+    return open.length > 0 && remaining.some((c) => {
+      const j = clauses.indexOf(c);
+      return j < i && varsOf[j]!.some((v) => open.includes(v));
+    });
+  };
 
   const place = (i: number, step: Step, binds: readonly string[]) => {
     steps.push(step);
     for (const v of binds) bound.add(v);
+    if (step.kind === 'pattern' && step.clause.terms[0].kind === 'var') entities.add(step.clause.terms[0].name);
     remaining.splice(remaining.indexOf(clauses[i]!), 1);
   };
 

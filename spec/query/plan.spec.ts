@@ -59,4 +59,24 @@ describe('query planning', () => {
     const step = (text: string) => plan.findIndex((line) => line.includes(text));
     expect(step('(inc ?v)')).toBeLessThan(step('[?e :n/label ?l]'));
   });
+
+  it('runs such a function on an entity variable as soon as a pattern binds it in entity position', () => {
+    const conn = Database.memory();
+    conn.transact([
+      { 'db/ident': 'dir/path', 'db/valueType': 'db.type/string', 'db/cardinality': 'db.cardinality/one' },
+      { 'db/ident': 'dir/parent', 'db/valueType': 'db.type/ref', 'db/cardinality': 'db.cardinality/one' },
+      { 'db/ident': 'file/dir', 'db/valueType': 'db.type/ref', 'db/cardinality': 'db.cardinality/one' },
+    ]);
+    const dirs = Array.from({ length: 30 }, (_, i) => ({ 'db/id': `d${i}`, 'dir/path': `d${i}`, ...(i >= 3 ? { 'dir/parent': `d${i % 3}` } : {}) }));
+    conn.transact([...dirs, ...Array.from({ length: 60 }, (_, i) => ({ 'file/dir': `d${i % 30}` }))]);
+    const rules = '[[(within ?d ?top) [?d :dir/path _] [(identity ?d) ?top]] [(within ?d ?top) [?d :dir/parent ?p] (within ?p ?top)]]';
+    // The demo's query shape: missing? is written after the rule, yet [?top :dir/path ?name]
+    // already holds ?top to entity ids, so it filters before the rule runs from every directory.
+    const query = `[:find ?name (count ?f) :in $ % :where [?f :file/dir ?d] (within ?d ?top) [(missing? $ ?top :dir/parent)] [?top :dir/path ?name]]`;
+    expect((conn.db().q(query, rules) as [string, number][]).sort()).toEqual([['d0', 20], ['d1', 20], ['d2', 20]]);
+    const plan = conn.db().explain(query, rules).split('\n');
+    const step = (text: string) => plan.findIndex((line) => line.includes(text));
+    expect(step('[?top :dir/path ?name]')).toBeLessThan(step('missing?'));
+    expect(step('missing?')).toBeLessThan(step('(within ?d ?top)'));
+  });
 });
