@@ -10,7 +10,7 @@ import { EntryList } from './entry-list.js';
 import { mergeOps } from './merge.js';
 import { type BranchNode, type TreeNode } from './node.js';
 import { bufferBounds, lowerBound, startsWith, upperBound } from './search.js';
-import { compareBytes, type TreeSchema } from './tree-schema.js';
+import { compareBytes, OpKind, type TreeSchema } from './tree-schema.js';
 
 /**
  * Range bounds as encoded keys, compared with the schema's order: with a bytewise order a key
@@ -340,16 +340,17 @@ export const prefixRunBounds = { from: 0, to: 0 };
 
 /**
  * The entries extending `key[0, keyEnd)` under the bytewise order, below the root node `root`
- * (the caller may keep it: a sealed node never changes), found without a cursor when
- * the leaf holds them all and no branch on the path buffers an operation among them: the leaf's
- * list, the run's bounds left in `prefixRunBounds` (nothing allocated); an empty tree answers
- * with an empty run. null when a cursor must answer: an operation pending in the range (it would
- * have to be merged), a run reaching the leaf's end while the leaf's upper pivot still extends
- * the key (the next leaf may continue it), or a schema with another order. A point read (one
- * entity's attribute) almost always gets its answer here, for one descent and one search of the
- * leaf: no cursor with its bounds and path arrays, no second search for the upper bound.
+ * (the caller may keep it: a sealed node never changes), found without a cursor when the leaf
+ * holds them all: the leaf's list, the run's bounds left in `prefixRunBounds` (nothing
+ * allocated); an empty tree answers with an empty run. When branches on the path buffer
+ * operations among them, those are applied to the leaf's run and the entries come back as an
+ * array (a value changed since the last flush: a few entries). null when a cursor must answer: a
+ * run reaching the leaf's end while the leaf's upper pivot still extends the key (the next leaf
+ * may continue it), or a schema with another order. A point read (one entity's attribute) almost always gets its answer here, for one
+ * descent and one search of the leaf: no cursor with its bounds and path arrays, no second search
+ * for the upper bound.
  */
-export function prefixRun(tree: NodeSource, root: TreeNode | undefined, key: Uint8Array, keyEnd: number): EntryList | null {
+export function prefixRun(tree: NodeSource, root: TreeNode | undefined, key: Uint8Array, keyEnd: number): EntryList | Uint8Array[] | null {
   const compare = tree.schema.compare;
   if (compare !== compareBytes) return null;
   if (root === undefined) {
@@ -361,6 +362,9 @@ export function prefixRun(tree: NodeSource, root: TreeNode | undefined, key: Uin
   // The tightest pivot above the path (as the cursor's highList): everything beyond the leaf is at or above it.
   let highList: EntryList | undefined;
   let highIndex = 0;
+  // Operations on the path extending the key, root first (newest first); where each branch's start.
+  let pending: PendingOp[] | undefined;
+  let levelStarts: number[] | undefined;
   while (node.kind === 'branch') {
     const pivots = node.pivots;
     const child = upperBound(pivots, key, 0, keyEnd, compare);
@@ -371,9 +375,12 @@ export function prefixRun(tree: NodeSource, root: TreeNode | undefined, key: Uin
       const bounds = (node.bufferBounds ??= bufferBounds(buffer, pivots, compare));
       const from = bounds[child]!;
       const to = bounds[child + 1]!;
-      if (from < to) {
-        const i = lowerBound(buffer, key, 0, keyEnd, compare, from, to);
-        if (i < to && startsWith(buffer, i, key, keyEnd)) return null;
+      let i = from < to ? lowerBound(buffer, key, 0, keyEnd, compare, from, to) : to;
+      if (i < to && startsWith(buffer, i, key, keyEnd)) {
+        (levelStarts ??= []).push((pending ??= []).length);
+        for (; i < to && startsWith(buffer, i, key, keyEnd); i++) {
+          pending.push({ entry: buffer.bytes.subarray(buffer.start(i), buffer.end(i)), remove: node.kinds[i] === OpKind.remove });
+        }
       }
     }
     if (child < pivots.count) {
@@ -390,7 +397,51 @@ export function prefixRun(tree: NodeSource, root: TreeNode | undefined, key: Uin
   while (to < count && startsWith(entries, to, key, keyEnd)) to++;
   // A pivot above the key that does not extend it is above every key that does.
   if (to === count && highList !== undefined && startsWith(highList, highIndex, key, keyEnd)) return null;
+  if (pending !== undefined) return withPending(entries, from, to, pending, levelStarts!);
   prefixRunBounds.from = from;
   prefixRunBounds.to = to;
   return entries;
+}
+
+interface PendingOp {
+  readonly entry: Uint8Array;
+  readonly remove: boolean;
+}
+
+/**
+ * The leaf's run `entries[from, to)` with the operations buffered above it applied: `pending`
+ * holds them root first, each branch's share sorted and starting at its `levelStarts` index.
+ * The deepest share is the oldest, so the shares are merged in from the bottom up, each
+ * operation replacing or removing its entry. A buffer holds at most one operation per entry
+ * (mergeOps replaces the older one).
+ */
+function withPending(entries: EntryList, from: number, to: number, pending: readonly PendingOp[], levelStarts: readonly number[]): Uint8Array[] {
+  let run: Uint8Array[] = [];
+  for (let i = from; i < to; i++) run.push(entries.bytes.subarray(entries.start(i), entries.end(i)));
+  for (let level = levelStarts.length - 1; level >= 0; level--) {
+    const opsEnd = level + 1 < levelStarts.length ? levelStarts[level + 1]! : pending.length;
+    run = mergeShare(run, pending, levelStarts[level]!, opsEnd);
+  }
+  return run;
+}
+
+/** Sorted `run` with the sorted operations pending[from, to) applied. */
+function mergeShare(run: readonly Uint8Array[], pending: readonly PendingOp[], from: number, to: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let i = 0;
+  let j = from;
+  while (i < run.length || j < to) {
+    const entry = i < run.length ? run[i]! : undefined;
+    const op = j < to ? pending[j]! : undefined;
+    const order = entry === undefined ? 1 : op === undefined ? -1 : compareBytes(entry, 0, entry.length, op.entry, 0, op.entry.length);
+    if (order < 0) {
+      out.push(entry!);
+      i++;
+      continue;
+    }
+    if (order === 0) i++;
+    if (!op!.remove) out.push(op!.entry);
+    j++;
+  }
+  return out;
 }

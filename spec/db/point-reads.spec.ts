@@ -146,7 +146,9 @@ describe('point reads at once against the merged scan', () => {
       { numRuns: 60, seed: Number(process.env['SEDIMENT_SEED'] ?? 0x9017) },
     );
     console.log(`point reads: ${reads} reads, ${atOnce} answered at once, ${nonEmpty} non-empty`);
-    expect(atOnce).toBeGreaterThan(reads / 4);
-    expect(reads - atOnce).toBeGreaterThan(reads / 50);
+    // Reads of values changed in the epoch (novelty) or since the last flush (buffered operations)
+    // are answered at once too, merged; only runs that may continue in the next leaf decline.
+    expect(atOnce).toBeGreaterThan(reads / 2);
+    expect(reads - atOnce).toBeGreaterThan(0);
   });
 });

@@ -3,7 +3,7 @@
  * order (ascending or descending). A novelty entry hides or shows a tree entry with the same key
  * according to its mark; entries added after the basis are skipped.
  */
-import { prefixRun, type TreeCursor } from '../../tree/cursor.js';
+import { prefixRun, prefixRunBounds, type TreeCursor } from '../../tree/cursor.js';
 import type { TreeNode } from '../../tree/node.js';
 import type { EntryList } from '../../tree/entry-list.js';
 import { compareBytes } from '../../tree/tree-schema.js';
@@ -86,25 +86,82 @@ export class IndexReader {
   }
 
   /**
-   * The current entries extending `prefix[0, prefixEnd)`, when the tree alone answers and
-   * holds them in one leaf (see prefixRun): the leaf's list, the run in `prefixRunBounds`.
-   * null when a merged stream must answer: novelty holds an entry extending the prefix
-   * (visible at this basis or not: telling would be the merge's work), or the tree cannot say.
+   * The current entries extending `prefix[0, prefixEnd)`, when the tree's part of them lies in
+   * one leaf (see prefixRun): the leaf's list with the run in `prefixRunBounds` when novelty holds
+   * no entry extending the prefix; otherwise that run merged with novelty's entries, as separate
+   * entries (`novelRun`). null when a merged stream must answer: the tree cannot say.
    */
-  currentRun(order: IndexOrder, prefix: Uint8Array, prefixEnd: number): EntryList | null {
+  currentRun(order: IndexOrder, prefix: Uint8Array, prefixEnd: number): EntryList | Uint8Array[] | null {
     const novelty = this.state.novelty;
     const live = novelty.current[order];
     const retired = novelty.retired[order];
-    if (live.size > 0 || (retired.size > 0 && this.basis < novelty.retiredUpTo)) {
-      const key = novelKeyOf(prefix.subarray(0, prefixEnd));
-      if (extendedIn(live, key) || (this.basis < novelty.retiredUpTo && extendedIn(retired, key))) return null;
-    }
+    const readsRetired = retired.size > 0 && this.basis < novelty.retiredUpTo;
     const slot = TreeSlot.current[order];
     const root = rootOf(this.state.roots, slot);
     // The root node is kept: every point read starts there, and a cache lookup by page id was a
     // few percent of one. It is sealed, so it never changes; its children still come through the cache.
     const node = root === undefined ? undefined : (this.rootNodes[slot] ??= this.trees.tree.load(root));
-    return prefixRun(this.trees.tree, node, prefix, prefixEnd);
+    const run = prefixRun(this.trees.tree, node, prefix, prefixEnd);
+    if (run === null || (live.size === 0 && !readsRetired)) return run;
+    return this.novelRun(run, novelKeyOf(prefix.subarray(0, prefixEnd)), live, readsRetired ? retired : undefined) ?? run;
+  }
+
+  /**
+   * The tree's run (a leaf's list with its bounds in `prefixRunBounds`, or entries) merged with
+   * the entries of `live` (and `retired`) extending `key`, decided as MergedEntries decides them:
+   * a tree entry shows unless a tombstone removed it by this basis; a novel entry shows from the
+   * tx that added it until the one that removed it. undefined when novelty has no such entry. A
+   * point read of a value changed within the epoch comes here: a few entries, merged in order.
+   */
+  private novelRun(run: EntryList | Uint8Array[], key: NovelKey, live: EntryMap, retired: EntryMap | undefined): Uint8Array[] | undefined {
+    const liveKeys: NovelKey[] = [];
+    const liveMarks: Mark[] = [];
+    extensionsOf(live, key, liveKeys, liveMarks);
+    const retiredKeys: NovelKey[] = [];
+    const retiredMarks: Mark[] = [];
+    if (retired !== undefined) extensionsOf(retired, key, retiredKeys, retiredMarks);
+    if (liveKeys.length === 0 && retiredKeys.length === 0) return undefined;
+    const tree: Uint8Array[] = [];
+    if (Array.isArray(run)) tree.push(...run);
+    else for (let i = prefixRunBounds.from; i < prefixRunBounds.to; i++) tree.push(run.bytes.subarray(run.start(i), run.end(i)));
+    const out: Uint8Array[] = [];
+    let t = 0;
+    let l = 0;
+    let r = 0;
+    while (t < tree.length || l < liveKeys.length || r < retiredKeys.length) {
+      const liveKey = l < liveKeys.length ? liveKeys[l] : undefined;
+      const retiredKey = r < retiredKeys.length ? retiredKeys[r] : undefined;
+      const novel = retiredKey !== undefined && (liveKey === undefined || retiredKey < liveKey) ? retiredKey : liveKey;
+      const entry = t < tree.length ? tree[t] : undefined;
+      if (novel === undefined) {
+        out.push(entry!);
+        t++;
+        continue;
+      }
+      let visible = false;
+      let bytes: Uint8Array | undefined;
+      if (entry !== undefined) {
+        const order = compareBytesToKey(entry, novel);
+        if (order < 0) {
+          out.push(entry);
+          t++;
+          continue;
+        }
+        if (order === 0) {
+          visible = true;
+          bytes = entry;
+          t++;
+        }
+      }
+      if (liveKey === novel) {
+        const mark = liveMarks[l++]!;
+        // A tombstone (added 0) hides the tree entry from its tx on; an addition shows from its tx on.
+        visible = mark.added === 0 ? visible && (mark.removed === 0 || mark.removed > this.basis) : isVisible(mark, this.basis);
+      }
+      if (retiredKey === novel) visible = visible || isVisible(retiredMarks[r++]!, this.basis);
+      if (visible) out.push(bytes ?? bytesOfNovelKey(novel));
+    }
+    return out;
   }
 
   /** Current and history entries merged in key order (ascending), as `history()` reads them. */
@@ -138,10 +195,14 @@ export class IndexReader {
 const reusedPair: [NovelKey, Mark] = ['', { added: 0, removed: 0 }];
 
 /** Whether `map` holds a key that begins with `prefix`: the first key not below it does, if any. */
-function extendedIn(map: EntryMap, prefix: NovelKey): boolean {
-  if (map.size === 0) return false;
-  const pair = map.getPairOrNextHigher(prefix, reusedPair);
-  return pair !== undefined && pair[0].startsWith(prefix);
+/** The entries of `map` extending `key`, in order, into `keys` and `marks`. */
+function extensionsOf(map: EntryMap, key: NovelKey, keys: NovelKey[], marks: Mark[]): void {
+  if (map.size === 0) return;
+  for (const [k, mark] of map.entries(key, reusedPair)) {
+    if (!k.startsWith(key)) return;
+    keys.push(k);
+    marks.push(mark);
+  }
 }
 
 /** A tree cursor as an `EntryStream`: its entries in place. */

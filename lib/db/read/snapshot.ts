@@ -59,19 +59,30 @@ export class Snapshot {
 
   /**
    * Current datoms of `order` whose leading components are `c` (with the `since` filter), all at
-   * once, when the tree alone holds them in one leaf (IndexReader.currentRun); undefined when a
-   * scan must read them. A point read then builds no bounds, cursor or stream.
+   * once, when the tree's part of them lies in one leaf (IndexReader.currentRun, merging novelty's
+   * entries with the prefix); undefined when a scan must read them. A point read then builds no bounds, cursor or stream.
    */
   currentRun(order: IndexOrder, c: KeyComponents, since: number | undefined): RawDatom[] | undefined {
     // The prefix stays in the encoder's scratch buffer: nothing encodes a key until the run is found.
     const prefix = writePrefix(order, c, this.typeOf);
     const list = this.reader.currentRun(order, prefix.scratch(), prefix.size);
     if (list === null) return undefined;
+    if (Array.isArray(list)) return this.decodedRun(order, list, since);
     const from = prefixRunBounds.from;
     const to = prefixRunBounds.to;
     const out: RawDatom[] = [];
     for (let i = from; i < to; i++) {
       const datom = decodeEntry(order, list.bytes, list.start(i), list.end(i), false, this.typeOf);
+      if (since === undefined || datom.tx > since) out.push(datom);
+    }
+    return out;
+  }
+
+  /** `currentRun`'s datoms from the entries of a run merged with novelty. */
+  private decodedRun(order: IndexOrder, entries: readonly Uint8Array[], since: number | undefined): RawDatom[] {
+    const out: RawDatom[] = [];
+    for (const entry of entries) {
+      const datom = decodeEntry(order, entry, 0, entry.length, false, this.typeOf);
       if (since === undefined || datom.tx > since) out.push(datom);
     }
     return out;
