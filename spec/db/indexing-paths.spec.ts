@@ -18,48 +18,12 @@ import { MemoryBackend } from '../../lib/storage/backend/memory-backend.js';
 import { DEFAULT_PAGE_SIZE } from '../../lib/storage/options.js';
 import { initialFileImage, PageStore } from '../../lib/storage/page-store.js';
 import type { EntryList } from '../../lib/tree/entry-list.js';
+import { SCHEMA, txData } from '../support/k-workload.js';
 
-const SCHEMA = [
-  { 'db/ident': 'k/name', 'db/valueType': 'db.type/string', 'db/cardinality': 'db.cardinality/one', 'db/index': true },
-  { 'db/ident': 'k/n', 'db/valueType': 'db.type/long', 'db/cardinality': 'db.cardinality/one' },
-  { 'db/ident': 'k/tags', 'db/valueType': 'db.type/keyword', 'db/cardinality': 'db.cardinality/many' },
-  { 'db/ident': 'k/friend', 'db/valueType': 'db.type/ref', 'db/cardinality': 'db.cardinality/many', 'db/index': true },
-  { 'db/ident': 'k/text', 'db/valueType': 'db.type/string', 'db/cardinality': 'db.cardinality/one' },
-];
-
-const NAMES = ['', 'a', 'ab', 'é', 'a\u0000b', 'Zed'];
-const LARGE = ['x'.repeat(300), 'y'.repeat(400)];
 
 /** One random operation on entities 0..5 of `ids` (tempids when not made yet). */
 const operation = fc.tuple(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 5 }));
 
-function txData(ops: readonly [number, number, number, number][], ids: number[]): unknown[] {
-  const ref = (i: number) => ids[i] ?? `t${i}`;
-  return ops.map(([kind, i, j, x]) => {
-    switch (kind) {
-      case 0:
-      case 1:
-        return ['db/add', ref(i), 'k/name', NAMES[x]];
-      case 2:
-        return ['db/add', ref(i), 'k/n', x * 1000 - 2000];
-      case 3:
-        return ['db/add', ref(i), 'k/tags', `t/${x}`];
-      case 4:
-        // A tempid only used as a value names no entity: refs go to entities made already.
-        return ids[j] === undefined ? ['db/add', ref(i), 'k/n', x] : ['db/add', ref(i), 'k/friend', ids[j]];
-      case 5:
-        return ['db/add', ref(i), 'k/text', LARGE[x % 2]];
-      case 6:
-        return ids[i] === undefined ? ['db/add', ref(i), 'k/n', x] : ['db/retract', ids[i], 'k/tags', `t/${x}`];
-      case 7:
-        return ids[i] === undefined ? ['db/add', ref(i), 'k/n', x] : ['db/retract', ids[i], 'k/name'];
-      case 8:
-        return ids[i] === undefined || ids[j] === undefined ? ['db/add', ref(i), 'k/n', x] : ['db/retract', ids[i], 'k/friend', ids[j]];
-      default:
-        return ids[i] === undefined ? ['db/add', ref(i), 'k/n', x] : ['db/retractEntity', ids[i]];
-    }
-  });
-}
 
 /** A tree written by a batch, node by node, without its child page ids (they differ by path). */
 function shape(trees: IndexTrees, id: PageId | undefined): unknown {
