@@ -153,11 +153,7 @@ export class IndexReader {
           t++;
         }
       }
-      if (liveKey === novel) {
-        const mark = liveMarks[l++]!;
-        // A tombstone (added 0) hides the tree entry from its tx on; an addition shows from its tx on.
-        visible = mark.added === 0 ? visible && (mark.removed === 0 || mark.removed > this.basis) : isVisible(mark, this.basis);
-      }
+      if (liveKey === novel) visible = liveVisible(visible, liveMarks[l++]!, this.basis);
       if (retiredKey === novel) visible = visible || isVisible(retiredMarks[r++]!, this.basis);
       if (visible) out.push(bytes ?? bytesOfNovelKey(novel));
     }
@@ -195,6 +191,15 @@ export class IndexReader {
 const reusedPair: [NovelKey, Mark] = ['', { added: 0, removed: 0 }];
 
 /** Whether `map` holds a key that begins with `prefix`: the first key not below it does, if any. */
+/**
+ * Whether an entry shows at `basis` given its live novelty mark, `inTree` telling whether the tree
+ * holds it: a tombstone (added 0) hides the tree entry from its tx on; an addition shows from its
+ * tx on until its removal.
+ */
+function liveVisible(inTree: boolean, mark: Mark, basis: number): boolean {
+  return mark.added === 0 ? inTree && (mark.removed === 0 || mark.removed > basis) : isVisible(mark, basis);
+}
+
 /** The entries of `map` extending `key`, in order, into `keys` and `marks`. */
 function extensionsOf(map: EntryMap, key: NovelKey, keys: NovelKey[], marks: Mark[]): void {
   if (map.size === 0) return;
@@ -457,8 +462,7 @@ class MergedEntries implements IterableIterator<Uint8Array>, EntryStream {
     if (liveKey === novel) {
       const mark = this.live.mark!;
       this.live.advance();
-      // A tombstone (added 0) hides the tree entry from its tx on; an addition shows from its tx on.
-      visible = mark.added === 0 ? visible && (mark.removed === 0 || mark.removed > this.basis) : isVisible(mark, this.basis);
+      visible = liveVisible(visible, mark, this.basis);
     }
     if (retiredKey === novel) {
       const mark = this.retired!.mark!;
