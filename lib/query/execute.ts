@@ -431,17 +431,20 @@ function scanProbe(
   const type = p.a?.valueType;
   // A constant value outside the prefix, of a known attribute: compared as encoded bytes.
   const encoded = !vInPrefix && p.v !== undefined && type !== undefined ? encodedValue(type, p.v) : undefined;
-  const filter = { tx, added, since: db.sinceT, value: encoded, entities, range: values };
+  const oneEntryPerEntity = entities !== undefined && !db.isHistory && p.a?.cardinality === 'one';
+  const filter = { tx, added, since: db.sinceT, value: encoded, entities, oneEntryPerEntity, range: values };
   let range: KeyRange;
+  let prefixRange = true;
   if (values !== undefined && valueOrdered && order === 'aevt' && p.v === undefined && p.a!.indexed) {
     // An indexed attribute's values in bounds: their AVET range rather than the whole attribute.
     order = 'avet';
     range = avetRange(db, p.a!.id, values);
+    prefixRange = false;
   } else {
     range = rangeOf(db, order, c);
   }
   const want = p.vAny;
-  if (vInPrefix || want === undefined) return scanEntries(db, order, range, type, filter, emit);
+  if (vInPrefix || want === undefined) return scanEntries(db, order, range, type, filter, emit, prefixRange);
   // The attribute is not known (a variable): values of any type, compared decoded.
   scanEntries(db, order, range, type, filter, (d) => {
     if (valueEquals(d.value(), want)) emit(d);
@@ -655,6 +658,12 @@ function mergeJoin(
   scanProbe(db, r, r.tx, r.added, (d) => {
     if (repeatsOf !== undefined && !repeatsAgree(repeatsOf, d, schema)) return;
     const k = d.entityIndex;
+    // A pattern binding nothing new only filters: the rows are kept as they are (rows are never
+    // changed once made, so two relations may share one).
+    if (freshPos.length === 0) {
+      for (let j = starts[k]!; j < starts[k + 1]!; j++) rows.push(sorted[j]!);
+      return;
+    }
     for (let j = starts[k]!; j < starts[k + 1]!; j++) {
       // Sized once: a copy grown by push allocates its backing store twice.
       const row = sorted[j]!;

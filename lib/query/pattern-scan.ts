@@ -65,6 +65,40 @@ function plainText(bytes: Uint8Array, start: number, end: number): string | unde
   const bodyEnd = end - 2;
   if (bytes[bodyEnd] !== 0 || bytes[bodyEnd + 1] !== 0) return undefined;
   for (let i = start; i < bodyEnd; i++) if (bytes[i] === 0) return undefined;
+  return bodyEnd - start <= RECENT_TEXT_BYTES ? recentText(bytes, start, bodyEnd) : decodeText(bytes, start, bodyEnd);
+}
+
+/**
+ * Short texts recently decoded, by a hash of their bytes: a column of names, keywords or codes
+ * repeats a few values, and finding one here (a hash and a comparison of its bytes) costs a
+ * third of decoding it, and makes no new string. A slot holds the last text that hashed to it.
+ */
+const RECENT_TEXT_BYTES = 32;
+const RECENT_TEXT_SLOTS = 1024;
+const recentBytes = new Uint8Array(RECENT_TEXT_SLOTS * RECENT_TEXT_BYTES);
+/** Each slot's text length, -1 while empty. */
+const recentLengths = new Int8Array(RECENT_TEXT_SLOTS).fill(-1);
+const recentTexts: string[] = new Array<string>(RECENT_TEXT_SLOTS).fill('');
+
+function recentText(bytes: Uint8Array, start: number, end: number): string {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  const slot = (h >>> 0) & (RECENT_TEXT_SLOTS - 1);
+  const at = slot * RECENT_TEXT_BYTES;
+  const length = end - start;
+  if (recentLengths[slot] === length) {
+    let i = 0;
+    while (i < length && recentBytes[at + i] === bytes[start + i]) i++;
+    if (i === length) return recentTexts[slot]!;
+  }
+  const text = decodeText(bytes, start, end);
+  for (let i = 0; i < length; i++) recentBytes[at + i] = bytes[start + i]!;
+  recentLengths[slot] = length;
+  recentTexts[slot] = text;
+  return text;
+}
+
+function decodeText(bytes: Uint8Array, start: number, bodyEnd: number): string {
   if (bytes !== textBytes) {
     textBytes = bytes;
     textBuffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
@@ -73,6 +107,7 @@ function plainText(bytes: Uint8Array, start: number, end: number): string | unde
 }
 const valueReader = new KeyReader();
 const entryReader = new KeyReader();
+const headReader = new KeyReader();
 const valueWriter = new KeyWriter();
 
 /** What a scan keeps: entries whose tx, added flag and value (as encoded bytes) match. */
@@ -89,6 +124,12 @@ export interface EntryFilter {
    * list (each entry costs a comparison, nothing else is read from it) and stops at its end.
    */
   readonly entities?: Float64Array | undefined;
+  /**
+   * With `entities`: each entity has at most one entry in the range (a cardinality-one attribute in
+   * the current index), so once an entity's entry is read the scan moves straight on to the next
+   * listed entity instead of stepping to the following entry first.
+   */
+  readonly oneEntryPerEntity?: boolean | undefined;
   /** Bounds on the value (see value-range.ts), compared as encoded bytes. */
   readonly range?: ValueRange | undefined;
 }
@@ -114,14 +155,48 @@ const ORDER_CODE: Record<IndexOrder, number> = { eavt: 0, aevt: 1, avet: 2, vaet
  * current and history ones for a history database. `type` is the attribute's value type when the
  * pattern names the attribute (else it is looked up per entry).
  */
-export function scanEntries(db: Db, order: IndexOrder, range: KeyRange, type: ValueType | undefined, filter: EntryFilter, emit: (d: ScannedDatom) => void): void {
+export function scanEntries(
+  db: Db,
+  order: IndexOrder,
+  range: KeyRange,
+  type: ValueType | undefined,
+  filter: EntryFilter,
+  emit: (d: ScannedDatom) => void,
+  prefixRange = false,
+): void {
   const snapshot = db.snapshot;
   const stream = db.isHistory ? snapshot.reader.historyStream(order, range) : snapshot.reader.currentStream(order, range);
   const typeOf = type === undefined ? snapshot.typeOf : undefined;
   // With an entity list, the scan seeks from one listed entity to the next: keys are the range's
   // prefix (the components before the entity) and the entity id.
   const seekKey = filter.entities !== undefined && (order === 'eavt' || order === 'aevt') ? seekKeyFor(range.lower) : undefined;
-  readEntries(stream, ORDER_CODE[order], type, typeOf, filter, seekKey, new ScannedDatom(snapshot), emit);
+  const head = prefixRange && type !== undefined ? headOf(order, range.lower, type) : undefined;
+  readEntries(stream, ORDER_CODE[order], type, typeOf, filter, seekKey, head, new ScannedDatom(snapshot), emit);
+}
+
+/**
+ * The components every entry of a prefix range begins with, read once from the prefix: in AEVT
+ * the attribute, in AVET the attribute and the value. A scan then starts each entry at the entity,
+ * rather than reading the attribute and skipping the value again (most of an AVET entry's bytes).
+ */
+interface Head {
+  readonly length: number;
+  readonly a: number;
+  /** Where the value starts in every entry (AVET). */
+  readonly vStart: number;
+}
+
+function headOf(order: IndexOrder, prefix: Uint8Array | undefined, type: ValueType): Head | undefined {
+  if (prefix === undefined || (order !== 'aevt' && order !== 'avet')) return undefined;
+  const r = headReader.reset(prefix, 0, prefix.length);
+  const a = r.uint();
+  const vStart = r.position;
+  if (order === 'avet') {
+    // Only a prefix of attribute and value fixes the value.
+    if (r.position === prefix.length) return undefined;
+    r.skipValue(type);
+  }
+  return r.position === prefix.length ? { length: prefix.length, a, vStart } : undefined;
 }
 
 // The hot loop, alone in its function (see ARCHITECTURE's OSR note).
@@ -132,6 +207,7 @@ function readEntries(
   typeOf: ((a: number) => ValueType) | undefined,
   filter: EntryFilter,
   seekKey: SeekKey | undefined,
+  head: Head | undefined,
   d: ScannedDatom,
   emit: (d: ScannedDatom) => void,
 ): void {
@@ -139,13 +215,16 @@ function readEntries(
   const want = filter.value;
   const { tx, added, since } = filter;
   const entities = order <= 1 ? filter.entities : undefined;
+  const single = filter.oneEntryPerEntity === true && seekKey !== undefined;
+  // The entity just read was the last listed one, and has no other entry.
+  let last = false;
   const lower = filter.range?.lower;
   const upper = filter.range?.upper;
   let next = 0;
   // The entity to seek to next, or -1 to step to the next entry.
   let target = -1;
   for (;;) {
-    if (!(target < 0 ? stream.advance() : stream.seek(seekKey!.bytes, seekKey!.to(target), target - d.e))) return;
+    if (last || !(target < 0 ? stream.advance() : stream.seek(seekKey!.bytes, seekKey!.to(target), target - d.e))) return;
     target = -1;
     const bytes = stream.entryBytes;
     r.reset(bytes, stream.entryStart, stream.entryEnd);
@@ -159,7 +238,11 @@ function readEntries(
       d.type = 'ref';
       d.setValue(v);
     } else {
-      if (order === 0) {
+      if (head !== undefined) {
+        d.a = head.a;
+        r.position = stream.entryStart + head.length;
+        if (order === 1) d.e = r.uint();
+      } else if (order === 0) {
         d.e = r.uint();
         d.a = r.uint();
       } else {
@@ -176,14 +259,30 @@ function readEntries(
           continue;
         }
         d.entityIndex = next;
+        if (single) {
+          if (next + 1 === entities.length) last = true;
+          else if (entities[next + 1]! - e > SEEK_GAP) target = entities[next + 1]!;
+        }
       }
       const type = fixedType ?? typeOf!(d.a);
       d.type = type;
-      d.vStart = r.position;
-      r.skipValue(type);
-      d.vEnd = r.position;
+      if (head !== undefined && order === 2) {
+        d.vStart = stream.entryStart + head.vStart;
+        d.vEnd = r.position;
+        if (want !== undefined && !sameBytes(bytes, d.vStart, d.vEnd, want)) continue;
+      } else {
+        d.vStart = r.position;
+        if (want !== undefined) {
+          // Value encodings are prefix-free: a value that begins with the wanted bytes is the
+          // wanted value, and it ends there (no skipping over a text to find its end).
+          if (!startsWith(bytes, r.position, stream.entryEnd, want)) continue;
+          r.position += want.length;
+        } else {
+          r.skipValue(type);
+        }
+        d.vEnd = r.position;
+      }
       if (order === 2) d.e = r.uint();
-      if (want !== undefined && !sameBytes(bytes, d.vStart, d.vEnd, want)) continue;
       if (lower !== undefined) {
         const order = compareBytes(bytes, d.vStart, d.vEnd, lower.bytes, 0, lower.bytes.length);
         if (order < 0 || (order === 0 && !lower.inclusive)) continue;
@@ -241,6 +340,12 @@ class SeekKey {
 
 function seekKeyFor(prefix: Uint8Array | undefined): SeekKey {
   return new SeekKey(prefix ?? EMPTY);
+}
+
+function startsWith(bytes: Uint8Array, start: number, end: number, want: Uint8Array): boolean {
+  if (end - start < want.length) return false;
+  for (let i = 0; i < want.length; i++) if (bytes[start + i] !== want[i]) return false;
+  return true;
 }
 
 function sameBytes(bytes: Uint8Array, start: number, end: number, want: Uint8Array): boolean {

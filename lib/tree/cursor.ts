@@ -6,7 +6,7 @@
  * pending above it is used as it is, without copying. Entries are decoded only when returned.
  */
 import type { PageId } from '../ids.js';
-import { EntryList } from './entry-list.js';
+import { EntryList, prefixOf } from './entry-list.js';
 import { mergeOps } from './merge.js';
 import { type BranchNode, type TreeNode } from './node.js';
 import { bufferBounds, lowerBound, startsWith, upperBound } from './search.js';
@@ -50,6 +50,8 @@ export class TreeCursor<E> implements IterableIterator<E> {
   /** The bound was reached inside the current view: no later leaf can hold more. */
   private boundInView = false;
   private done: boolean;
+  /** The first four bytes of the key `seek` is looking for (see compareAt). */
+  private seekPrefix = 0;
 
   constructor(
     private readonly schema: TreeSchema<E>,
@@ -108,6 +110,7 @@ export class TreeCursor<E> implements IterableIterator<E> {
    */
   seek(key: Uint8Array, keyEnd: number, ahead = 1): boolean {
     if (this.reverse) throw new Error('TreeCursor.seek: forward scans only');
+    this.seekPrefix = prefixOf(key, 0, keyEnd);
     // Entries from the one before `position` to the guess, carried over into the next leaf.
     let rest = ahead;
     while (!this.done) {
@@ -163,7 +166,17 @@ export class TreeCursor<E> implements IterableIterator<E> {
     return lo;
   }
 
+  /**
+   * The entry at `i` against the seek's key. Lists with prefixes decide on them first, an integer
+   * comparison: a merge join's seek compares entries of other entities, whose first four bytes
+   * differ often (in EAVT the entity's leading bytes). In-process A/B of q2-q4: 0.86-0.93.
+   */
   private compareAt(list: EntryList, i: number, key: Uint8Array, keyEnd: number): number {
+    const prefixes = list.prefixes;
+    if (prefixes !== undefined) {
+      const p = prefixes[i]!;
+      if (p !== this.seekPrefix) return p < this.seekPrefix ? -1 : 1;
+    }
     return this.compare(list.bytes, list.start(i), list.end(i), key, 0, keyEnd);
   }
 
