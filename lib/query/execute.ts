@@ -29,7 +29,7 @@ import { keywordNames } from './parse.js';
 import { countEntries, encodedValue, type ScannedDatom, scanEntries } from './pattern-scan.js';
 import { bindingVars, type Estimator, planClauses, type PlanOptions, predicatesAfter, type Step, type StepKind, termVars } from './plan.js';
 import { type ValueRange, valueRangeOf } from './value-range.js';
-import { rowKey, valueEquals } from './values.js';
+import { addNew, rowKey, valueEquals } from './values.js';
 
 export class Relation {
   constructor(
@@ -255,8 +255,7 @@ function project(rows: readonly unknown[][], cols: readonly number[], check: boo
   for (const row of rows) {
     if (check) {
       const k = rowKey(row, cols);
-      if (seen.has(k)) continue;
-      seen.add(k);
+      if (!addNew(seen, k)) continue;
     }
     const t = new Array<unknown>(cols.length);
     for (let i = 0; i < cols.length; i++) t[i] = row[cols[i]!];
@@ -989,8 +988,7 @@ function runOr(s: Extract<Step, { kind: 'or' }>, ctx: Ctx, env: Env): void {
     if (!runSteps(branch, inner, env)) continue;
     for (const row of collect(inner, s.joinVars)) {
       const k = rowKey(row, all);
-      if (seen.has(k)) continue;
-      seen.add(k);
+      if (!addNew(seen, k)) continue;
       rows.push(row);
     }
   }
@@ -1002,8 +1000,7 @@ function distinctProjection(rel: Relation, cols: readonly number[], vars: readon
   const rows: unknown[][] = [];
   for (const row of rel.rows) {
     const k = rowKey(row, cols);
-    if (seen.has(k)) continue;
-    seen.add(k);
+    if (!addNew(seen, k)) continue;
     rows.push(cols.map((c) => row[c]));
   }
   return new Relation(vars, rows);
@@ -1052,8 +1049,9 @@ function runRule(c: RuleClause, ctx: Ctx, env: Env): void {
   // The answers (rows over the rule's head positions) as a relation over the call's variables.
   const vars = termVars(c.args);
   if (vars.length === arity && c.args.every((t, i) => t.kind === 'var' && t.name === vars[i])) {
-    // Distinct variables, no constants: the answers are the relation as they are.
-    addRelation(ctx, new Relation(vars, answers as unknown[][]));
+    // Distinct variables, no constants: the answers are the relation as they are, a set (every
+    // source of answers keeps one row per distinct tuple: the extension's and the tables' keys).
+    addRelation(ctx, new Relation(vars, answers as unknown[][], true));
     return;
   }
   const firstAt = vars.map((v) => c.args.findIndex((t) => t.kind === 'var' && t.name === v));
@@ -1076,9 +1074,7 @@ function distinctRows(rows: unknown[][]): unknown[][] {
   const seen = new Set<unknown>();
   return rows.filter((r) => {
     const k = rowKey(r, cols);
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
+    return addNew(seen, k);
   });
 }
 
@@ -1170,8 +1166,7 @@ function fullExtension(name: string, env: Env): unknown[][] {
     const cols = rows[0]?.map((_, i) => i) ?? [];
     for (const row of rows) {
       const k = rowKey(row, cols);
-      if (f.keys.has(k)) continue;
-      f.keys.add(k);
+      if (!addNew(f.keys, k)) continue;
       next.get(r)!.push(row);
     }
   };
@@ -1263,8 +1258,7 @@ function seededPass(name: string, positions: readonly number[], seeds: unknown[]
       const start = new Relation(positions.map((i) => b.vars[i]!), fresh);
       for (const row of evalBranch(b, start, env)) {
         const k = rowKey(row, headCols);
-        if (table.answerKeys.has(k)) continue;
-        table.answerKeys.add(k);
+        if (!addNew(table.answerKeys, k)) continue;
         env.grew = true;
         const seedKey = rowKey(row, positions);
         const list = table.answers.get(seedKey);

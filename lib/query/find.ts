@@ -9,7 +9,7 @@
 import type { Db } from '../db/db.js';
 import { ErrorCode, QueryError } from '../errors.js';
 import type { AggregateFn, FindElement, FindElementKind, FindSpec, Query } from './ast.js';
-import { compareValues, keyOf, rowKey } from './values.js';
+import { addNew, compareValues, keyOf, rowKey } from './values.js';
 
 export type Aggregate = (values: unknown[], ...params: unknown[]) => unknown;
 
@@ -98,8 +98,7 @@ export function shapeResult(q: Query, vars: readonly string[], rows: unknown[][]
     for (const row of rows) {
       const t = cols.map((c) => row[c]);
       const k = rowKey(t, ALL[t.length] ?? t.map((_, i) => i));
-      if (seen.has(k)) continue;
-      seen.add(k);
+      if (!addNew(seen, k)) continue;
       tuples.push(t);
     }
   }

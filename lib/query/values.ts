@@ -79,6 +79,13 @@ export function rowKey(row: readonly unknown[], columns: readonly number[]): unk
   return key;
 }
 
+/** Adds `key` to `set`; false when it was there already. One hash lookup, where `has` then `add` make two. */
+export function addNew(set: Set<unknown>, key: unknown): boolean {
+  const size = set.size;
+  set.add(key);
+  return set.size !== size;
+}
+
 export function valueEquals(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
