@@ -1,5 +1,5 @@
 /**
- * Novelty's ordered map (EntryMap: pending writes in a hash map, merged into sorted chunks when
+ * Novelty's ordered map (EntryMap: pending writes in a list, merged into sorted chunks when
  * read in order) against a plain Map whose keys are sorted on every read. Random runs of writes,
  * point reads, ordered reads from random keys both ways, sizes and clones (each side written
  * after the clone, the other left as it was). Keys share long prefixes and differ in the bytes

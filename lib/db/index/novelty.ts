@@ -116,10 +116,13 @@ export class Novelty {
   /** Applies one transaction's changes (planned beforehand, so that this cannot fail halfway). */
   apply(changes: readonly NoveltyChange[], datomCount: number): void {
     this.version++;
+    // One mark for all that a tx adds (marks are never written): fewer objects for the collector to move.
+    let added: Mark = { added: 0, removed: 0 };
     for (const c of changes) {
+      if (added.added !== c.tx) added = { added: c.tx, removed: 0 };
       switch (c.kind) {
         case 'add':
-          this.current[c.order].set(c.key, { added: c.tx, removed: 0 });
+          this.current[c.order].set(c.key, added);
           break;
         case 'remove': {
           const map = this.current[c.order];
@@ -137,7 +140,7 @@ export class Novelty {
         }
         case 'history':
           // A retracted assertion joins history when retracted, so it is visible from that tx.
-          this.history[c.order].set(c.key, { added: c.tx, removed: 0 });
+          this.history[c.order].set(c.key, added);
           break;
       }
     }
@@ -226,29 +229,34 @@ function lowerBound(chunk: Chunk, key: NovelKey, p: number): number {
   return lo;
 }
 
-/** Keys a block of `sortedKeys` holds at most: its positions take the low 16 bits of a 64-bit word. */
+/** Keys a block of `sortedPositions` holds at most: its positions take the low 16 bits of a 64-bit word. */
 const SORT_BLOCK = 1 << 16;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
- * `keys` in order. Each key's first six bytes and its position go into one 64-bit word, the words
- * are sorted natively (BigUint64Array), and only keys whose six bytes tie are compared as strings:
- * the epoch's merge sorts some 250,000 pending keys, and comparing them as strings (`sort()`)
- * read each key string again at every step, scattered on the heap.
+ * The positions of `keys` in key order, equal keys in position order. Each key's first six bytes
+ * and its position go into one 64-bit word, the words are sorted natively (BigUint64Array), and
+ * only keys whose six bytes tie are compared as strings: the epoch's merge sorts some 250,000
+ * pending keys, and comparing them as strings (`sort()`) read each key string again at every
+ * step, scattered on the heap.
  */
-function sortedKeys(keys: NovelKey[]): NovelKey[] {
-  if (keys.length < 64 || !LITTLE_ENDIAN) return keys.sort();
-  let sorted: NovelKey[] = [];
+function sortedPositions(keys: readonly NovelKey[]): number[] {
+  if (keys.length < 64 || !LITTLE_ENDIAN) return byKey(keys, Array.from(keys, (_, i) => i));
+  let sorted: number[] = [];
   for (let from = 0; from < keys.length; from += SORT_BLOCK) {
     const block = sortedBlock(keys, from, Math.min(keys.length, from + SORT_BLOCK));
-    sorted = from === 0 ? block : mergedKeys(sorted, block);
+    sorted = from === 0 ? block : mergedPositions(keys, sorted, block);
   }
   return sorted;
 }
 
+/** `positions` sorted by their keys; stable (Array.prototype.sort is), so equal keys keep their order. */
+const byKey = (keys: readonly NovelKey[], positions: number[]): number[] =>
+  positions.sort((x, y) => (keys[x]! < keys[y]! ? -1 : keys[x]! > keys[y]! ? 1 : 0));
+
 const byteOf = (key: NovelKey, i: number): number => (i < key.length ? key.charCodeAt(i) : 0);
 
-function sortedBlock(keys: readonly NovelKey[], from: number, to: number): NovelKey[] {
+function sortedBlock(keys: readonly NovelKey[], from: number, to: number): number[] {
   const n = to - from;
   const packed = new BigUint64Array(n);
   // Little-endian: word 2i is the low half of element i (bytes 4-5 and the position), 2i+1 the high.
@@ -259,28 +267,41 @@ function sortedBlock(keys: readonly NovelKey[], from: number, to: number): Novel
     words[2 * i] = ((byteOf(key, 4) << 24) | (byteOf(key, 5) << 16) | i) >>> 0;
   }
   packed.sort();
-  const out: NovelKey[] = [];
+  const out: number[] = [];
   for (let i = 0; i < n; ) {
     let j = i + 1;
     while (j < n && words[2 * j + 1] === words[2 * i + 1] && words[2 * j]! >>> 16 === words[2 * i]! >>> 16) j++;
     if (j === i + 1) {
-      out.push(keys[from + (words[2 * i]! & 0xffff)]!);
+      out.push(from + (words[2 * i]! & 0xffff));
     } else {
-      const run: NovelKey[] = [];
-      for (let k = i; k < j; k++) run.push(keys[from + (words[2 * k]! & 0xffff)]!);
-      run.sort();
-      for (let k = 0; k < run.length; k++) out.push(run[k]!);
+      // Six bytes tie: in position order (the words' low bits), then by the whole key. Most
+      // such runs are a few history entries of one entity and attribute: sorted by insertion,
+      // as a call to sort() costs more than they do.
+      const start = out.length;
+      for (let k = i; k < j; k++) out.push(from + (words[2 * k]! & 0xffff));
+      if (j - i > 16) {
+        const run = byKey(keys, out.slice(start));
+        for (let k = 0; k < run.length; k++) out[start + k] = run[k]!;
+      } else {
+        for (let k = start + 1; k < out.length; k++) {
+          const position = out[k]!;
+          let at = k;
+          for (; at > start && keys[out[at - 1]!]! > keys[position]!; at--) out[at] = out[at - 1]!;
+          out[at] = position;
+        }
+      }
     }
     i = j;
   }
   return out;
 }
 
-function mergedKeys(a: readonly NovelKey[], b: readonly NovelKey[]): NovelKey[] {
-  const out: NovelKey[] = [];
+/** Two sorted runs of positions merged; on equal keys the first run's (earlier positions) first. */
+function mergedPositions(keys: readonly NovelKey[], a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
   let i = 0;
   let j = 0;
-  while (i < a.length && j < b.length) out.push(a[i]! <= b[j]! ? a[i++]! : b[j++]!);
+  while (i < a.length && j < b.length) out.push(keys[a[i]!]! <= keys[b[j]!]! ? a[i++]! : b[j++]!);
   while (i < a.length) out.push(a[i++]!);
   while (j < b.length) out.push(b[j++]!);
   return out;
@@ -290,12 +311,15 @@ function mergedKeys(a: readonly NovelKey[], b: readonly NovelKey[]): NovelKey[] 
 const DELETED: Mark = Object.freeze({ added: -1, removed: -1 });
 
 /**
- * An ordered map of novel keys to marks for one index. Writes land in a hash map of pending
- * writes (the last per key) and reach the sorted part only when something reads the map in key
- * order (`entries`, `size`, a clone), sorted and merged in at once: most maps are read in order
- * only by the next indexing (history, retired, and the current maps of orders no read asks for),
- * so a one-datom transaction's fifteen changes cost a few hash-map writes instead of fifteen
- * sorted inserts into maps of some 60,000 keys, and the epoch's merge sorts them instead.
+ * An ordered map of novel keys to marks for one index. Writes are appended to a list of pending
+ * writes and reach the sorted part only when something reads the map in key order (`entries`,
+ * `size`, a clone), sorted and merged in at once: most maps are read in order only by the next
+ * indexing (history, retired, and the current maps of orders no read asks for), so a one-datom
+ * transaction's fifteen changes cost a few appends instead of fifteen sorted inserts into maps
+ * of some 60,000 keys, and the epoch's merge sorts them instead. A point read (`get`, which
+ * novelty's removals make on the current maps) finds pending writes through a hash map, filled
+ * from the list only when one is made: a hash map written on every append cost about as much
+ * as the appends saved (its entries are more objects kept for the collector to move).
  *
  * The sorted part is a list of chunks of at most 512 entries (as Python's SortedList): an insert
  * finds its chunk among the chunks' first keys, then its place by a binary search over the
@@ -310,8 +334,12 @@ export class EntryMap {
   private chunks: Chunk[] = [];
   /** Marks the chunks this map may write in place; a clone takes a new one for each map. */
   private token: object = {};
-  /** Writes not yet in the chunks: the last mark written per key, DELETED for a deletion. */
-  private pending = new Map<NovelKey, Mark>();
+  /** Writes not yet in the chunks, in the order made: a key and its mark, DELETED for a deletion. */
+  private pendingKeys: NovelKey[] = [];
+  private pendingMarks: Mark[] = [];
+  /** The last pending mark per key of `pendingKeys[0, indexed)`, for `get`. */
+  private readonly pendingIndex = new Map<NovelKey, Mark>();
+  private indexed = 0;
 
   /** Entries, counting each key once and no deleted one. */
   get size(): number {
@@ -329,7 +357,9 @@ export class EntryMap {
   }
 
   get(key: NovelKey): Mark | undefined {
-    const mark = this.pending.get(key);
+    const { pendingKeys, pendingMarks, pendingIndex } = this;
+    for (; this.indexed < pendingKeys.length; this.indexed++) pendingIndex.set(pendingKeys[this.indexed]!, pendingMarks[this.indexed]!);
+    const mark = pendingIndex.get(key);
     if (mark !== undefined) return mark === DELETED ? undefined : mark;
     if (this.chunks.length === 0) return undefined;
     const chunk = this.chunks[this.chunkOf(key)]!;
@@ -338,11 +368,13 @@ export class EntryMap {
   }
 
   set(key: NovelKey, mark: Mark): void {
-    this.pending.set(key, mark);
+    this.pendingKeys.push(key);
+    this.pendingMarks.push(mark);
   }
 
   delete(key: NovelKey): void {
-    this.pending.set(key, DELETED);
+    this.pendingKeys.push(key);
+    this.pendingMarks.push(DELETED);
   }
 
   /** The entries from `lowest` (inclusive; the first when undefined) upward, each in `pair`. */
@@ -367,8 +399,12 @@ export class EntryMap {
     return new EntryIterator(chunks, c, at, true, pair);
   }
 
-  *keys(): IterableIterator<NovelKey> {
-    for (const [key] of this.entries()) yield key as NovelKey;
+  /** The keys in order: collected into an array at once, as the next indexing wants them all. */
+  keys(): IterableIterator<NovelKey> {
+    this.settle();
+    const keys: NovelKey[] = [];
+    for (const chunk of this.chunks) for (let i = 0; i < chunk.keys.length; i++) keys.push(chunk.keys[i]!);
+    return keys.values();
   }
 
   /**
@@ -376,18 +412,30 @@ export class EntryMap {
    * (a search and a move within a chunk each), else by one merge into new chunks.
    */
   private settle(): void {
-    const pending = this.pending;
-    if (pending.size === 0) return;
-    const keys = sortedKeys([...pending.keys()]);
-    this.pending = new Map();
+    const { pendingKeys, pendingMarks } = this;
+    if (pendingKeys.length === 0) return;
+    // The last write per key, in key order.
+    const sorted = sortedPositions(pendingKeys);
+    const keys: NovelKey[] = [];
+    const marks: Mark[] = [];
+    for (let i = 0; i < sorted.length; i++) {
+      const key = pendingKeys[sorted[i]!]!;
+      if (i + 1 < sorted.length && pendingKeys[sorted[i + 1]!] === key) continue;
+      keys.push(key);
+      marks.push(pendingMarks[sorted[i]!]!);
+    }
+    this.pendingKeys = [];
+    this.pendingMarks = [];
+    this.pendingIndex.clear();
+    this.indexed = 0;
     if (keys.length * 64 < this.sortedSize) {
       for (let i = 0; i < keys.length; i++) {
-        const mark = pending.get(keys[i]!)!;
+        const mark = marks[i]!;
         if (mark === DELETED) this.remove(keys[i]!);
         else this.insert(keys[i]!, mark);
       }
     } else {
-      this.rebuild(keys, pending);
+      this.rebuild(keys, marks);
     }
   }
 
@@ -424,8 +472,8 @@ export class EntryMap {
     if (chunk.keys.length === 0) this.chunks.splice(c, 1);
   }
 
-  /** New chunks, three quarters full, of the chunks' entries and the sorted pending `keys` merged. */
-  private rebuild(keys: readonly NovelKey[], pending: ReadonlyMap<NovelKey, Mark>): void {
+  /** New chunks, three quarters full, of the chunks' entries and the pending writes (`keys` sorted, their `marks`) merged. */
+  private rebuild(keys: readonly NovelKey[], marks: readonly Mark[]): void {
     const chunks: Chunk[] = [];
     let chunk = newChunk(this.token);
     let size = 0;
@@ -442,8 +490,7 @@ export class EntryMap {
     let j = 0;
     const pendingUpTo = (key: NovelKey | undefined) => {
       for (; j < keys.length && (key === undefined || keys[j]! <= key); j++) {
-        const mark = pending.get(keys[j]!)!;
-        if (mark !== DELETED) push(keys[j]!, mark, prefixOf(keys[j]!));
+        if (marks[j] !== DELETED) push(keys[j]!, marks[j]!, prefixOf(keys[j]!));
       }
     };
     for (const from of this.chunks) {
