@@ -95,7 +95,8 @@ export class IndexReader {
     const novelty = this.state.novelty;
     const live = novelty.current[order];
     const retired = novelty.retired[order];
-    const readsRetired = retired.size > 0 && this.basis < novelty.retiredUpTo;
+    // Basis first: asking a map its size merges its pending writes (novelty.ts).
+    const readsRetired = this.basis < novelty.retiredUpTo && retired.size > 0;
     const slot = TreeSlot.current[order];
     const root = rootOf(this.state.roots, slot);
     // The root node is kept: every point read starts there, and a cache lookup by page id was a
@@ -430,7 +431,7 @@ class MergedEntries implements IterableIterator<Uint8Array>, EntryStream {
   }
 
   private needsRetired(): boolean {
-    return this.retiredMap !== undefined && this.retiredMap.size > 0 && this.basis < this.owner.retiredUpTo;
+    return this.retiredMap !== undefined && this.basis < this.owner.retiredUpTo && this.retiredMap.size > 0;
   }
 
   /** The next key in order and whether it is visible: the entry, undefined (hidden) or null (done). */
