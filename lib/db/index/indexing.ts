@@ -207,20 +207,23 @@ class KeyBatchBuilder {
     if (novelBytes.length < key.length) novelBytes = new Uint8Array(key.length * 2);
     for (let i = 0; i < key.length; i++) novelBytes[i] = key.charCodeAt(i);
     this.entries.push(novelBytes, 0, key.length);
-    this.add(kind);
+    this.add(kind, 1);
   }
 
-  own(list: EntryList, i: number, kind: OpKind): void {
-    this.entries.pushEntry(list, i);
-    this.add(kind);
+  /** Entries [from, to) of `list`, with one copy of their bytes. */
+  own(list: EntryList, from: number, to: number, kind: OpKind): void {
+    this.entries.pushRun(list, from, to);
+    this.add(kind, to - from);
   }
 
   finish(): KeyBatch {
     return { entries: this.entries.finish(), kinds: this.kinds.subarray(0, this.count), removes: this.removes };
   }
 
-  private add(kind: OpKind): void {
-    this.kinds[this.count++] = kind;
+  private add(kind: OpKind, n: number): void {
+    if (n === 0) return;
+    this.kinds.fill(kind, this.count, this.count + n);
+    this.count += n;
     if (kind === OpKind.remove) this.removes = true;
   }
 }
@@ -242,6 +245,65 @@ function compareToNovel(list: EntryList, i: number, key: NovelKey): number {
 }
 
 /**
+ * The first entry of `list` from `from` on that is not below `key` (the list's end if none):
+ * galloping, then a binary search, so a run of the commit's entries between two novelty keys
+ * costs comparisons by the log of its length and is then copied whole.
+ */
+function notBelow(list: EntryList, from: number, key: NovelKey): number {
+  const n = list.count;
+  if (from >= n || compareToNovel(list, from, key) >= 0) return from;
+  let below = from; // the last entry known to be below `key`
+  let step = 1;
+  while (below + step < n && compareToNovel(list, below + step, key) < 0) {
+    below += step;
+    step *= 2;
+  }
+  let hi = below + step < n ? below + step : n; // known not below, or the end
+  while (hi - below > 1) {
+    const mid = (below + hi) >>> 1;
+    if (compareToNovel(list, mid, key) < 0) below = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+/** The commit's own adds and removes for one current tree, taken in order around novelty's keys. */
+class OwnCursor {
+  adds = 0;
+  removes = 0;
+
+  constructor(
+    private readonly addList: EntryList,
+    private readonly removeList: EntryList,
+  ) {}
+
+  /** Pushes the adds and removes that come before `key` (all that are left when undefined), merged in order. */
+  pushBefore(batch: KeyBatchBuilder, key: NovelKey | undefined): void {
+    const adds = this.addList;
+    const removes = this.removeList;
+    const addEnd = key === undefined ? adds.count : notBelow(adds, this.adds, key);
+    const removeEnd = key === undefined ? removes.count : notBelow(removes, this.removes, key);
+    while (this.adds < addEnd && this.removes < removeEnd) {
+      if (compareAt(compareBytes, adds, this.adds, removes, this.removes) < 0) batch.own(adds, this.adds, ++this.adds, OpKind.insert);
+      else batch.own(removes, this.removes, ++this.removes, OpKind.remove);
+    }
+    batch.own(adds, this.adds, addEnd, OpKind.insert);
+    this.adds = addEnd;
+    batch.own(removes, this.removes, removeEnd, OpKind.remove);
+    this.removes = removeEnd;
+  }
+
+  /** Whether the next remove is `key` itself (which then counts as taken). */
+  removesKey(key: NovelKey): boolean {
+    if (this.removes < this.removeList.count && compareToNovel(this.removeList, this.removes, key) === 0) {
+      this.removes++;
+      return true;
+    }
+    return false;
+  }
+}
+
+/**
  * The current tree's batch: novelty's marks, with the commit's own adds and removes merged in.
  * Keys are distinct across the three: adds carry the new tx in their key, and a remove meets
  * only an entry added earlier (in the map) or one in the tree (not in the map).
@@ -249,14 +311,11 @@ function compareToNovel(list: EntryList, i: number, key: NovelKey): number {
 function currentBatch(map: EntryMap, adds: EntryList, removes: EntryList): KeyBatch {
   if (map.size === 0 && removes.count === 0) return insertsOnly(adds);
   const batch = new KeyBatchBuilder(map.size + adds.count + removes.count, adds.dataBytes + removes.dataBytes + 16 * map.size);
-  let i = 0;
-  let j = 0;
+  const own = new OwnCursor(adds, removes);
   for (const [key, mark] of map.entries()) {
-    i = ownBefore(batch, adds, i, removes, j, key);
-    while (j < removes.count && compareToNovel(removes, j, key) < 0) j++;
-    if (j < removes.count && compareToNovel(removes, j, key) === 0) {
+    own.pushBefore(batch, key);
+    if (own.removesKey(key)) {
       // Removed by this commit: if an earlier commit of the epoch added it, it never reaches the tree.
-      j++;
       if (mark.added === 0) batch.novel(key, OpKind.remove);
     } else if (mark.removed === 0) {
       batch.novel(key, OpKind.insert);
@@ -265,26 +324,8 @@ function currentBatch(map: EntryMap, adds: EntryList, removes: EntryList): KeyBa
     }
     // Added and removed within the epoch: it never reaches the current tree.
   }
-  ownBefore(batch, adds, i, removes, j, undefined);
+  own.pushBefore(batch, undefined);
   return batch.finish();
-}
-
-/**
- * Pushes the commit's own adds from `i` and removes from `j` that come before `key` (all of them
- * when undefined), merged in order; returns where the adds stop. The removes' index is found again
- * by the caller, so that this loop needs no state object.
- */
-function ownBefore(batch: KeyBatchBuilder, adds: EntryList, i: number, removes: EntryList, j: number, key: NovelKey | undefined): number {
-  for (;;) {
-    const add = i < adds.count && (key === undefined || compareToNovel(adds, i, key) < 0);
-    const remove = j < removes.count && (key === undefined || compareToNovel(removes, j, key) < 0);
-    if (!add && !remove) return i;
-    if (!remove || (add && compareAt(compareBytes, adds, i, removes, j) < 0)) {
-      batch.own(adds, i++, OpKind.insert);
-    } else {
-      batch.own(removes, j++, OpKind.remove);
-    }
-  }
 }
 
 /** The history tree's batch: novelty's entries and the commit's own, merged (all inserts). */
@@ -293,9 +334,11 @@ function historyBatch(map: EntryMap, own: EntryList): KeyBatch {
   const batch = new KeyBatchBuilder(map.size + own.count, own.dataBytes + 16 * map.size);
   let j = 0;
   for (const key of map.keys()) {
-    while (j < own.count && compareToNovel(own, j, key) < 0) batch.own(own, j++, OpKind.insert);
+    const end = notBelow(own, j, key);
+    batch.own(own, j, end, OpKind.insert);
+    j = end;
     batch.novel(key, OpKind.insert);
   }
-  while (j < own.count) batch.own(own, j++, OpKind.insert);
+  batch.own(own, j, own.count, OpKind.insert);
   return batch.finish();
 }
