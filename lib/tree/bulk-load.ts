@@ -17,7 +17,7 @@ const BRANCH_HEADER_BYTES = 4;
 export function bulkLoad(
   compare: TreeSchema<unknown>['compare'],
   params: TreeParams,
-  entries: Iterable<Uint8Array>,
+  entries: EntryList,
   write: (node: TreeNode) => PageId,
 ): PageId | undefined {
   // Level 0: leaves; `firsts` holds each leaf's first entry, cut short when the order allows (the
@@ -26,24 +26,27 @@ export function bulkLoad(
   let firsts = new EntryListBuilder();
   let leaf = new EntryListBuilder(params.pageSize);
   let leafBytes = 0; // entries with their length prefixes; the page adds a kind byte and the count
-  let previous: Uint8Array | undefined;
   const truncate = truncatesSeparators(compare);
-  for (const entry of entries) {
-    if (previous !== undefined && compare(previous, 0, previous.length, entry, 0, entry.length) >= 0) {
+  const bytes = entries.bytes;
+  for (let i = 0; i < entries.count; i++) {
+    const start = entries.start(i);
+    const end = entries.end(i);
+    const previousStart = i > 0 ? entries.start(i - 1) : 0;
+    if (i > 0 && compare(bytes, previousStart, start, bytes, start, end) >= 0) {
       throw new SedimentError(ErrorCode.invalidArgument, 'bulk load needs entries in strictly increasing order');
     }
-    const size = entry.length + varintBytes(entry.length);
+    const length = end - start;
+    const size = length + varintBytes(length);
     if (leaf.size > 0 && 1 + varintBytes(leaf.size + 1) + leafBytes + size > params.pageSize) {
       ids.push(write(new LeafNode(leaf.finish(), null)));
       leaf = new EntryListBuilder(params.pageSize);
       leafBytes = 0;
     }
     if (leaf.size === 0) {
-      const cut = truncate && previous !== undefined ? separatorLength(previous, 0, previous.length, entry, 0, entry.length) : entry.length;
-      firsts.push(entry, 0, cut);
+      const cut = truncate && i > 0 ? separatorLength(bytes, previousStart, start, bytes, start, end) : length;
+      firsts.push(bytes, start, start + cut);
     }
-    previous = entry;
-    leaf.push(entry, 0, entry.length);
+    leaf.push(bytes, start, end);
     leafBytes += size;
   }
   if (leaf.size > 0) ids.push(write(new LeafNode(leaf.finish(), null)));

@@ -154,9 +154,21 @@ export class HitchhikerTree<E> {
 
   /** Applies a batch of inserts and removes (the last operation on an entry wins). */
   apply(root: TreeRoot, ops: readonly TreeOp<E>[]): TreeRoot {
+    const kinds = new Uint8Array(ops.length);
+    for (let i = 0; i < ops.length; i++) kinds[i] = ops[i]!.remove ? OpKind.remove : OpKind.insert;
+    // Encoded in the batch's memory too: the list dies with the batch.
+    return withBatchMemory(() => this.applyEncoded(root, this.encodeAll(ops), kinds));
+  }
+
+  /**
+   * `apply` for a batch already encoded: operation i is entry i of `entries` with `kinds[i]`
+   * (OpKind), in any order. A database's indexing writes its keys this way, with no entry object
+   * or operation object per key.
+   */
+  applyEncoded(root: TreeRoot, entries: EntryList, kinds: Uint8Array): TreeRoot {
     const writer = new BatchWriter({ compare: this.schema.compare, params: this.params, load: this.load, replace: this.replace, write: this.write });
     // Every list the batch builds dies with it: pages and cached nodes own their memory.
-    return withBatchMemory(() => writer.apply(root, this.sortOps(ops)));
+    return withBatchMemory(() => writer.apply(root, this.sortOps(entries, kinds)));
   }
 
   insert(root: TreeRoot, entries: readonly E[]): TreeRoot {
@@ -169,27 +181,28 @@ export class HitchhikerTree<E> {
 
   /** A new tree from entries in strictly increasing order, packed bottom-up into full pages. */
   bulkLoad(entries: Iterable<E>): TreeRoot {
-    const schema = this.schema;
-    function* encoded() {
-      for (const entry of entries) yield schema.encode(entry);
+    const list = new EntryListBuilder();
+    for (const entry of entries) {
+      const bytes = this.schema.encode(entry);
+      list.push(bytes, 0, bytes.length);
     }
-    return bulkLoad(schema.compare, this.params, encoded(), this.write);
+    return this.bulkLoadEncoded(list.finish());
+  }
+
+  /** `bulkLoad` for entries already encoded. */
+  bulkLoadEncoded(entries: EntryList): TreeRoot {
+    return bulkLoad(this.schema.compare, this.params, entries, this.write);
   }
 
   check(root: TreeRoot): TreeReport {
     return checkTree(this.schema.compare, this.params, this.load, root);
   }
 
-  private sortOps(ops: readonly TreeOp<E>[]): SortedOps {
+  private sortOps(encoded: EntryList, opKinds: Uint8Array): SortedOps {
     const compare = this.schema.compare;
-    const encoded = this.encodeAll(ops);
     // Batches often arrive sorted (imports, the database's indexing): one pass proves it, and
     // then there are no duplicates to drop either.
-    if (strictlyIncreasing(encoded, compare)) {
-      const kinds = new Uint8Array(ops.length);
-      for (let i = 0; i < ops.length; i++) kinds[i] = ops[i]!.remove ? OpKind.remove : OpKind.insert;
-      return { entries: encoded, kinds };
-    }
+    if (strictlyIncreasing(encoded, compare)) return { entries: encoded, kinds: opKinds };
     const order = this.schema.prefixOrdered === true ? prefixOrder(encoded, compare) : comparedOrder(encoded, compare, 0, encoded.count);
     const entries = new EntryListBuilder(encoded.dataBytes, encoded.count);
     const kinds = new Uint8Array(order.length);
@@ -197,7 +210,7 @@ export class HitchhikerTree<E> {
       const at = order[i]!;
       // Of equal entries the last operation wins: the order is stable, so it comes last.
       if (i + 1 < order.length && compareAt(compare, encoded, at, encoded, order[i + 1]!) === 0) continue;
-      kinds[entries.size] = ops[at]!.remove ? OpKind.remove : OpKind.insert;
+      kinds[entries.size] = opKinds[at]!;
       entries.pushEntry(encoded, at);
     }
     return { entries: entries.finish(), kinds: kinds.subarray(0, entries.size) };

@@ -36,7 +36,11 @@ export function encodeEntryKey(order: IndexOrder, d: RawDatom, type: ValueType, 
   return writeEntry(order, d, type, history).finishString();
 }
 
-function writeEntry(order: IndexOrder, d: RawDatom, type: ValueType, history: boolean): KeyWriter {
+/**
+ * The entry left in the shared writer (`scratch()`, `size`), valid until the next key is encoded
+ * here: an indexing commit copies it straight into its key lists, with no Buffer or string each.
+ */
+export function writeEntry(order: IndexOrder, d: RawDatom, type: ValueType, history: boolean): KeyWriter {
   writer.reset();
   switch (order) {
     case 'eavt':

@@ -14,7 +14,7 @@ import type { IndexOrder } from '../encoding/datom-key.js';
 import { KeyReader, KeyWriter } from '../encoding/key-codec.js';
 import { DIGEST_BYTES } from '../encoding/large-value.js';
 import type { TreeRoots } from '../encoding/log-record.js';
-import { bytesOfNovelKey, type NovelKey, type Novelty } from './novelty.js';
+import type { Novelty } from './novelty.js';
 
 /** Tree entries are the encoded keys themselves; readers decode what they return. */
 const RAW_ENTRIES: TreeSchema<Uint8Array> = {
@@ -23,27 +23,6 @@ const RAW_ENTRIES: TreeSchema<Uint8Array> = {
   compare: compareBytes,
   prefixOrdered: true,
 };
-
-/**
- * The same entries handed over as novelty keys (latin1 strings, one character per byte): batches
- * write the characters straight into the tree's memory, with no Buffer per entry. A bulk import
- * spent about a third of its indexing time turning keys into Buffers. The bytes, and so the
- * pages, are exactly those of RAW_ENTRIES.
- */
-const KEY_ENTRIES: TreeSchema<NovelKey> = {
-  encode: bytesOfNovelKey,
-  encodeInto: writeKey,
-  decode: (bytes, start, end) => Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1'),
-  compare: compareBytes,
-  prefixOrdered: true,
-};
-
-function writeKey(key: NovelKey, target: Uint8Array, offset: number): number {
-  const end = offset + key.length;
-  if (end > target.length) return -1;
-  for (let i = 0; i < key.length; i++) target[offset + i] = key.charCodeAt(i);
-  return end;
-}
 
 /** Position of each tree in a `TreeRoots` array (and in the log record). */
 export const TreeSlot = {
@@ -55,13 +34,10 @@ export const TreeSlot = {
 
 export class IndexTrees {
   readonly tree: HitchhikerTree<Uint8Array>;
-  /** The trees as indexing writes them: entries given as novelty keys. */
-  readonly keyTree: HitchhikerTree<NovelKey>;
 
   constructor(readonly store: PageStore) {
     // One tree object serves all ten: a tree value is only its root.
     this.tree = new HitchhikerTree(store, RAW_ENTRIES);
-    this.keyTree = new HitchhikerTree(store, KEY_ENTRIES);
   }
 }
 

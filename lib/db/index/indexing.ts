@@ -6,11 +6,14 @@
  * its own tx, and the retraction. EAVT and AEVT take every datom; AVET only `db/index` and
  * `db/unique` attributes; VAET only refs.
  */
-import { encodeEntryKey, type IndexOrder } from '../encoding/datom-key.js';
+import { encodeEntryKey, type IndexOrder, writeEntry } from '../encoding/datom-key.js';
+import type { KeyWriter } from '../encoding/key-codec.js';
 import type { LogDatom, TreeRoots } from '../encoding/log-record.js';
 import type { Attribute, Schema } from '../schema/schema.js';
-import type { TreeOp } from '../../tree/tree-schema.js';
-import type { HitchhikerTree } from '../../tree/tree.js';
+import { type EntryList, EntryListBuilder } from '../../tree/entry-list.js';
+import { EntrySorter } from '../../tree/entry-sort.js';
+import { compareAt } from '../../tree/search.js';
+import { compareBytes, OpKind, type TreeOp } from '../../tree/tree-schema.js';
 import { encodeHeapEntry, encodeLogEntry, type IndexTrees, rootOf, TreeSlot } from './index-trees.js';
 import type { EntryMap, NovelKey, Novelty, NoveltyChange } from './novelty.js';
 
@@ -52,38 +55,62 @@ export function applyDatoms(novelty: Novelty, datoms: readonly LogDatom[], schem
 }
 
 /**
- * An indexing commit's own entries for one index order, each list sorted: they go from its datoms
- * straight into the tree batches, never into the sorted maps.
+ * An indexing commit's own entries for one index order, each list sorted bytewise: they go from
+ * its datoms straight into the tree batches, never into the sorted maps.
  */
 export interface OrderBatch {
   /** Current entries the commit asserts. */
-  readonly adds: NovelKey[];
+  readonly adds: EntryList;
   /** Current entries the commit retracts (in the tree, or added earlier in the epoch). */
-  readonly removes: NovelKey[];
-  readonly history: NovelKey[];
+  readonly removes: EntryList;
+  readonly history: EntryList;
 }
 
 export type IndexBatches = Record<IndexOrder, OrderBatch>;
 
+/** A current entry's bytes, about: e, a and tx take 2-4 bytes each, a short string or number 3-10. */
+const ESTIMATED_KEY_BYTES = 16;
+
+interface OrderLists {
+  readonly adds: EntryListBuilder;
+  readonly removes: EntryListBuilder;
+  readonly history: EntryListBuilder;
+}
+
 /**
  * The entries an indexing commit's datoms make, per index order, sorted. The same entries as
- * `planDatoms`, without a change object per entry; sorting plain strings needs no comparator call
- * (a latin1 string orders as its bytes). Encoding can fail; nothing is written yet.
+ * `planDatoms`, written as bytes into a few lists instead of a string each: at a million datoms,
+ * ~2.2 key strings a datom (which V8 never pretenures) were copied by every scavenge and marked by
+ * every full collection. Encoding can fail; nothing is written yet.
  */
 export function planBatches(datoms: readonly LogDatom[], schema: Schema): IndexBatches {
-  const batches = Object.fromEntries(ALL.map((o) => [o, { adds: [], removes: [], history: [] }])) as unknown as IndexBatches;
-  addEntries(batches, datoms, schema);
-  for (const order of ALL) {
-    const b = batches[order];
-    b.adds.sort();
-    b.removes.sort();
-    b.history.sort();
-  }
-  return batches;
+  // Every datom has an entry in EAVT and AEVT: their adds are sized for all of them at once, as
+  // each doubling of a list leaves its old memory for a collection to free.
+  const n = datoms.length;
+  const lists = Object.fromEntries(
+    ALL.map((o) => {
+      const all = o === 'eavt' || o === 'aevt';
+      return [o, { adds: all ? new EntryListBuilder(n * ESTIMATED_KEY_BYTES, n) : new EntryListBuilder(), removes: new EntryListBuilder(), history: new EntryListBuilder() }];
+    }),
+  ) as unknown as Record<IndexOrder, OrderLists>;
+  addEntries(lists, datoms, schema);
+  const sorter = new EntrySorter(n);
+  return Object.fromEntries(
+    ALL.map((o) => [o, { adds: sorted(sorter, lists[o].adds), removes: sorted(sorter, lists[o].removes), history: sorted(sorter, lists[o].history) }]),
+  ) as unknown as IndexBatches;
+}
+
+/** The builder's entries, copied in ascending order. */
+function sorted(sorter: EntrySorter, builder: EntryListBuilder): EntryList {
+  const list = builder.finish();
+  const order = sorter.sortedOrder(list);
+  const out = new EntryListBuilder(list.dataBytes, list.count);
+  for (let i = 0; i < order.length; i++) out.pushEntry(list, order[i]!);
+  return out.finish();
 }
 
 /** A loop of its own: see the note on on-stack replacement in transactor.ts. */
-function addEntries(batches: IndexBatches, datoms: readonly LogDatom[], schema: Schema): void {
+function addEntries(lists: Record<IndexOrder, OrderLists>, datoms: readonly LogDatom[], schema: Schema): void {
   for (let i = 0; i < datoms.length; i++) {
     const d = datoms[i]!;
     const attribute = schema.ofDatom(d.a);
@@ -91,24 +118,28 @@ function addEntries(batches: IndexBatches, datoms: readonly LogDatom[], schema: 
     const orders = ordersOf(attribute);
     for (let k = 0; k < orders.length; k++) {
       const order = orders[k]!;
-      const b = batches[order];
+      const l = lists[order];
       if (d.added) {
-        b.adds.push(encodeEntryKey(order, d, type, false));
+        push(l.adds, writeEntry(order, d, type, false));
         continue;
       }
       const assertion = { e: d.e, a: d.a, v: d.v, tx: d.assertedTx, added: true };
-      b.removes.push(encodeEntryKey(order, assertion, type, false));
-      b.history.push(encodeEntryKey(order, assertion, type, true));
-      b.history.push(encodeEntryKey(order, d, type, true));
+      push(l.removes, writeEntry(order, assertion, type, false));
+      push(l.history, writeEntry(order, assertion, type, true));
+      push(l.history, writeEntry(order, d, type, true));
     }
   }
+}
+
+function push(list: EntryListBuilder, key: KeyWriter): void {
+  list.push(key.scratch(), 0, key.size);
 }
 
 /**
  * Writes the epoch into the trees: all of `novelty` plus `own` (the indexing commit's entries,
  * which never went into the maps), merged in key order, as one batch per tree. Returns the new
  * roots. A big transaction thus goes from its datoms to sorted tree batches without passing
- * through the sorted maps.
+ * through the sorted maps, and its keys reach the tree as bytes in a few lists.
  */
 export function writeNovelty(
   trees: IndexTrees,
@@ -118,35 +149,158 @@ export function writeNovelty(
   newHeapPages: ReadonlyMap<string, number> = new Map(),
 ): TreeRoots {
   const next = [...roots];
-  const write = <E>(tree: HitchhikerTree<E>, slot: number, ops: TreeOp<E>[]) => {
-    if (ops.length === 0) return;
+  const tree = trees.tree;
+  const writeKeys = (slot: number, batch: KeyBatch) => {
+    if (batch.entries.count === 0) return;
     const root = rootOf(roots, slot);
     // An empty tree taking only inserts is built bottom-up into full pages.
-    next[slot] = root === undefined && ops.every((op) => !op.remove) ? tree.bulkLoad(ops.map((op) => op.entry)) : tree.apply(root, ops);
+    next[slot] = root === undefined && !batch.removes ? tree.bulkLoadEncoded(batch.entries) : tree.applyEncoded(root, batch.entries, batch.kinds);
+  };
+  const write = (slot: number, ops: TreeOp<Uint8Array>[]) => {
+    if (ops.length === 0) return;
+    const root = rootOf(roots, slot);
+    next[slot] = root === undefined ? tree.bulkLoad(ops.map((op) => op.entry)) : tree.apply(root, ops);
   };
   for (const order of ALL) {
     const mine = own[order];
-    write(trees.keyTree, TreeSlot.current[order], currentOps(novelty.current[order], mine.adds, mine.removes));
-    write(trees.keyTree, TreeSlot.history[order], insertOps(mergeSorted([...novelty.history[order].keys()], mine.history)));
+    writeKeys(TreeSlot.current[order], currentBatch(novelty.current[order], mine.adds, mine.removes));
+    writeKeys(TreeSlot.history[order], historyBatch(novelty.history[order], mine.history));
   }
   write(
-    trees.tree,
     TreeSlot.log,
     novelty.txs.map((t) => ({ entry: encodeLogEntry(t.tx, t.recordOffset), remove: false })),
   );
   const heap = [...novelty.heap, ...newHeapPages].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   write(
-    trees.tree,
     TreeSlot.heap,
     heap.map(([digest, page]) => ({ entry: encodeHeapEntry(Buffer.from(digest, 'hex'), page), remove: false })),
   );
   return next;
 }
 
-function insertOps(keys: readonly NovelKey[]): TreeOp<NovelKey>[] {
-  const ops = new Array<TreeOp<NovelKey>>(keys.length);
-  for (let i = 0; i < keys.length; i++) ops[i] = { entry: keys[i]!, remove: false };
-  return ops;
+/** One tree's batch of keys, as `applyEncoded` takes it. */
+interface KeyBatch {
+  readonly entries: EntryList;
+  readonly kinds: Uint8Array;
+  /** Whether any of `kinds` is a remove. */
+  readonly removes: boolean;
+}
+
+/** The commit's own inserts alone: the list itself, not a copy (an import's whole batch). */
+function insertsOnly(entries: EntryList): KeyBatch {
+  return { entries, kinds: new Uint8Array(entries.count).fill(OpKind.insert), removes: false };
+}
+
+/** Builds a batch merged from novelty's keys and the commit's own. */
+class KeyBatchBuilder {
+  private readonly entries: EntryListBuilder;
+  private readonly kinds: Uint8Array;
+  private count = 0;
+  private removes = false;
+
+  constructor(capacity: number, bytes: number) {
+    this.entries = new EntryListBuilder(bytes, capacity);
+    this.kinds = new Uint8Array(capacity);
+  }
+
+  novel(key: NovelKey, kind: OpKind): void {
+    if (novelBytes.length < key.length) novelBytes = new Uint8Array(key.length * 2);
+    for (let i = 0; i < key.length; i++) novelBytes[i] = key.charCodeAt(i);
+    this.entries.push(novelBytes, 0, key.length);
+    this.add(kind, 1);
+  }
+
+  /** Entries [from, to) of `list`, with one copy of their bytes. */
+  own(list: EntryList, from: number, to: number, kind: OpKind): void {
+    this.entries.pushRun(list, from, to);
+    this.add(kind, to - from);
+  }
+
+  finish(): KeyBatch {
+    return { entries: this.entries.finish(), kinds: this.kinds.subarray(0, this.count), removes: this.removes };
+  }
+
+  private add(kind: OpKind, n: number): void {
+    if (n === 0) return;
+    this.kinds.fill(kind, this.count, this.count + n);
+    this.count += n;
+    if (kind === OpKind.remove) this.removes = true;
+  }
+}
+
+/** Where a novelty key's characters become bytes on their way into a batch. */
+let novelBytes = new Uint8Array(256);
+
+/** Entry `i` of `list` against a novelty key, in the bytes' order. */
+function compareToNovel(list: EntryList, i: number, key: NovelKey): number {
+  const bytes = list.bytes;
+  const start = list.start(i);
+  const length = list.end(i) - start;
+  const n = length < key.length ? length : key.length;
+  for (let k = 0; k < n; k++) {
+    const d = bytes[start + k]! - key.charCodeAt(k);
+    if (d !== 0) return d;
+  }
+  return length - key.length;
+}
+
+/**
+ * The first entry of `list` from `from` on that is not below `key` (the list's end if none):
+ * galloping, then a binary search, so a run of the commit's entries between two novelty keys
+ * costs comparisons by the log of its length and is then copied whole.
+ */
+function notBelow(list: EntryList, from: number, key: NovelKey): number {
+  const n = list.count;
+  if (from >= n || compareToNovel(list, from, key) >= 0) return from;
+  let below = from; // the last entry known to be below `key`
+  let step = 1;
+  while (below + step < n && compareToNovel(list, below + step, key) < 0) {
+    below += step;
+    step *= 2;
+  }
+  let hi = below + step < n ? below + step : n; // known not below, or the end
+  while (hi - below > 1) {
+    const mid = (below + hi) >>> 1;
+    if (compareToNovel(list, mid, key) < 0) below = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+/** The commit's own adds and removes for one current tree, taken in order around novelty's keys. */
+class OwnCursor {
+  adds = 0;
+  removes = 0;
+
+  constructor(
+    private readonly addList: EntryList,
+    private readonly removeList: EntryList,
+  ) {}
+
+  /** Pushes the adds and removes that come before `key` (all that are left when undefined), merged in order. */
+  pushBefore(batch: KeyBatchBuilder, key: NovelKey | undefined): void {
+    const adds = this.addList;
+    const removes = this.removeList;
+    const addEnd = key === undefined ? adds.count : notBelow(adds, this.adds, key);
+    const removeEnd = key === undefined ? removes.count : notBelow(removes, this.removes, key);
+    while (this.adds < addEnd && this.removes < removeEnd) {
+      if (compareAt(compareBytes, adds, this.adds, removes, this.removes) < 0) batch.own(adds, this.adds, ++this.adds, OpKind.insert);
+      else batch.own(removes, this.removes, ++this.removes, OpKind.remove);
+    }
+    batch.own(adds, this.adds, addEnd, OpKind.insert);
+    this.adds = addEnd;
+    batch.own(removes, this.removes, removeEnd, OpKind.remove);
+    this.removes = removeEnd;
+  }
+
+  /** Whether the next remove is `key` itself (which then counts as taken). */
+  removesKey(key: NovelKey): boolean {
+    if (this.removes < this.removeList.count && compareToNovel(this.removeList, this.removes, key) === 0) {
+      this.removes++;
+      return true;
+    }
+    return false;
+  }
 }
 
 /**
@@ -154,56 +308,37 @@ function insertOps(keys: readonly NovelKey[]): TreeOp<NovelKey>[] {
  * Keys are distinct across the three: adds carry the new tx in their key, and a remove meets
  * only an entry added earlier (in the map) or one in the tree (not in the map).
  */
-function currentOps(map: EntryMap, adds: readonly NovelKey[], removes: readonly NovelKey[]): TreeOp<NovelKey>[] {
-  const ops: TreeOp<NovelKey>[] = [];
-  let j = 0;
-  let from = 0;
+function currentBatch(map: EntryMap, adds: EntryList, removes: EntryList): KeyBatch {
+  if (map.size === 0 && removes.count === 0) return insertsOnly(adds);
+  const batch = new KeyBatchBuilder(map.size + adds.count + removes.count, adds.dataBytes + removes.dataBytes + 16 * map.size);
+  const own = new OwnCursor(adds, removes);
   for (const [key, mark] of map.entries()) {
-    from = ownBefore(ops, adds, from, removes, j, key);
-    while (j < removes.length && removes[j]! < key) j++;
-    if (j < removes.length && removes[j] === key) {
+    own.pushBefore(batch, key);
+    if (own.removesKey(key)) {
       // Removed by this commit: if an earlier commit of the epoch added it, it never reaches the tree.
-      j++;
-      if (mark.added === 0) ops.push({ entry: key, remove: true });
+      if (mark.added === 0) batch.novel(key, OpKind.remove);
     } else if (mark.removed === 0) {
-      ops.push({ entry: key, remove: false });
+      batch.novel(key, OpKind.insert);
     } else if (mark.added === 0) {
-      ops.push({ entry: key, remove: true });
+      batch.novel(key, OpKind.remove);
     }
     // Added and removed within the epoch: it never reaches the current tree.
   }
-  ownBefore(ops, adds, from, removes, j, undefined);
-  return ops;
+  own.pushBefore(batch, undefined);
+  return batch.finish();
 }
 
-/**
- * Pushes the commit's own adds from `i` and removes from `j` that come before `key` (all of them
- * when undefined), merged in order; returns where the adds stop. The removes' index is found again
- * by the caller, so that this loop, the whole batch for an import, needs no state object.
- */
-function ownBefore(ops: TreeOp<NovelKey>[], adds: readonly NovelKey[], i: number, removes: readonly NovelKey[], j: number, key: NovelKey | undefined): number {
-  for (;;) {
-    const add = i < adds.length && (key === undefined || adds[i]! < key) ? adds[i]! : undefined;
-    const remove = j < removes.length && (key === undefined || removes[j]! < key) ? removes[j]! : undefined;
-    if (add === undefined && remove === undefined) return i;
-    if (remove === undefined || (add !== undefined && add < remove)) {
-      ops.push({ entry: add!, remove: false });
-      i++;
-    } else {
-      ops.push({ entry: remove, remove: true });
-      j++;
-    }
-  }
-}
-
-function mergeSorted(a: readonly NovelKey[], b: readonly NovelKey[]): NovelKey[] {
-  if (b.length === 0) return a as NovelKey[];
-  if (a.length === 0) return b as NovelKey[];
-  const out: NovelKey[] = [];
-  let i = 0;
+/** The history tree's batch: novelty's entries and the commit's own, merged (all inserts). */
+function historyBatch(map: EntryMap, own: EntryList): KeyBatch {
+  if (map.size === 0) return insertsOnly(own);
+  const batch = new KeyBatchBuilder(map.size + own.count, own.dataBytes + 16 * map.size);
   let j = 0;
-  while (i < a.length && j < b.length) out.push(a[i]! <= b[j]! ? a[i++]! : b[j++]!);
-  while (i < a.length) out.push(a[i++]!);
-  while (j < b.length) out.push(b[j++]!);
-  return out;
+  for (const key of map.keys()) {
+    const end = notBelow(own, j, key);
+    batch.own(own, j, end, OpKind.insert);
+    j = end;
+    batch.novel(key, OpKind.insert);
+  }
+  batch.own(own, j, own.count, OpKind.insert);
+  return batch.finish();
 }
