@@ -147,6 +147,38 @@ describe('EntryMap against a sorted model', () => {
     );
   });
 
+  it('drops a chunk that deletions settled one by one have emptied', () => {
+    // 20,000 keys make chunks of 384; deleting 1,000 consecutive keys a few at a time, each batch
+    // settled by a read, goes through single removals (few writes beside the entries) and empties
+    // at least one whole chunk, which must leave the list: searches and iterators meet no empty chunk.
+    const map = new EntryMap();
+    const model = new Map<string, Mark>();
+    const mark = { added: 1, removed: 0 };
+    const key = (n: number) => `k${String(n).padStart(6, '0')}`;
+    for (let n = 0; n < 20_000; n++) {
+      map.set(key(n), mark);
+      model.set(key(n), mark);
+    }
+    expect(map.size).toBe(model.size);
+    for (let n = 5_000; n < 6_000; n += 4) {
+      for (let k = n; k < n + 4; k++) {
+        map.delete(key(k));
+        model.delete(key(k));
+      }
+      expect(map.get(key(n + 4))).toBe(model.get(key(n + 4)));
+      expect(map.size).toBe(model.size);
+    }
+    for (const probe of [4_999, 5_000, 5_500, 5_999, 6_000]) {
+      expect(map.get(key(probe))).toBe(model.get(key(probe)));
+      expect(take(map.entries(key(probe), []), 3)).toEqual(expectedFrom(model, { kind: 'from', key: key(probe), reverse: false, skip: false, take: 3 }));
+      expect(take(map.entriesReversed(key(probe), [], false), 3)).toEqual(expectedFrom(model, { kind: 'from', key: key(probe), reverse: true, skip: false, take: 3 }));
+    }
+    map.set(key(5_500), mark);
+    model.set(key(5_500), mark);
+    expect(take(map.entries(key(5_400), []), 3)).toEqual(expectedFrom(model, { kind: 'from', key: key(5_400), reverse: false, skip: false, take: 3 }));
+    expect(take(map.entries(), Infinity)).toEqual(sortedEntries(model));
+  });
+
   it('sorts more pending keys than one sort block holds (65,536)', () => {
     const map = new EntryMap();
     const model = new Map<string, Mark>();
