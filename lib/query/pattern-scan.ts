@@ -349,9 +349,7 @@ function startsWith(bytes: Uint8Array, start: number, end: number, want: Uint8Ar
 }
 
 function sameBytes(bytes: Uint8Array, start: number, end: number, want: Uint8Array): boolean {
-  if (end - start !== want.length) return false;
-  for (let i = 0; i < want.length; i++) if (bytes[start + i] !== want[i]) return false;
-  return true;
+  return end - start === want.length && startsWith(bytes, start, end, want);
 }
 
 /** How many entries `range` holds in the current index, counting no further than `cap`; nothing is decoded. */

@@ -11,7 +11,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EntryMap, type Mark } from '../../lib/db/index/novelty.js';
+import { EntryMap } from '../../lib/db/index/entry-map.js';
+import type { Mark } from '../../lib/db/index/novelty.js';
 
 const PREFIXES = ['', '\x00', 'ab', 'abcdef', 'abcdefg\x00', '\xff\xff\xff\xff\xff\xff'];
 const CHARS = ['\x00', '\x01', 'a', '\xff'];

@@ -13,13 +13,13 @@ import {
   bytesOfNovelKey,
   compareBytesToKey,
   compareNovelKeys,
-  type EntryMap,
   isVisible,
   type Mark,
   type NovelKey,
   novelKeyOf,
   type Novelty,
 } from './novelty.js';
+import type { EntryMap } from './entry-map.js';
 
 export interface KeyRange {
   /** Inclusive lower bound. */
@@ -142,7 +142,7 @@ export class IndexReader {
       let visible = false;
       let bytes: Uint8Array | undefined;
       if (entry !== undefined) {
-        const order = compareBytesToKey(entry, novel);
+        const order = compareBytesToKey(entry, 0, entry.length, novel);
         if (order < 0) {
           out.push(entry);
           t++;
@@ -449,7 +449,7 @@ class MergedEntries implements IterableIterator<Uint8Array>, EntryStream {
     let visible = false;
     let entry: Uint8Array | undefined;
     if (tree !== undefined) {
-      const order = compareBytesToKey(tree, novel);
+      const order = compareBytesToKey(tree, 0, tree.length, novel);
       if (this.before(order)) {
         this.tree = this.cursor.nextEntry();
         return tree;

@@ -15,7 +15,8 @@ import { EntrySorter } from '../../tree/entry-sort.js';
 import { compareAt } from '../../tree/search.js';
 import { compareBytes, OpKind, type TreeOp } from '../../tree/tree-schema.js';
 import { encodeHeapEntry, encodeLogEntry, type IndexTrees, rootOf, TreeSlot } from './index-trees.js';
-import type { EntryMap, NovelKey, Novelty, NoveltyChange } from './novelty.js';
+import type { EntryMap } from './entry-map.js';
+import { compareBytesToKey, type NovelKey, type Novelty, type NoveltyChange } from './novelty.js';
 
 /** Novelty this large (in datoms) is written into the trees by the commit that reaches it. */
 export const INDEX_THRESHOLD_DATOMS = 65_536;
@@ -232,17 +233,7 @@ class KeyBatchBuilder {
 let novelBytes = new Uint8Array(256);
 
 /** Entry `i` of `list` against a novelty key, in the bytes' order. */
-function compareToNovel(list: EntryList, i: number, key: NovelKey): number {
-  const bytes = list.bytes;
-  const start = list.start(i);
-  const length = list.end(i) - start;
-  const n = length < key.length ? length : key.length;
-  for (let k = 0; k < n; k++) {
-    const d = bytes[start + k]! - key.charCodeAt(k);
-    if (d !== 0) return d;
-  }
-  return length - key.length;
-}
+const compareToNovel = (list: EntryList, i: number, key: NovelKey): number => compareBytesToKey(list.bytes, list.start(i), list.end(i), key);
 
 /**
  * The first entry of `list` from `from` on that is not below `key` (the list's end if none):
