@@ -8,6 +8,9 @@ import type { Mark, NovelKey } from './novelty.js';
 /** Entries of a chunk at most; a full chunk splits in two. */
 const CHUNK = 512;
 
+/** Pending writes few enough to insert one by one in the order made, without sorting them first. */
+const FEW_PENDING = 16;
+
 /**
  * A key's first six bytes as one number (missing bytes as 0), so that `prefix(a) < prefix(b)`
  * implies `a < b` and only keys with equal prefixes need their strings compared.
@@ -128,10 +131,10 @@ const DELETED: Mark = Object.freeze({ added: -1, removed: -1 });
  * `size`, a clone), sorted and merged in at once: most maps are read in order only by the next
  * indexing (history, retired, and the current maps of orders no read asks for), so a one-datom
  * transaction's fifteen changes cost a few appends instead of fifteen sorted inserts into maps
- * of some 60,000 keys, and the epoch's merge sorts them instead. A point read (`get`, which
- * novelty's removals make on the current maps) finds pending writes through a hash map, filled
- * from the list only when one is made: a hash map written on every append cost about as much
- * as the appends saved (its entries are more objects kept for the collector to move).
+ * of some 60,000 keys, and the epoch's merge sorts them instead. Nothing looks a single key up:
+ * novelty's removals know from the entry's tx whether it is in the tree (Novelty.apply), so the
+ * map needs no hash index of its pending writes (one cost about as much as the appends saved).
+ * A reader after a small transaction finds a few pending writes, inserted one by one.
  *
  * The sorted part is a list of chunks of at most 512 entries (as Python's SortedList): an insert
  * finds its chunk among the chunks' first keys, then its place by a binary search over the
@@ -149,9 +152,6 @@ export class EntryMap {
   /** Writes not yet in the chunks, in the order made: a key and its mark, DELETED for a deletion. */
   private pendingKeys: NovelKey[] = [];
   private pendingMarks: Mark[] = [];
-  /** The last pending mark per key of `pendingKeys[0, indexed)`, for `get`. */
-  private readonly pendingIndex = new Map<NovelKey, Mark>();
-  private indexed = 0;
 
   /** Entries, counting each key once and no deleted one. */
   get size(): number {
@@ -166,17 +166,6 @@ export class EntryMap {
     copy.chunks = this.chunks.slice();
     this.token = {};
     return copy;
-  }
-
-  get(key: NovelKey): Mark | undefined {
-    const { pendingKeys, pendingMarks, pendingIndex } = this;
-    for (; this.indexed < pendingKeys.length; this.indexed++) pendingIndex.set(pendingKeys[this.indexed]!, pendingMarks[this.indexed]!);
-    const mark = pendingIndex.get(key);
-    if (mark !== undefined) return mark === DELETED ? undefined : mark;
-    if (this.chunks.length === 0) return undefined;
-    const chunk = this.chunks[this.chunkOf(key)]!;
-    const i = lowerBound(chunk, key, prefixOf(key));
-    return i < chunk.keys.length && chunk.keys[i] === key ? chunk.marks[i] : undefined;
   }
 
   set(key: NovelKey, mark: Mark): void {
@@ -225,7 +214,20 @@ export class EntryMap {
    */
   private settle(): void {
     const { pendingKeys, pendingMarks } = this;
-    if (pendingKeys.length === 0) return;
+    const n = pendingKeys.length;
+    if (n === 0) return;
+    if (n <= FEW_PENDING && n * 64 < this.sortedSize) {
+      // A point read after a small transaction: applied in the order made (a later write to a
+      // key replaces an earlier one, as the merge's last-write-wins does) with no sort.
+      for (let i = 0; i < n; i++) {
+        const mark = pendingMarks[i]!;
+        if (mark === DELETED) this.remove(pendingKeys[i]!);
+        else this.insert(pendingKeys[i]!, mark);
+      }
+      pendingKeys.length = 0;
+      pendingMarks.length = 0;
+      return;
+    }
     // The last write per key, in key order.
     const sorted = sortedPositions(pendingKeys);
     const keys: NovelKey[] = [];
@@ -238,8 +240,6 @@ export class EntryMap {
     }
     this.pendingKeys = [];
     this.pendingMarks = [];
-    this.pendingIndex.clear();
-    this.indexed = 0;
     if (keys.length * 64 < this.sortedSize) {
       for (let i = 0; i < keys.length; i++) {
         const mark = marks[i]!;

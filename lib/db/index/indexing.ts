@@ -39,13 +39,13 @@ export function planDatoms(datoms: readonly LogDatom[], schema: Schema): Novelty
     const type = attribute.valueType;
     for (const order of ordersOf(attribute)) {
       if (d.added) {
-        changes.push({ order, kind: 'add', key: encodeEntryKey(order, d, type, false), tx: d.tx });
+        changes.push({ order, kind: 'add', key: encodeEntryKey(order, d, type, false), tx: d.tx, assertedTx: 0 });
         continue;
       }
       const assertion = { e: d.e, a: d.a, v: d.v, tx: d.assertedTx, added: true };
-      changes.push({ order, kind: 'remove', key: encodeEntryKey(order, assertion, type, false), tx: d.tx });
-      changes.push({ order, kind: 'history', key: encodeEntryKey(order, assertion, type, true), tx: d.tx });
-      changes.push({ order, kind: 'history', key: encodeEntryKey(order, d, type, true), tx: d.tx });
+      changes.push({ order, kind: 'remove', key: encodeEntryKey(order, assertion, type, false), tx: d.tx, assertedTx: d.assertedTx });
+      changes.push({ order, kind: 'history', key: encodeEntryKey(order, assertion, type, true), tx: d.tx, assertedTx: 0 });
+      changes.push({ order, kind: 'history', key: encodeEntryKey(order, d, type, true), tx: d.tx, assertedTx: 0 });
     }
   }
   return changes;
