@@ -222,18 +222,26 @@ export class Connection {
    * Writes each large value the transaction asserts to the heap, once per file: a value the heap
    * directory already knows is not written again. Returns the datoms with their heap pages.
    */
-  private storeLargeValues(snapshot: Snapshot, datoms: readonly LogDatom[], schema: Schema, newPages: Map<string, number>): LogDatom[] {
-    return datoms.map((d) => {
+  private storeLargeValues(snapshot: Snapshot, datoms: readonly LogDatom[], schema: Schema, newPages: Map<string, number>): readonly LogDatom[] {
+    // Most transactions hold no large value: then the datoms themselves, not a copy.
+    let out: LogDatom[] | undefined;
+    for (let i = 0; i < datoms.length; i++) {
+      const d = datoms[i]!;
       // Assertions come from transaction data: values, not stand-ins.
       const large = d.added ? largeStandIn(schema.ofDatom(d.a).valueType, d.v as Value) : undefined;
-      if (large === undefined) return d;
+      if (large === undefined) {
+        out?.push(d);
+        continue;
+      }
+      out ??= datoms.slice(0, i);
       let page = newPages.get(large.key) ?? snapshot.heapPage(large.digest);
       if (page === undefined) {
         page = putBytes(this.store, rawBytes(d.v as string | Uint8Array)) as number;
         newPages.set(large.key, page);
       }
-      return { ...d, heapPage: page };
-    });
+      out.push({ ...d, heapPage: page });
+    }
+    return out ?? datoms;
   }
 
   private notify(report: TxReport): void {

@@ -129,8 +129,12 @@ export class Novelty {
     this.version++;
     // No commit yet (a speculative transaction on a file read before its first): no tree either.
     const epochTx = this.txs.length > 0 ? this.txs[0]!.tx : 0;
-    // One mark for all that a tx adds (marks are never written): fewer objects for the collector to move.
+    // Marks are never written, so equal ones are one object: one for all that a tx adds, one for
+    // its tombstones, one for each retraction's entries in every order. Fewer objects for the
+    // collector to move: novelty is most of what a small transaction leaves alive.
     let added: Mark = { added: 0, removed: 0 };
+    let tombstone: Mark = { added: 0, removed: 0 };
+    let retired: Mark = { added: 0, removed: 0 };
     for (const c of changes) {
       if (added.added !== c.tx) added = { added: c.tx, removed: 0 };
       switch (c.kind) {
@@ -142,11 +146,13 @@ export class Novelty {
           if (c.assertedTx > epochTx) {
             // Added by an earlier commit of the epoch: it leaves the present for `retired`.
             map.delete(c.key);
-            this.retired[c.order].set(c.key, { added: c.assertedTx, removed: c.tx });
+            if (retired.added !== c.assertedTx || retired.removed !== c.tx) retired = { added: c.assertedTx, removed: c.tx };
+            this.retired[c.order].set(c.key, retired);
             this.retiredUpTo = c.tx;
           } else {
             // In the tree: a tombstone hides it from this tx on.
-            map.set(c.key, { added: 0, removed: c.tx });
+            if (tombstone.removed !== c.tx) tombstone = { added: 0, removed: c.tx };
+            map.set(c.key, tombstone);
           }
           break;
         }
