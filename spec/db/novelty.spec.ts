@@ -1,13 +1,16 @@
 /**
  * Novelty under churn and concurrency: a value changed many times within an epoch leaves one live
  * entry to read (the rest retired), a lazy scan of a snapshot survives commits that add and retire
- * entries while it runs, and a speculative transaction on an older snapshot of the epoch sees that
- * snapshot, not the commits after it.
+ * entries while it runs, a speculative transaction on an older snapshot of the epoch sees that
+ * snapshot, not the commits after it, and a retraction leaves a tombstone for what the trees hold
+ * and retires what novelty holds, told apart by the asserting tx alone.
  */
 import { describe, expect, it } from 'vitest';
 import { Database } from '../../lib/index.js';
-import type { Connection } from '../../lib/db/connection.js';
-import { encodePrefix } from '../../lib/db/encoding/datom-key.js';
+import { Connection } from '../../lib/db/connection.js';
+import { MemoryBackend } from '../../lib/storage/backend/memory-backend.js';
+import { initialFileImage, PageStore } from '../../lib/storage/page-store.js';
+import { encodeEntryKey, encodePrefix } from '../../lib/db/encoding/datom-key.js';
 import { novelKeyOf } from '../../lib/db/index/novelty.js';
 
 const SCHEMA = [
@@ -89,5 +92,46 @@ describe('novelty', () => {
     expect(strip(plain(speculative.datoms('eavt')))).toEqual(strip(plain(reference.datoms('eavt'))));
     expect(plain(speculative.history().datoms('aevt', 'n/count'))).toEqual(plain(reference.history().datoms('aevt', 'n/count')));
     expect(speculative.basisT).toBe(reference.basisT);
+  });
+
+  it('a retraction tombstones an entry the trees hold and retires one novelty holds, at the epoch boundary too', () => {
+    // Indexing every 40 datoms: the commit that reaches it writes its own datoms into the trees.
+    const store = PageStore.open(new MemoryBackend(initialFileImage({ pageSize: 4096 })), { readOnly: false, durability: 'relaxed', cacheBytes: 1 << 20 });
+    const conn = new Connection(store, { indexThreshold: 40 });
+    conn.transact(SCHEMA);
+    let indexing = conn.db();
+    while (indexing.snapshot.state.novelty.txs.length !== 1 || indexing.snapshot.state.novelty.datomCount !== 0) {
+      const before = conn.db().snapshot.state.epochOffset;
+      conn.transact([{ 'n/key': 1000 + conn.db().basisT, 'n/count': 1 }]);
+      if (conn.db().snapshot.state.epochOffset !== before) indexing = conn.db();
+    }
+    // The indexing commit asserted this count: its entry is in the tree, its tx is the epoch's first.
+    const inTree = [...indexing.datoms('aevt', 'n/count')].find((d) => d.tx === indexing.basisT)!;
+    expect(inTree).toBeDefined();
+    const after = conn.transact([{ 'db/id': 'x', 'n/key': 5000, 'n/count': 7 }]);
+    const inNovelty = after.tempids['x']!;
+    const retraction = conn.transact([
+      ['db/retract', inTree.e, 'n/count', inTree.v],
+      ['db/retract', inNovelty, 'n/count', 7],
+    ]).tx;
+    const db = conn.db();
+    const novelty = db.snapshot.state.novelty;
+    const count = db.snapshot.schema.find('n/count', db.basisT)!.id;
+    const keyOf = (e: number, v: number, tx: number) => encodeEntryKey('eavt', { e, a: count, v, tx, added: true }, 'long', false);
+    const treeKey = keyOf(inTree.e, inTree.v as number, inTree.tx);
+    const novelKey = keyOf(inNovelty, 7, after.tx);
+    const marks = (map: typeof novelty.current.eavt, key: string) => {
+      const step = map.entries(key, []).next();
+      return step.done !== true && step.value[0] === key ? [{ ...step.value[1] }] : [];
+    };
+    expect(marks(novelty.current.eavt, treeKey)).toEqual([{ added: 0, removed: retraction }]);
+    expect(marks(novelty.retired.eavt, treeKey)).toEqual([]);
+    expect(marks(novelty.current.eavt, novelKey)).toEqual([]);
+    expect(marks(novelty.retired.eavt, novelKey)).toEqual([{ added: after.tx, removed: retraction }]);
+    // And reads agree: both gone now, both there just before.
+    expect([...db.datoms('eavt', inTree.e, 'n/count')]).toEqual([]);
+    expect([...db.datoms('eavt', inNovelty, 'n/count')]).toEqual([]);
+    expect([...db.asOf(retraction - 1).datoms('eavt', inTree.e, 'n/count')].map((d) => d.v)).toEqual([inTree.v]);
+    expect([...db.asOf(retraction - 1).datoms('aevt', 'n/count', inNovelty)].map((d) => d.v)).toEqual([7]);
   });
 });
