@@ -2,7 +2,7 @@
  * Novelty's ordered map (EntryMap: pending writes in a list, merged into sorted chunks when
  * read in order, a few of them one by one in the order made) against a plain Map whose keys are
  * sorted on every read. Random runs of writes (the same key often written and deleted between two
- * reads), point reads, ordered reads from random keys both ways, sizes and clones (each side written
+ * reads), point and prefix reads, ordered reads from random keys both ways, sizes and clones (each side written
  * after the clone, the other left as it was). Keys share long prefixes and differ in the bytes
  * 0x00 and 0xff and in length, so that the sort's six-byte words tie and pad; runs are long
  * enough for chunks to split, for a merge to go key by key (few pending writes) or rebuild the
@@ -27,6 +27,7 @@ type Op =
   | { kind: 'delete'; key: string }
   | { kind: 'get'; key: string }
   | { kind: 'size' }
+  | { kind: 'extensions'; prefix: string }
   | { kind: 'from'; key: string | undefined; reverse: boolean; skip: boolean; take: number }
   | { kind: 'clone'; keepWritingOriginal: boolean };
 
@@ -35,6 +36,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 10, arbitrary: fc.record({ kind: fc.constant('delete' as const), key: keyArb }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('get' as const), key: keyArb }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('size' as const) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('extensions' as const), prefix: keyArb }) },
   {
     weight: 3,
     arbitrary: fc.record({
@@ -95,6 +97,13 @@ function run(ops: readonly Op[]): void {
       case 'size':
         expect(map.size).toBe(model.size);
         break;
+      case 'extensions': {
+        const keys: string[] = [];
+        const marks: Mark[] = [];
+        map.extensions(op.prefix, keys, marks);
+        expect(keys.map((k, i) => [k, marks[i]])).toEqual(sortedEntries(model).filter(([k]) => k.startsWith(op.prefix)));
+        break;
+      }
       case 'from': {
         const got = op.reverse ? map.entriesReversed(op.key, [], op.skip) : map.entries(op.key, []);
         expect(take(got, op.take)).toEqual(expectedFrom(model, op));

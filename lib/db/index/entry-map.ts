@@ -182,8 +182,9 @@ export class EntryMap {
   entries(lowest?: NovelKey, pair: (NovelKey | Mark)[] = []): EntryIterator {
     this.settle();
     if (lowest === undefined || this.chunks.length === 0) return new EntryIterator(this.chunks, 0, 0, false, pair);
-    const c = this.chunkOf(lowest);
-    return new EntryIterator(this.chunks, c, lowerBound(this.chunks[c]!, lowest, prefixOf(lowest)), false, pair);
+    const p = prefixOf(lowest);
+    const c = this.chunkOf(lowest, p);
+    return new EntryIterator(this.chunks, c, lowerBound(this.chunks[c]!, lowest, p), false, pair);
   }
 
   /** The entries from `highest` (inclusive unless `skipHighest`; the last when undefined) downward. */
@@ -192,12 +193,39 @@ export class EntryMap {
     const { chunks } = this;
     if (chunks.length === 0) return new EntryIterator(chunks, -1, -1, true, pair);
     if (highest === undefined) return new EntryIterator(chunks, chunks.length - 1, chunks[chunks.length - 1]!.keys.length - 1, true, pair);
-    const c = this.chunkOf(highest);
+    const p = prefixOf(highest);
+    const c = this.chunkOf(highest, p);
     const chunk = chunks[c]!;
-    const i = lowerBound(chunk, highest, prefixOf(highest));
+    const i = lowerBound(chunk, highest, p);
     // From the last key before `highest`, or at it; -1 steps back into the chunk before.
     const at = i < chunk.keys.length && chunk.keys[i] === highest && !skipHighest ? i : i - 1;
     return new EntryIterator(chunks, c, at, true, pair);
+  }
+
+  /**
+   * The entries whose keys begin with `prefix`, pushed onto `keys` and `marks` in key order: a
+   * point read's share of the map, read straight from the chunks with no iterator.
+   */
+  extensions(prefix: NovelKey, keys: NovelKey[], marks: Mark[]): void {
+    this.settle();
+    const { chunks } = this;
+    if (chunks.length === 0) return;
+    const p = prefixOf(prefix);
+    let c = this.chunkOf(prefix, p);
+    let i = lowerBound(chunks[c]!, prefix, p);
+    for (;;) {
+      const chunk = chunks[c]!;
+      if (i === chunk.keys.length) {
+        if (++c === chunks.length) return;
+        i = 0;
+        continue;
+      }
+      const key = chunk.keys[i]!;
+      if (!key.startsWith(prefix)) return;
+      keys.push(key);
+      marks.push(chunk.marks[i]!);
+      i++;
+    }
   }
 
   /** The keys in order: collected into an array at once, as the next indexing wants them all. */
@@ -253,8 +281,8 @@ export class EntryMap {
 
   private insert(key: NovelKey, mark: Mark): void {
     if (this.chunks.length === 0) this.chunks.push(newChunk(this.token));
-    const c = this.chunkOf(key);
     const p = prefixOf(key);
+    const c = this.chunkOf(key, p);
     let chunk = this.chunks[c]!;
     const i = lowerBound(chunk, key, p);
     chunk = this.writable(c);
@@ -272,9 +300,10 @@ export class EntryMap {
 
   private remove(key: NovelKey): void {
     if (this.chunks.length === 0) return;
-    const c = this.chunkOf(key);
+    const p = prefixOf(key);
+    const c = this.chunkOf(key, p);
     let chunk = this.chunks[c]!;
-    const i = lowerBound(chunk, key, prefixOf(key));
+    const i = lowerBound(chunk, key, p);
     if (i === chunk.keys.length || chunk.keys[i] !== key) return;
     chunk = this.writable(c);
     this.sortedSize--;
@@ -319,14 +348,21 @@ export class EntryMap {
     this.sortedSize = size;
   }
 
-  /** The chunk that holds `key` or would: the last whose first key is at or before it (else the first). */
-  private chunkOf(key: NovelKey): number {
+  /**
+   * The chunk that holds `key` (of prefix `p`) or would: the last whose first key is at or before
+   * it (else the first). Compared by the first keys' prefixes, which the chunks keep beside their
+   * keys, and by the strings only on a tie: reading each probed chunk's first key string was most
+   * of a point read's time in novelty (three dependent loads a probe, scattered on the heap).
+   */
+  private chunkOf(key: NovelKey, p: number): number {
     const { chunks } = this;
     let lo = 1;
     let hi = chunks.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (chunks[mid]!.keys[0]! <= key) lo = mid + 1;
+      const chunk = chunks[mid]!;
+      const first = chunk.prefixes[0]!;
+      if (first < p || (first === p && chunk.keys[0]! <= key)) lo = mid + 1;
       else hi = mid;
     }
     return lo - 1;

@@ -117,10 +117,10 @@ export class IndexReader {
   private novelRun(run: EntryList | Uint8Array[], key: NovelKey, live: EntryMap, retired: EntryMap | undefined): Uint8Array[] | undefined {
     const liveKeys: NovelKey[] = [];
     const liveMarks: Mark[] = [];
-    extensionsOf(live, key, liveKeys, liveMarks);
+    live.extensions(key, liveKeys, liveMarks);
     const retiredKeys: NovelKey[] = [];
     const retiredMarks: Mark[] = [];
-    if (retired !== undefined) extensionsOf(retired, key, retiredKeys, retiredMarks);
+    if (retired !== undefined) retired.extensions(key, retiredKeys, retiredMarks);
     if (liveKeys.length === 0 && retiredKeys.length === 0) return undefined;
     const tree: Uint8Array[] = [];
     if (Array.isArray(run)) tree.push(...run);
@@ -189,9 +189,6 @@ export class IndexReader {
   }
 }
 
-const reusedPair: [NovelKey, Mark] = ['', { added: 0, removed: 0 }];
-
-/** Whether `map` holds a key that begins with `prefix`: the first key not below it does, if any. */
 /**
  * Whether an entry shows at `basis` given its live novelty mark, `inTree` telling whether the tree
  * holds it: a tombstone (added 0) hides the tree entry from its tx on; an addition shows from its
@@ -199,16 +196,6 @@ const reusedPair: [NovelKey, Mark] = ['', { added: 0, removed: 0 }];
  */
 function liveVisible(inTree: boolean, mark: Mark, basis: number): boolean {
   return mark.added === 0 ? inTree && (mark.removed === 0 || mark.removed > basis) : isVisible(mark, basis);
-}
-
-/** The entries of `map` extending `key`, in order, into `keys` and `marks`. */
-function extensionsOf(map: EntryMap, key: NovelKey, keys: NovelKey[], marks: Mark[]): void {
-  if (map.size === 0) return;
-  for (const [k, mark] of map.entries(key, reusedPair)) {
-    if (!k.startsWith(key)) return;
-    keys.push(k);
-    marks.push(mark);
-  }
 }
 
 /** A tree cursor as an `EntryStream`: its entries in place. */
