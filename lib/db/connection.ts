@@ -12,7 +12,7 @@ import { ErrorCode, SedimentError } from '../errors.js';
 import type { CommitName } from '../storage/format.js';
 import type { PageStore } from '../storage/page-store.js';
 import type { LogEntry, TxOptions, TxReport } from './datom.js';
-import { Db } from './db.js';
+import { Db, txReport } from './db.js';
 import { largeStandIn, rawBytes } from './encoding/large-value.js';
 import type { Value } from './schema/value-type.js';
 import { putBytes } from '../storage/value-heap.js';
@@ -122,13 +122,7 @@ export class Connection {
     const basis: Basis = { tx: outcome.tx, nextId: outcome.nextId, instant };
     const after = new Snapshot(this.trees, state, outcome.schema, basis);
     this.latest = new Db(after);
-    const report: TxReport = {
-      tx: outcome.tx,
-      tempids: outcome.tempids,
-      txData: outcome.datoms.map((d) => this.latest.toDatom(d)),
-      dbBefore: before,
-      dbAfter: this.latest,
-    };
+    const report = txReport(outcome.tx, outcome.tempids, outcome.datoms, before, this.latest);
     this.notify(report);
     return report;
   }

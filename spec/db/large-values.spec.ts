@@ -141,4 +141,23 @@ describe('large values', () => {
     expect(conn.db().entity(['doc/key', 'x'])).toBeUndefined();
     conn.close();
   });
+
+  it("read back in a report's tx data after the connection closed, retracted ones included", () => {
+    // A report makes its Datoms when first read, except when a retraction holds a large value,
+    // whose bytes only the heap has: read after close, they must still be there.
+    const { conn } = open(65_536);
+    conn.transact(SCHEMA);
+    const text = 'λ'.repeat(HEAP_THRESHOLD_BYTES);
+    const asserted = conn.transact([{ 'doc/key': 'a', 'doc/text': text }]);
+    const replaced = conn.transact([{ 'doc/key': 'a', 'doc/text': 'short' }]);
+    const small = conn.transact([{ 'doc/key': 'b', 'doc/text': 'tiny' }]);
+    conn.close();
+    const values = (r: typeof replaced) => r.txData.filter((d) => d.a === 'doc/text').map((d) => [d.v, d.added]);
+    expect(values(replaced)).toEqual([[text, false], ['short', true]]);
+    expect(values(asserted)).toEqual([[text, true]]);
+    expect(values(small)).toEqual([['tiny', true]]);
+    // The same array every time, and a copy of the report carries it.
+    expect(small.txData).toBe(small.txData);
+    expect({ ...small }.txData).toEqual(small.txData);
+  });
 });
