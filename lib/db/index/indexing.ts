@@ -10,7 +10,7 @@ import { encodeEntryKey, type IndexOrder, writeEntry } from '../encoding/datom-k
 import type { KeyWriter } from '../encoding/key-codec.js';
 import type { LogDatom, TreeRoots } from '../encoding/log-record.js';
 import type { Attribute, Schema } from '../schema/schema.js';
-import { type EntryList, EntryListBuilder } from '../../tree/entry-list.js';
+import { EntryList, EntryListBuilder } from '../../tree/entry-list.js';
 import { EntrySorter } from '../../tree/entry-sort.js';
 import { compareAt } from '../../tree/search.js';
 import { compareBytes, OpKind, type TreeOp } from '../../tree/tree-schema.js';
@@ -69,9 +69,6 @@ export interface OrderBatch {
 
 export type IndexBatches = Record<IndexOrder, OrderBatch>;
 
-/** A current entry's bytes, about: e, a and tx take 2-4 bytes each, a short string or number 3-10. */
-const ESTIMATED_KEY_BYTES = 16;
-
 interface OrderLists {
   readonly adds: EntryListBuilder;
   readonly removes: EntryListBuilder;
@@ -85,29 +82,159 @@ interface OrderLists {
  * every full collection. Encoding can fail; nothing is written yet.
  */
 export function planBatches(datoms: readonly LogDatom[], schema: Schema): IndexBatches {
-  // Every datom has an entry in EAVT and AEVT: their adds are sized for all of them at once, as
-  // each doubling of a list leaves its old memory for a collection to free.
+  // Every datom has an entry in EAVT: its adds are sized for all of them at once, as each
+  // doubling of a list leaves its old memory for a collection to free. AEVT's adds are not
+  // encoded at all (see `byAttribute`).
   const n = datoms.length;
   const lists = Object.fromEntries(
-    ALL.map((o) => {
-      const all = o === 'eavt' || o === 'aevt';
-      return [o, { adds: all ? new EntryListBuilder(n * ESTIMATED_KEY_BYTES, n) : new EntryListBuilder(), removes: new EntryListBuilder(), history: new EntryListBuilder() }];
-    }),
+    ALL.map((o) => [o, { adds: o === 'eavt' ? new EntryListBuilder(estimatedKeyBytes(datoms, schema, n), n) : new EntryListBuilder(), removes: new EntryListBuilder(), history: new EntryListBuilder() }]),
   ) as unknown as Record<IndexOrder, OrderLists>;
   addEntries(lists, datoms, schema);
   const sorter = new EntrySorter(n);
+  const eavtAdds = sorted(sorter, lists.eavt.adds);
   return Object.fromEntries(
-    ALL.map((o) => [o, { adds: sorted(sorter, lists[o].adds), removes: sorted(sorter, lists[o].removes), history: sorted(sorter, lists[o].history) }]),
+    ALL.map((o) => [
+      o,
+      {
+        adds: o === 'eavt' ? eavtAdds : o === 'aevt' ? byAttribute(eavtAdds) : sorted(sorter, lists[o].adds),
+        removes: sorted(sorter, lists[o].removes),
+        history: sorted(sorter, lists[o].history),
+      },
+    ]),
   ) as unknown as IndexBatches;
 }
 
-/** The builder's entries, copied in ascending order. */
+/** Datoms whose EAVT keys are measured to size the list of all of them. */
+const KEY_SAMPLE = 256;
+
+/**
+ * Bytes for the EAVT keys of `n` datoms, from the keys of the first few: a fixed guess per key
+ * was short for an import of people (~18 bytes a key against 16), and the list's doubling then
+ * allocated twice what it kept (ArrayBuffer memory, of which V8 starts a full collection for
+ * every 64 MB). A sample that is not representative costs a doubling, as a guess did.
+ */
+function estimatedKeyBytes(datoms: readonly LogDatom[], schema: Schema, n: number): number {
+  const sample = Math.min(n, KEY_SAMPLE);
+  let bytes = 0;
+  for (let i = 0; i < sample; i++) {
+    const d = datoms[i]!;
+    bytes += writeEntry('eavt', d, schema.ofDatom(d.a).valueType, false).size;
+  }
+  return sample === 0 ? 0 : Math.ceil((bytes / sample) * n * 1.0625) + 64;
+}
+
+/**
+ * The builder's entries in ascending order: the list itself when they are already (an import
+ * whose entities list their attributes in id order), else a copy.
+ */
 function sorted(sorter: EntrySorter, builder: EntryListBuilder): EntryList {
   const list = builder.finish();
   const order = sorter.sortedOrder(list);
+  if (isIdentity(order)) return list;
   const out = new EntryListBuilder(list.dataBytes, list.count);
   for (let i = 0; i < order.length; i++) out.pushEntry(list, order[i]!);
   return out.finish();
+}
+
+function isIdentity(order: Uint32Array): boolean {
+  for (let i = 0; i < order.length; i++) if (order[i] !== i) return false;
+  return true;
+}
+
+/**
+ * AEVT's adds made from EAVT's sorted adds, with no key encoded or sorted again. An AEVT key is
+ * the EAVT key with its first two components (e, a) swapped, and keys compare component by
+ * component (each is self-delimiting, and a shorter one is never a prefix of a longer one), so
+ * AEVT's order is by attribute and, within one attribute, EAVT's: a stable counting sort of the
+ * EAVT list by attribute. For an import this replaces a key encoding, a radix sort and a sorted
+ * copy per datom, and the unsorted list's memory.
+ */
+export function byAttribute(eavt: EntryList): EntryList {
+  const n = eavt.count;
+  const bytes = eavt.bytes;
+  const offsets = eavt.offsets;
+  // Each attribute's slot, in order of first appearance, with its entries and bytes.
+  const slots = new Map<number, number>();
+  const counts: number[] = [];
+  const sizes: number[] = [];
+  let lastA = -1;
+  let slot = -1;
+  for (let j = 0; j < n; j++) {
+    const start = offsets[j]!;
+    const a = attributeOf(bytes, start);
+    if (a !== lastA) {
+      lastA = a;
+      slot = slots.get(a) ?? -1;
+      if (slot < 0) {
+        slot = counts.length;
+        slots.set(a, slot);
+        counts.push(0);
+        sizes.push(0);
+      }
+    }
+    counts[slot]! += 1;
+    sizes[slot]! += offsets[j + 1]! - start;
+  }
+  // Where each slot's entries go: after those of every smaller attribute id.
+  const nextEntry = new Array<number>(counts.length).fill(0);
+  const nextByte = new Array<number>(counts.length).fill(0);
+  let entry = 0;
+  let byte = 0;
+  for (const a of [...slots.keys()].sort((x, y) => x - y)) {
+    const s = slots.get(a)!;
+    nextEntry[s] = entry;
+    nextByte[s] = byte;
+    entry += counts[s]!;
+    byte += sizes[s]!;
+  }
+  const out = new Uint8Array(byte);
+  const outOffsets = new Uint32Array(n + 1);
+  swapIntoSlots(bytes, offsets, n, slots, nextEntry, nextByte, out, outOffsets);
+  return new EntryList(out, outOffsets);
+}
+
+/** A loop of its own: see the note on on-stack replacement in transactor.ts. */
+function swapIntoSlots(
+  bytes: Uint8Array,
+  offsets: Uint32Array,
+  n: number,
+  slots: ReadonlyMap<number, number>,
+  nextEntry: number[],
+  nextByte: number[],
+  out: Uint8Array,
+  outOffsets: Uint32Array,
+): void {
+  let lastA = -1;
+  let slot = -1;
+  for (let j = 0; j < n; j++) {
+    const start = offsets[j]!;
+    const end = offsets[j + 1]!;
+    const a = attributeOf(bytes, start);
+    if (a !== lastA) {
+      lastA = a;
+      slot = slots.get(a)!;
+    }
+    let at = nextByte[slot]!;
+    // e is its length byte and that many bytes; a follows it the same way.
+    const aStart = start + 1 + bytes[start]!;
+    const vStart = aStart + 1 + bytes[aStart]!;
+    for (let i = aStart; i < vStart; i++) out[at++] = bytes[i]!;
+    for (let i = start; i < aStart; i++) out[at++] = bytes[i]!;
+    for (let i = vStart; i < end; i++) out[at++] = bytes[i]!;
+    nextByte[slot] = at;
+    const k = nextEntry[slot]!;
+    nextEntry[slot] = k + 1;
+    outOffsets[k + 1] = at;
+  }
+}
+
+/** The attribute of the EAVT key at `start`: the unsigned int after the entity. */
+function attributeOf(bytes: Uint8Array, start: number): number {
+  const at = start + 1 + bytes[start]!;
+  const k = bytes[at]!;
+  let a = 0;
+  for (let i = 1; i <= k; i++) a = a * 256 + bytes[at + i]!;
+  return a;
 }
 
 /** A loop of its own: see the note on on-stack replacement in transactor.ts. */
@@ -121,7 +248,8 @@ function addEntries(lists: Record<IndexOrder, OrderLists>, datoms: readonly LogD
       const order = orders[k]!;
       const l = lists[order];
       if (d.added) {
-        push(l.adds, writeEntry(order, d, type, false));
+        // AEVT's adds come from EAVT's (`byAttribute`).
+        if (order !== 'aevt') push(l.adds, writeEntry(order, d, type, false));
         continue;
       }
       const assertion = { e: d.e, a: d.a, v: d.v, tx: d.assertedTx, added: true };
