@@ -10,7 +10,7 @@ import { encodeEntryKey, type IndexOrder, writeEntry } from '../encoding/datom-k
 import type { KeyWriter } from '../encoding/key-codec.js';
 import type { LogDatom, TreeRoots } from '../encoding/log-record.js';
 import type { Attribute, Schema } from '../schema/schema.js';
-import { EntryList, EntryListBuilder } from '../../tree/entry-list.js';
+import { EntryList, EntryListBuilder, releaseLargeBatchMemory } from '../../tree/entry-list.js';
 import { EntrySorter } from '../../tree/entry-sort.js';
 import { compareAt } from '../../tree/search.js';
 import { compareBytes, OpKind, type TreeOp } from '../../tree/tree-schema.js';
@@ -91,14 +91,17 @@ export function planBatches(datoms: readonly LogDatom[], schema: Schema): IndexB
   ) as unknown as Record<IndexOrder, OrderLists>;
   addEntries(lists, datoms, schema);
   const sorter = new EntrySorter(n);
-  const eavtAdds = sorted(sorter, lists.eavt.adds);
+  const unsorted = lists.eavt.adds.finish();
+  const eavtAdds = sorted(sorter, unsorted);
+  // Once copied in order, the unsorted keys' memory takes AEVT's: the same entries, rearranged.
+  const aevtAdds = byAttribute(eavtAdds, eavtAdds === unsorted ? undefined : unsorted);
   return Object.fromEntries(
     ALL.map((o) => [
       o,
       {
-        adds: o === 'eavt' ? eavtAdds : o === 'aevt' ? byAttribute(eavtAdds) : sorted(sorter, lists[o].adds),
-        removes: sorted(sorter, lists[o].removes),
-        history: sorted(sorter, lists[o].history),
+        adds: o === 'eavt' ? eavtAdds : o === 'aevt' ? aevtAdds : sorted(sorter, lists[o].adds.finish()),
+        removes: sorted(sorter, lists[o].removes.finish()),
+        history: sorted(sorter, lists[o].history.finish()),
       },
     ]),
   ) as unknown as IndexBatches;
@@ -124,11 +127,10 @@ function estimatedKeyBytes(datoms: readonly LogDatom[], schema: Schema, n: numbe
 }
 
 /**
- * The builder's entries in ascending order: the list itself when they are already (an import
- * whose entities list their attributes in id order), else a copy.
+ * The list's entries in ascending order: the list itself when they are already (an import whose
+ * entities list their attributes in id order), else a copy.
  */
-function sorted(sorter: EntrySorter, builder: EntryListBuilder): EntryList {
-  const list = builder.finish();
+function sorted(sorter: EntrySorter, list: EntryList): EntryList {
   const order = sorter.sortedOrder(list);
   if (isIdentity(order)) return list;
   const out = new EntryListBuilder(list.dataBytes, list.count);
@@ -147,9 +149,10 @@ function isIdentity(order: Uint32Array): boolean {
  * component (each is self-delimiting, and a shorter one is never a prefix of a longer one), so
  * AEVT's order is by attribute and, within one attribute, EAVT's: a stable counting sort of the
  * EAVT list by attribute. For an import this replaces a key encoding, a radix sort and a sorted
- * copy per datom, and the unsorted list's memory.
+ * copy per datom, and the unsorted list's memory. Written into `spare` when given: a list of as
+ * many entries and bytes that is no longer needed.
  */
-export function byAttribute(eavt: EntryList): EntryList {
+export function byAttribute(eavt: EntryList, spare?: EntryList): EntryList {
   const n = eavt.count;
   const bytes = eavt.bytes;
   const offsets = eavt.offsets;
@@ -187,8 +190,9 @@ export function byAttribute(eavt: EntryList): EntryList {
     entry += counts[s]!;
     byte += sizes[s]!;
   }
-  const out = new Uint8Array(byte);
-  const outOffsets = new Uint32Array(n + 1);
+  const out = spare === undefined ? new Uint8Array(byte) : spare.bytes.subarray(spare.start(0), spare.start(0) + byte);
+  const outOffsets = spare === undefined ? new Uint32Array(n + 1) : spare.offsets;
+  outOffsets[0] = 0;
   swapIntoSlots(bytes, offsets, n, slots, nextEntry, nextByte, out, outOffsets);
   return new EntryList(out, outOffsets);
 }
@@ -279,21 +283,31 @@ export function writeNovelty(
 ): TreeRoots {
   const next = [...roots];
   const tree = trees.tree;
+  // A batch's memory is free once its tree is written (pages and cached nodes own theirs): the
+  // next batch is built in it. EAVT's and AEVT's batches hold the same datoms, so the same number
+  // of keys and bytes: in an import, one allocation of ~20 bytes a datom fewer.
+  let spare: KeyBatch | undefined;
   const writeKeys = (slot: number, batch: KeyBatch) => {
     if (batch.entries.count === 0) return;
     const root = rootOf(roots, slot);
     // An empty tree taking only inserts is built bottom-up into full pages.
     next[slot] = root === undefined && !batch.removes ? tree.bulkLoadEncoded(batch.entries) : tree.applyEncoded(root, batch.entries, batch.kinds);
+    spare = batch;
   };
   const write = (slot: number, ops: TreeOp<Uint8Array>[]) => {
     if (ops.length === 0) return;
     const root = rootOf(roots, slot);
     next[slot] = root === undefined ? tree.bulkLoad(ops.map((op) => op.entry)) : tree.apply(root, ops);
   };
-  for (const order of ALL) {
-    const mine = own[order];
-    writeKeys(TreeSlot.current[order], currentBatch(novelty.current[order], mine.adds, mine.removes));
-    writeKeys(TreeSlot.history[order], historyBatch(novelty.history[order], mine.history));
+  try {
+    for (const order of ALL) {
+      const mine = own[order];
+      writeKeys(TreeSlot.current[order], currentBatch(novelty.current[order], mine.adds, mine.removes, spare));
+      writeKeys(TreeSlot.history[order], historyBatch(novelty.history[order], mine.history, spare));
+    }
+  } finally {
+    // The trees kept their large merged lists from batch to batch, for the next tree's.
+    releaseLargeBatchMemory();
   }
   write(
     TreeSlot.log,
@@ -327,9 +341,15 @@ class KeyBatchBuilder {
   private count = 0;
   private removes = false;
 
-  constructor(capacity: number, bytes: number) {
-    this.entries = new EntryListBuilder(bytes, capacity);
-    this.kinds = new Uint8Array(capacity);
+  /**
+   * `ownBytes` of the commit's keys and about `novelBytes` of novelty's; `spare`, a written batch,
+   * whose memory is used if it holds the commit's keys (novelty's, a few where it matters, are
+   * counted only roughly; if they do not fit, the list grows).
+   */
+  constructor(capacity: number, ownBytes: number, novelBytes: number, spare: KeyBatch | undefined) {
+    this.entries =
+      spare !== undefined && spare.entries.dataBytes >= ownBytes ? EntryListBuilder.reusing(spare.entries) : new EntryListBuilder(ownBytes + novelBytes, capacity);
+    this.kinds = spare !== undefined && spare.kinds.length >= capacity ? spare.kinds : new Uint8Array(capacity);
   }
 
   novel(key: NovelKey, kind: OpKind): void {
@@ -427,9 +447,9 @@ class OwnCursor {
  * Keys are distinct across the three: adds carry the new tx in their key, and a remove meets
  * only an entry added earlier (in the map) or one in the tree (not in the map).
  */
-function currentBatch(map: EntryMap, adds: EntryList, removes: EntryList): KeyBatch {
+function currentBatch(map: EntryMap, adds: EntryList, removes: EntryList, spare: KeyBatch | undefined): KeyBatch {
   if (map.size === 0 && removes.count === 0) return insertsOnly(adds);
-  const batch = new KeyBatchBuilder(map.size + adds.count + removes.count, adds.dataBytes + removes.dataBytes + 16 * map.size);
+  const batch = new KeyBatchBuilder(map.size + adds.count + removes.count, adds.dataBytes + removes.dataBytes, 16 * map.size, spare);
   const own = new OwnCursor(adds, removes);
   for (const [key, mark] of map.entries()) {
     own.pushBefore(batch, key);
@@ -448,9 +468,9 @@ function currentBatch(map: EntryMap, adds: EntryList, removes: EntryList): KeyBa
 }
 
 /** The history tree's batch: novelty's entries and the commit's own, merged (all inserts). */
-function historyBatch(map: EntryMap, own: EntryList): KeyBatch {
+function historyBatch(map: EntryMap, own: EntryList, spare: KeyBatch | undefined): KeyBatch {
   if (map.size === 0) return insertsOnly(own);
-  const batch = new KeyBatchBuilder(map.size + own.count, own.dataBytes + 16 * map.size);
+  const batch = new KeyBatchBuilder(map.size + own.count, own.dataBytes, 16 * map.size, spare);
   let j = 0;
   for (const key of map.keys()) {
     const end = notBelow(own, j, key);
