@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { Database } from '../../lib/db/database.js';
 import { encodeEntry, type IndexOrder } from '../../lib/db/encoding/datom-key.js';
 import type { LogDatom } from '../../lib/db/encoding/log-record.js';
-import { byAttribute, ordersOf, planBatches } from '../../lib/db/index/indexing.js';
+import { byAttribute, ordersOf, planBatches, sortedByEntity } from '../../lib/db/index/indexing.js';
 import type { Schema } from '../../lib/db/schema/schema.js';
 import { EntryList } from '../../lib/tree/entry-list.js';
 import { SCHEMA } from '../support/k-workload.js';
@@ -42,11 +42,15 @@ describe('planBatches', () => {
 
   it('writes every index order sorted, as each datom encoded alone and sorted would be', () => {
     fc.assert(
-      fc.property(fc.array(datom, { maxLength: 120 }), fc.boolean(), (drawn, inOrder) => {
+      fc.property(fc.array(datom, { maxLength: 160 }), fc.constantFrom('shuffled', 'by entity', 'sorted'), fc.boolean(), (drawn, arrangement, many) => {
         const tx = 1000;
-        const datoms: LogDatom[] = drawn.map((d) => ({ ...d, tx, assertedTx: d.added ? tx : d.assertedTx }));
-        // Sorted input takes the path where a list in order is kept as it is.
-        if (inOrder) datoms.sort((x, y) => Buffer.compare(encodeEntry('eavt', x, schema.ofDatom(x.a).valueType, false), encodeEntry('eavt', y, schema.ofDatom(y.a).valueType, false)));
+        // Few entities and attributes, so that runs of one (e, a) with several values are common.
+        const datoms: LogDatom[] = drawn.map((d) => ({ ...d, e: many ? d.e % 2 : d.e, a: many ? attributes[d.e % 2 === 0 ? 2 : 3]!.id : d.a, tx, assertedTx: d.added ? tx : d.assertedTx }));
+        if (many) for (const d of datoms) (d as { v: unknown }).v = d.a === attributes[2]!.id ? `t${String(d.v).length}` : Math.abs(Number(d.assertedTx)) + 1;
+        // In entity and attribute order (an import's), values not: sorted in place, run by run;
+        // fully sorted: kept as it is.
+        if (arrangement === 'by entity') datoms.sort((x, y) => x.e - y.e || x.a - y.a);
+        if (arrangement === 'sorted') datoms.sort((x, y) => Buffer.compare(encodeEntry('eavt', x, schema.ofDatom(x.a).valueType, false), encodeEntry('eavt', y, schema.ofDatom(y.a).valueType, false)));
         const batches = planBatches(datoms, schema);
         for (const order of ['eavt', 'aevt', 'avet', 'vaet'] as IndexOrder[]) {
           const adds: Buffer[] = [];
@@ -70,6 +74,28 @@ describe('planBatches', () => {
         }
       }),
       { numRuns: 300, seed: Number(process.env['SEDIMENT_SEED'] ?? 0x1dc5) },
+    );
+  });
+
+  it('sorts keys in entity and attribute order in place, long and short runs of one attribute alike', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 2 }), fc.string({ maxLength: 6 })), { minLength: 30, maxLength: 90 }), (drawn) => {
+        const tags = schema.attribute('k/tags', Number.MAX_SAFE_INTEGER);
+        const name = schema.attribute('k/name', Number.MAX_SAFE_INTEGER);
+        // Entities 1..3 in order, each with a name, then its tags in the order drawn.
+        const datoms: LogDatom[] = [];
+        for (let e = 1; e <= 3; e++) {
+          datoms.push({ e, a: name.id, v: 'n', tx: 1000, added: true, assertedTx: 1000 });
+          for (const [owner, v] of drawn) if (owner === e) datoms.push({ e, a: tags.id, v, tx: 1000, added: true, assertedTx: 1000 });
+        }
+        const keys = datoms.map((d) => encodeEntry('eavt', d, schema.ofDatom(d.a).valueType, false));
+        const list = EntryList.of(keys);
+        expect(sortedByEntity(list)).toBe(true);
+        expect(hex(list)).toEqual(sortedHex(keys));
+        // Entity 3's last datom before entity 1's first: not in that order.
+        expect(sortedByEntity(EntryList.of([keys[keys.length - 1]!, keys[0]!]))).toBe(false);
+      }),
+      { numRuns: 200, seed: Number(process.env['SEDIMENT_SEED'] ?? 0x5e7) },
     );
   });
 

@@ -92,7 +92,7 @@ export function planBatches(datoms: readonly LogDatom[], schema: Schema): IndexB
   addEntries(lists, datoms, schema);
   const sorter = new EntrySorter(n);
   const unsorted = lists.eavt.adds.finish();
-  const eavtAdds = sorted(sorter, unsorted);
+  const eavtAdds = sortedByEntity(unsorted) ? unsorted : sorted(sorter, unsorted);
   // Once copied in order, the unsorted keys' memory takes AEVT's: the same entries, rearranged.
   const aevtAdds = byAttribute(eavtAdds, eavtAdds === unsorted ? undefined : unsorted);
   return Object.fromEntries(
@@ -136,6 +136,80 @@ function sorted(sorter: EntrySorter, list: EntryList): EntryList {
   const out = new EntryListBuilder(list.dataBytes, list.count);
   for (let i = 0; i < order.length; i++) out.pushEntry(list, order[i]!);
   return out.finish();
+}
+
+/**
+ * Sorts EAVT keys in place if their entities and attributes already come in order (an import
+ * lists each entity's datoms together, attributes in schema order), values aside: each run of
+ * one entity and attribute (cardinality many) is then sorted on its own, and the whole list is
+ * sorted with no order array and no sorted copy. Returns false, with the keys in some order, if
+ * they do not come that way.
+ */
+export function sortedByEntity(list: EntryList): boolean {
+  const n = list.count;
+  const bytes = list.bytes;
+  const offsets = list.offsets;
+  let runStart = 0;
+  for (let j = 1; j <= n; j++) {
+    const c = j < n ? compareEntityAttribute(bytes, offsets[j - 1]!, offsets[j]!) : 1;
+    if (c < 0) return false;
+    if (c === 0) continue;
+    if (j - runStart > 1) sortRun(list, runStart, j);
+    runStart = j;
+  }
+  return true;
+}
+
+/** The (e, a) components of the keys at `a` and `b`, compared as bytes: < 0, 0 or > 0 for b against a. */
+function compareEntityAttribute(bytes: Uint8Array, a: number, b: number): number {
+  // e and a are length-prefixed: equal bytes up to the end of a's attribute mean equal components.
+  const end = a + 2 + bytes[a]! + bytes[a + 1 + bytes[a]!]!;
+  for (let i = 0; a + i < end; i++) {
+    const d = bytes[b + i]! - bytes[a + i]!;
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** Runs up to this long are sorted by insertion, longer ones by `Array#sort`. */
+const SMALL_RUN = 16;
+/** Where a run's bytes are copied while it is rewritten in order; grown on demand. */
+let runCopy = new Uint8Array(512);
+const runOrder: number[] = [];
+
+/** Sorts entries [from, to) of `list`, which lie together in its bytes, in place. */
+function sortRun(list: EntryList, from: number, to: number): void {
+  const order = runOrder;
+  order.length = 0;
+  for (let i = from; i < to; i++) order.push(i);
+  const before = (x: number, y: number) => compareAt(compareBytes, list, x, list, y);
+  if (to - from > SMALL_RUN) order.sort(before);
+  else {
+    for (let k = 1; k < order.length; k++) {
+      const i = order[k]!;
+      let m = k - 1;
+      for (; m >= 0 && before(order[m]!, i) > 0; m--) order[m + 1] = order[m]!;
+      order[m + 1] = i;
+    }
+  }
+  let inOrder = true;
+  for (let k = 0; k < order.length; k++) if (order[k] !== from + k) inOrder = false;
+  if (inOrder) return;
+  const offsets = list.offsets;
+  const base = offsets[from]!;
+  const size = offsets[to]! - base;
+  if (runCopy.length < size) runCopy = new Uint8Array(size * 2);
+  runCopy.set(list.bytes.subarray(base, base + size));
+  let at = base;
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!;
+    const start = offsets[i]! - base;
+    const end = offsets[i + 1]! - base;
+    for (let b = start; b < end; b++) list.bytes[at++] = runCopy[b]!;
+    // The run's offsets are rewritten only once every entry is read from the copy.
+    order[k] = at;
+  }
+  for (let k = 0; k < order.length; k++) offsets[from + k + 1] = order[k]!;
 }
 
 function isIdentity(order: Uint32Array): boolean {
