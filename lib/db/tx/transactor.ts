@@ -469,24 +469,41 @@ class Transaction {
     }
   }
 
-  /** The assertions that change something, retracting the values cardinality-one ones replace. */
+  /**
+   * The assertions that change something, retracting the values cardinality-one ones replace: the
+   * list itself when every one does (an import's), rather than a copy of all of them.
+   */
   private effectiveAssertions(): Pending[] {
-    const added: Pending[] = [];
-    for (let i = 0; i < this.assertions.length; i++) {
-      const a = this.assertions[i]!;
-      // Entities made by this transaction (ids from its tx on) have no datoms yet to compare with.
-      const fresh = a.e >= this.tx;
-      if (!fresh && a.attribute.cardinality === 'one') {
-        // One read serves both questions: is it redundant, and which old value does it replace?
-        const current = this.snapshot.values(a.e, a.attribute.id)[0];
-        if (current !== undefined && valueKey(current.v) === valueKey(a.v)) continue; // redundant
-        if (current !== undefined) this.retract(a.e, a.attribute, current.v, current.tx, a.where);
-      } else if (!fresh && this.snapshot.find(a.e, a.attribute, a.v) !== undefined) {
-        continue; // redundant
-      }
-      added.push(a);
-    }
+    const assertions = this.assertions;
+    const redundant = this.firstRedundant(assertions);
+    return redundant === assertions.length ? assertions : this.effectiveAfter(assertions, redundant);
+  }
+
+  /** Where the first redundant assertion is (the length if none), settling each one before it. */
+  private firstRedundant(assertions: readonly Pending[]): number {
+    for (let i = 0; i < assertions.length; i++) if (!this.changes(assertions[i]!)) return i;
+    return assertions.length;
+  }
+
+  /** The assertions before `redundant` and those after it that change something. */
+  private effectiveAfter(assertions: readonly Pending[], redundant: number): Pending[] {
+    const added = assertions.slice(0, redundant);
+    for (let i = redundant + 1; i < assertions.length; i++) if (this.changes(assertions[i]!)) added.push(assertions[i]!);
     return added;
+  }
+
+  /** Whether the assertion changes something; a cardinality-one one retracts the value it replaces. */
+  private changes(a: Pending): boolean {
+    // Entities made by this transaction (ids from its tx on) have no datoms yet to compare with.
+    if (a.e >= this.tx) return true;
+    if (a.attribute.cardinality === 'one') {
+      // One read serves both questions: is it redundant, and which old value does it replace?
+      const current = this.snapshot.values(a.e, a.attribute.id)[0];
+      if (current !== undefined && valueKey(current.v) === valueKey(a.v)) return false;
+      if (current !== undefined) this.retract(a.e, a.attribute, current.v, current.tx, a.where);
+      return true;
+    }
+    return this.snapshot.find(a.e, a.attribute, a.v) === undefined;
   }
 
   /**
@@ -501,7 +518,9 @@ class Transaction {
     }
   }
 
-  private emit(added: readonly Pending[]): LogDatom[] {
+  /** The datoms: retractions, then assertions; with no retraction, `added` itself (it is ours). */
+  private emit(added: Pending[]): LogDatom[] {
+    if (this.retractions.size === 0) return added as unknown as LogDatom[];
     const out: LogDatom[] = [];
     this.emitRetractions(out);
     this.emitAssertions(out, added);
