@@ -115,7 +115,8 @@ export function allocOffsets(n: number): Uint32Array {
  * that only a full collection frees: V8 starts one for every 64 MiB of it, and a batch of 10,000
  * operations allocated ~2.5 MB, so a mark-compact of the whole heap came every ~25 batches.
  * Chunks of 1 MiB, filled in order and all free again at the next batch; at most 16 are kept,
- * and a request beyond that, or larger than a chunk, takes memory of its own as before.
+ * and a request beyond that takes memory of its own as before. A request larger than a chunk
+ * gets a buffer of its own that later batches may reuse (`large`).
  */
 class BatchMemory {
   private static readonly CHUNK_BYTES = 1 << 20;
@@ -123,18 +124,34 @@ class BatchMemory {
   private readonly chunks: ArrayBuffer[] = [];
   private chunk = 0;
   private used = 0;
+  /**
+   * Requests larger than a chunk, each of its own, and whether this batch uses each: a large
+   * batch (an import's index, ~20 MB of keys a million datoms) merges into one list as large, and
+   * the next tree's batch (the same datoms in another order) reuses it instead of allocating its
+   * own. One that a batch leaves unused is let go, and `releaseLargeBatchMemory` lets all go at
+   * the end of a run of batches.
+   */
+  private large: ArrayBuffer[] = [];
+  private largeUsed: boolean[] = [];
   /** Where the last `take` starts in the buffer it returned. */
   at = 0;
+
+  releaseLarge(): void {
+    this.large = [];
+    this.largeUsed = [];
+  }
 
   reset(): void {
     this.chunk = 0;
     this.used = 0;
+    this.large = this.large.filter((_, i) => this.largeUsed[i]);
+    this.largeUsed = this.large.map(() => false);
   }
 
   /** `bytes` (8-byte aligned) in a chunk, or undefined if this memory cannot serve them. */
   take(bytes: number): ArrayBuffer | undefined {
     const aligned = (bytes + 7) & ~7;
-    if (aligned > BatchMemory.CHUNK_BYTES) return undefined;
+    if (aligned > BatchMemory.CHUNK_BYTES) return this.takeLarge(aligned);
     if (this.used + aligned > BatchMemory.CHUNK_BYTES) {
       this.chunk += 1;
       this.used = 0;
@@ -147,11 +164,33 @@ class BatchMemory {
     this.used += aligned;
     return this.chunks[this.chunk];
   }
+
+  /** The smallest large buffer this batch has not used that holds `bytes`, or a new one. */
+  private takeLarge(bytes: number): ArrayBuffer {
+    let best = -1;
+    for (let i = 0; i < this.large.length; i++) {
+      if (this.largeUsed[i] || this.large[i]!.byteLength < bytes) continue;
+      if (best < 0 || this.large[i]!.byteLength < this.large[best]!.byteLength) best = i;
+    }
+    if (best < 0) {
+      best = this.large.length;
+      this.large.push(new ArrayBuffer(bytes));
+      this.largeUsed.push(false);
+    }
+    this.largeUsed[best] = true;
+    this.at = 0;
+    return this.large[best]!;
+  }
 }
 
 const sharedBatchMemory = new BatchMemory();
 /** Set while a batch runs (`withBatchMemory`): where its lists take their memory. */
 let batchMemory: BatchMemory | undefined;
+
+/** Lets go of the large buffers kept for the next batch: for the end of a run of batches. */
+export function releaseLargeBatchMemory(): void {
+  sharedBatchMemory.releaseLarge();
+}
 
 /**
  * Runs one batch of the write path with its lists in batch memory (see `BatchMemory`). Nothing
@@ -183,6 +222,19 @@ export class EntryListBuilder {
     this.bytes = allocBytes(Math.max(16, byteCapacity));
     this.offsets = allocOffsets(countCapacity + 1);
     this.offsets[0] = 0;
+  }
+
+  /**
+   * A builder writing over `list`'s memory, which its owner no longer needs (it may be the
+   * list's whole memory or a share of a slab: only the list's own bytes and offsets are used),
+   * growing into new memory as any builder does if the entries need more.
+   */
+  static reusing(list: EntryList): EntryListBuilder {
+    const builder = new EntryListBuilder(0, 0);
+    builder.bytes = list.bytes.subarray(list.start(0));
+    builder.offsets = list.offsets;
+    builder.offsets[0] = 0;
+    return builder;
   }
 
   get size(): number {

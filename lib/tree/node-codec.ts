@@ -34,26 +34,47 @@ class Writer {
   }
 }
 
-/** Encodes a node whose children are all sealed pages. */
+/** Encodes a node whose children are all sealed pages, into a page of its own. */
 export function encodeNode(node: TreeNode): Buffer {
+  return Buffer.from(encodeTransient(node));
+}
+
+/** Where the write path encodes its pages (`encodeTransient`); grown on demand. */
+let pageScratch = Buffer.allocUnsafe(2 * 4096);
+
+/**
+ * `encodeNode` into memory reused by the next call: for the write path, whose page store copies
+ * each payload into its commit, and whose decoding for the cache copies into the node's own
+ * memory. A page of its own each (over 4 KiB, so never from Node's pool) was ArrayBuffer memory:
+ * ~50 MB in an import of a million datoms, and V8 starts a full collection for every 64 MB.
+ */
+export function encodeTransient(node: TreeNode): Buffer {
+  const bytes = pageBytes(node);
+  if (pageScratch.length < bytes) pageScratch = Buffer.allocUnsafe(Math.max(bytes, 2 * pageScratch.length));
+  return writeNode(node, pageScratch.subarray(0, bytes));
+}
+
+function pageBytes(node: TreeNode): number {
+  return node.kind === 'leaf' ? leafBytes(node) : structureBytes(node) + bufferBytes(node);
+}
+
+function writeNode(node: TreeNode, page: Buffer): Buffer {
+  const out = new Writer(page);
   if (node.kind === 'leaf') {
-    const out = new Writer(Buffer.allocUnsafe(leafBytes(node)));
     out.bytes[out.position++] = LEAF;
     out.list(node.entries);
-    return out.bytes as Buffer;
+    return page;
   }
-  const out = new Writer(Buffer.allocUnsafe(structureBytes(node) + bufferBytes(node)));
   out.bytes[out.position++] = BRANCH;
   out.varint(node.level);
   out.list(node.pivots);
-  const view = out.bytes as Buffer;
   for (const child of node.children) {
-    view.writeUIntLE(child as PageId, out.position, CHILD_ID_BYTES);
+    page.writeUIntLE(child as PageId, out.position, CHILD_ID_BYTES);
     out.position += CHILD_ID_BYTES;
   }
   out.list(node.buffer);
   out.bytes.set(node.kinds, out.position);
-  return view;
+  return page;
 }
 
 /**

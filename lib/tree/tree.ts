@@ -13,7 +13,7 @@ import { checkTree, type TreeReport } from './check.js';
 import { type ScanBounds, TreeCursor } from './cursor.js';
 import { type EntryList, EntryListBuilder, prefixOf, withBatchMemory } from './entry-list.js';
 import { type BranchNode, sealedChild, type TreeNode } from './node.js';
-import { decodeNode, encodeNode } from './node-codec.js';
+import { decodeNode, encodeTransient } from './node-codec.js';
 import { checkTreeParams, DEFAULT_TREE_PARAMS, type TreeParams } from './params.js';
 import { bufferBounds, compareAt, find, upperBound } from './search.js';
 import { OpKind, type TreeOp, type TreeSchema } from './tree-schema.js';
@@ -71,10 +71,11 @@ export class HitchhikerTree<E> {
 
   /**
    * Writes a sealed node. The cache receives the node as a reader would decode it from the page,
-   * not the draft, whose lists may share larger buffers; only if wanted (WRITE_CACHE_POLICY).
+   * not the draft, whose lists may share larger buffers; only if wanted (WRITE_CACHE_POLICY). The
+   * payload is reused by the next write: the store copies it, and so does decoding.
    */
   private readonly write = (node: TreeNode): PageId => {
-    const payload = encodeNode(node);
+    const payload = encodeTransient(node);
     if (!node.cacheWhenWritten) return this.store.append(FrameKind.node, payload);
     // Decoding our own fresh encoding cannot fail, so the id in its error messages is moot.
     return this.store.append(FrameKind.node, payload, this.decode(payload, asPageId(0)));

@@ -15,7 +15,7 @@
 import { Packr } from 'msgpackr';
 import { CorruptionError } from '../../errors.js';
 import type { ValueType } from '../schema/value-type.js';
-import { decodeLogDatoms, encodeLogDatoms, type LogDatom } from './log-datoms.js';
+import { ByteWriter, decodeLogDatoms, type LogDatom, writeDatoms } from './log-datoms.js';
 
 export type { LogDatom } from './log-datoms.js';
 
@@ -34,9 +34,98 @@ export interface LogRecord {
 
 const packr = new Packr({ useRecords: false, moreTypes: false, int64AsType: 'number' });
 
+/**
+ * The record's bytes, exactly as `packr.pack` frames them (a spec compares the two), written
+ * around the datoms in one buffer: packing the datoms' blob copied it, and the blob itself was
+ * copied out of a writer that had doubled its way up (a million datoms: ~60 MB of ArrayBuffers,
+ * and V8 starts a full collection for every 64 MB; a one-datom transaction: two Buffers and
+ * msgpackr's walk of the array). The result is valid until the next call: the page store copies
+ * it into the commit.
+ */
 export function encodeLogRecord(record: LogRecord, typeOfAttribute: (a: number) => ValueType): Buffer {
-  const index = typeof record.index === 'number' ? record.index : record.index.map((r) => r ?? 0);
-  return packr.pack([record.tx, record.instant, record.nextId, encodeLogDatoms(record.datoms, typeOfAttribute), index]);
+  const datoms = record.datoms;
+  // Small records reuse one writer; a large one gets a writer sized for it (about 9 bytes a datom
+  // for an import of people), not kept afterwards.
+  const large = datoms.length > LARGE_RECORD_DATOMS;
+  const out = large ? new ByteWriter(HEAD_ROOM + datoms.length * 12) : smallRecords;
+  out.length = HEAD_ROOM;
+  writeDatoms(out, datoms, typeOfAttribute);
+  const blobBytes = out.length - HEAD_ROOM;
+  // The head goes right before the blob: [tx, instant, nextId, and the blob's bin header.
+  const head = headWriter;
+  head.length = 0;
+  head.byte(0x95);
+  packNumber(head, record.tx);
+  packNumber(head, record.instant);
+  packNumber(head, record.nextId);
+  if (blobBytes < 0x100) {
+    head.byte(0xc4);
+    head.byte(blobBytes);
+  } else if (blobBytes < 0x10000) {
+    head.byte(0xc5);
+    head.byte(blobBytes >> 8);
+    head.byte(blobBytes & 0xff);
+  } else {
+    head.byte(0xc6);
+    head.reserve(4);
+    head.buffer.writeUInt32BE(blobBytes, head.length);
+    head.length += 4;
+  }
+  const start = HEAD_ROOM - head.length;
+  head.buffer.copy(out.buffer, start, 0, head.length);
+  const index = record.index;
+  if (typeof index === 'number') packNumber(out, index);
+  else {
+    out.byte(0x90 | index.length);
+    for (let i = 0; i < index.length; i++) packNumber(out, index[i] ?? 0);
+  }
+  return out.buffer.subarray(start, out.length);
+}
+
+/** Room before the blob for the head: the array byte, three numbers of up to 9 bytes, a bin32 header. */
+const HEAD_ROOM = 1 + 3 * 9 + 5;
+/** Records of more datoms than this get a writer of their own. */
+const LARGE_RECORD_DATOMS = 4096;
+const smallRecords = new ByteWriter(64 * 1024);
+const headWriter = new ByteWriter(64);
+
+/** A number as msgpackr writes it with these options (`useRecords: false`, no float32). */
+function packNumber(out: ByteWriter, n: number): void {
+  out.reserve(9);
+  const buffer = out.buffer;
+  if (n >>> 0 === n) {
+    if (n < 0x80) buffer[out.length++] = n;
+    else if (n < 0x100) {
+      buffer[out.length++] = 0xcc;
+      buffer[out.length++] = n;
+    } else if (n < 0x10000) {
+      buffer[out.length++] = 0xcd;
+      buffer[out.length++] = n >> 8;
+      buffer[out.length++] = n & 0xff;
+    } else {
+      buffer[out.length++] = 0xce;
+      buffer.writeUInt32BE(n, out.length);
+      out.length += 4;
+    }
+  } else if (n >> 0 === n) {
+    if (n >= -0x20) buffer[out.length++] = 0x100 + n;
+    else if (n >= -0x80) {
+      buffer[out.length++] = 0xd0;
+      buffer[out.length++] = n + 0x100;
+    } else if (n >= -0x8000) {
+      buffer[out.length++] = 0xd1;
+      buffer.writeInt16BE(n, out.length);
+      out.length += 2;
+    } else {
+      buffer[out.length++] = 0xd2;
+      buffer.writeInt32BE(n, out.length);
+      out.length += 4;
+    }
+  } else {
+    buffer[out.length++] = 0xcb;
+    buffer.writeDoubleBE(n, out.length);
+    out.length += 8;
+  }
 }
 
 export function decodeLogRecord(meta: Uint8Array, recordOffset: number): LogRecord {

@@ -10,7 +10,7 @@ import { encodeEntryKey, type IndexOrder, writeEntry } from '../encoding/datom-k
 import type { KeyWriter } from '../encoding/key-codec.js';
 import type { LogDatom, TreeRoots } from '../encoding/log-record.js';
 import type { Attribute, Schema } from '../schema/schema.js';
-import { type EntryList, EntryListBuilder } from '../../tree/entry-list.js';
+import { EntryList, EntryListBuilder, releaseLargeBatchMemory } from '../../tree/entry-list.js';
 import { EntrySorter } from '../../tree/entry-sort.js';
 import { compareAt } from '../../tree/search.js';
 import { compareBytes, OpKind, type TreeOp } from '../../tree/tree-schema.js';
@@ -69,9 +69,6 @@ export interface OrderBatch {
 
 export type IndexBatches = Record<IndexOrder, OrderBatch>;
 
-/** A current entry's bytes, about: e, a and tx take 2-4 bytes each, a short string or number 3-10. */
-const ESTIMATED_KEY_BYTES = 16;
-
 interface OrderLists {
   readonly adds: EntryListBuilder;
   readonly removes: EntryListBuilder;
@@ -85,29 +82,237 @@ interface OrderLists {
  * every full collection. Encoding can fail; nothing is written yet.
  */
 export function planBatches(datoms: readonly LogDatom[], schema: Schema): IndexBatches {
-  // Every datom has an entry in EAVT and AEVT: their adds are sized for all of them at once, as
-  // each doubling of a list leaves its old memory for a collection to free.
+  // Every datom has an entry in EAVT: its adds are sized for all of them at once, as each
+  // doubling of a list leaves its old memory for a collection to free. AEVT's adds are not
+  // encoded at all (see `byAttribute`).
   const n = datoms.length;
   const lists = Object.fromEntries(
-    ALL.map((o) => {
-      const all = o === 'eavt' || o === 'aevt';
-      return [o, { adds: all ? new EntryListBuilder(n * ESTIMATED_KEY_BYTES, n) : new EntryListBuilder(), removes: new EntryListBuilder(), history: new EntryListBuilder() }];
-    }),
+    ALL.map((o) => [o, { adds: o === 'eavt' ? new EntryListBuilder(estimatedKeyBytes(datoms, schema, n), n) : new EntryListBuilder(), removes: new EntryListBuilder(), history: new EntryListBuilder() }]),
   ) as unknown as Record<IndexOrder, OrderLists>;
   addEntries(lists, datoms, schema);
   const sorter = new EntrySorter(n);
+  const unsorted = lists.eavt.adds.finish();
+  const eavtAdds = sortedByEntity(unsorted) ? unsorted : sorted(sorter, unsorted);
+  // Once copied in order, the unsorted keys' memory takes AEVT's: the same entries, rearranged.
+  const aevtAdds = byAttribute(eavtAdds, eavtAdds === unsorted ? undefined : unsorted);
   return Object.fromEntries(
-    ALL.map((o) => [o, { adds: sorted(sorter, lists[o].adds), removes: sorted(sorter, lists[o].removes), history: sorted(sorter, lists[o].history) }]),
+    ALL.map((o) => [
+      o,
+      {
+        adds: o === 'eavt' ? eavtAdds : o === 'aevt' ? aevtAdds : sorted(sorter, lists[o].adds.finish()),
+        removes: sorted(sorter, lists[o].removes.finish()),
+        history: sorted(sorter, lists[o].history.finish()),
+      },
+    ]),
   ) as unknown as IndexBatches;
 }
 
-/** The builder's entries, copied in ascending order. */
-function sorted(sorter: EntrySorter, builder: EntryListBuilder): EntryList {
-  const list = builder.finish();
+/** Datoms whose EAVT keys are measured to size the list of all of them. */
+const KEY_SAMPLE = 256;
+
+/**
+ * Bytes for the EAVT keys of `n` datoms, from the keys of the first few: a fixed guess per key
+ * was short for an import of people (~18 bytes a key against 16), and the list's doubling then
+ * allocated twice what it kept (ArrayBuffer memory, of which V8 starts a full collection for
+ * every 64 MB). A sample that is not representative costs a doubling, as a guess did.
+ */
+function estimatedKeyBytes(datoms: readonly LogDatom[], schema: Schema, n: number): number {
+  const sample = Math.min(n, KEY_SAMPLE);
+  let bytes = 0;
+  for (let i = 0; i < sample; i++) {
+    const d = datoms[i]!;
+    bytes += writeEntry('eavt', d, schema.ofDatom(d.a).valueType, false).size;
+  }
+  return sample === 0 ? 0 : Math.ceil((bytes / sample) * n * 1.0625) + 64;
+}
+
+/**
+ * The list's entries in ascending order: the list itself when they are already (an import whose
+ * entities list their attributes in id order), else a copy.
+ */
+function sorted(sorter: EntrySorter, list: EntryList): EntryList {
   const order = sorter.sortedOrder(list);
+  if (isIdentity(order)) return list;
   const out = new EntryListBuilder(list.dataBytes, list.count);
   for (let i = 0; i < order.length; i++) out.pushEntry(list, order[i]!);
   return out.finish();
+}
+
+/**
+ * Sorts EAVT keys in place if their entities and attributes already come in order (an import
+ * lists each entity's datoms together, attributes in schema order), values aside: each run of
+ * one entity and attribute (cardinality many) is then sorted on its own, and the whole list is
+ * sorted with no order array and no sorted copy. Returns false, with the keys in some order, if
+ * they do not come that way.
+ */
+export function sortedByEntity(list: EntryList): boolean {
+  const n = list.count;
+  const bytes = list.bytes;
+  const offsets = list.offsets;
+  let runStart = 0;
+  for (let j = 1; j <= n; j++) {
+    const c = j < n ? compareEntityAttribute(bytes, offsets[j - 1]!, offsets[j]!) : 1;
+    if (c < 0) return false;
+    if (c === 0) continue;
+    if (j - runStart > 1) sortRun(list, runStart, j);
+    runStart = j;
+  }
+  return true;
+}
+
+/** The (e, a) components of the keys at `a` and `b`, compared as bytes: < 0, 0 or > 0 for b against a. */
+function compareEntityAttribute(bytes: Uint8Array, a: number, b: number): number {
+  // e and a are length-prefixed: equal bytes up to the end of a's attribute mean equal components.
+  const end = a + 2 + bytes[a]! + bytes[a + 1 + bytes[a]!]!;
+  for (let i = 0; a + i < end; i++) {
+    const d = bytes[b + i]! - bytes[a + i]!;
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** Runs up to this long are sorted by insertion, longer ones by `Array#sort`. */
+const SMALL_RUN = 16;
+/** Where a run's bytes are copied while it is rewritten in order; grown on demand. */
+let runCopy = new Uint8Array(512);
+const runOrder: number[] = [];
+
+/** Sorts entries [from, to) of `list`, which lie together in its bytes, in place. */
+function sortRun(list: EntryList, from: number, to: number): void {
+  const order = runOrder;
+  order.length = 0;
+  for (let i = from; i < to; i++) order.push(i);
+  const before = (x: number, y: number) => compareAt(compareBytes, list, x, list, y);
+  if (to - from > SMALL_RUN) order.sort(before);
+  else {
+    for (let k = 1; k < order.length; k++) {
+      const i = order[k]!;
+      let m = k - 1;
+      for (; m >= 0 && before(order[m]!, i) > 0; m--) order[m + 1] = order[m]!;
+      order[m + 1] = i;
+    }
+  }
+  let inOrder = true;
+  for (let k = 0; k < order.length; k++) if (order[k] !== from + k) inOrder = false;
+  if (inOrder) return;
+  const offsets = list.offsets;
+  const base = offsets[from]!;
+  const size = offsets[to]! - base;
+  if (runCopy.length < size) runCopy = new Uint8Array(size * 2);
+  runCopy.set(list.bytes.subarray(base, base + size));
+  let at = base;
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!;
+    const start = offsets[i]! - base;
+    const end = offsets[i + 1]! - base;
+    for (let b = start; b < end; b++) list.bytes[at++] = runCopy[b]!;
+    // The run's offsets are rewritten only once every entry is read from the copy.
+    order[k] = at;
+  }
+  for (let k = 0; k < order.length; k++) offsets[from + k + 1] = order[k]!;
+}
+
+function isIdentity(order: Uint32Array): boolean {
+  for (let i = 0; i < order.length; i++) if (order[i] !== i) return false;
+  return true;
+}
+
+/**
+ * AEVT's adds made from EAVT's sorted adds, with no key encoded or sorted again. An AEVT key is
+ * the EAVT key with its first two components (e, a) swapped, and keys compare component by
+ * component (each is self-delimiting, and a shorter one is never a prefix of a longer one), so
+ * AEVT's order is by attribute and, within one attribute, EAVT's: a stable counting sort of the
+ * EAVT list by attribute. For an import this replaces a key encoding, a radix sort and a sorted
+ * copy per datom, and the unsorted list's memory. Written into `spare` when given: a list of as
+ * many entries and bytes that is no longer needed.
+ */
+export function byAttribute(eavt: EntryList, spare?: EntryList): EntryList {
+  const n = eavt.count;
+  const bytes = eavt.bytes;
+  const offsets = eavt.offsets;
+  // Each attribute's slot, in order of first appearance, with its entries and bytes.
+  const slots = new Map<number, number>();
+  const counts: number[] = [];
+  const sizes: number[] = [];
+  let lastA = -1;
+  let slot = -1;
+  for (let j = 0; j < n; j++) {
+    const start = offsets[j]!;
+    const a = attributeOf(bytes, start);
+    if (a !== lastA) {
+      lastA = a;
+      slot = slots.get(a) ?? -1;
+      if (slot < 0) {
+        slot = counts.length;
+        slots.set(a, slot);
+        counts.push(0);
+        sizes.push(0);
+      }
+    }
+    counts[slot]! += 1;
+    sizes[slot]! += offsets[j + 1]! - start;
+  }
+  // Where each slot's entries go: after those of every smaller attribute id.
+  const nextEntry = new Array<number>(counts.length).fill(0);
+  const nextByte = new Array<number>(counts.length).fill(0);
+  let entry = 0;
+  let byte = 0;
+  for (const a of [...slots.keys()].sort((x, y) => x - y)) {
+    const s = slots.get(a)!;
+    nextEntry[s] = entry;
+    nextByte[s] = byte;
+    entry += counts[s]!;
+    byte += sizes[s]!;
+  }
+  const out = spare === undefined ? new Uint8Array(byte) : spare.bytes.subarray(spare.start(0), spare.start(0) + byte);
+  const outOffsets = spare === undefined ? new Uint32Array(n + 1) : spare.offsets;
+  outOffsets[0] = 0;
+  swapIntoSlots(bytes, offsets, n, slots, nextEntry, nextByte, out, outOffsets);
+  return new EntryList(out, outOffsets);
+}
+
+/** A loop of its own: see the note on on-stack replacement in transactor.ts. */
+function swapIntoSlots(
+  bytes: Uint8Array,
+  offsets: Uint32Array,
+  n: number,
+  slots: ReadonlyMap<number, number>,
+  nextEntry: number[],
+  nextByte: number[],
+  out: Uint8Array,
+  outOffsets: Uint32Array,
+): void {
+  let lastA = -1;
+  let slot = -1;
+  for (let j = 0; j < n; j++) {
+    const start = offsets[j]!;
+    const end = offsets[j + 1]!;
+    const a = attributeOf(bytes, start);
+    if (a !== lastA) {
+      lastA = a;
+      slot = slots.get(a)!;
+    }
+    let at = nextByte[slot]!;
+    // e is its length byte and that many bytes; a follows it the same way.
+    const aStart = start + 1 + bytes[start]!;
+    const vStart = aStart + 1 + bytes[aStart]!;
+    for (let i = aStart; i < vStart; i++) out[at++] = bytes[i]!;
+    for (let i = start; i < aStart; i++) out[at++] = bytes[i]!;
+    for (let i = vStart; i < end; i++) out[at++] = bytes[i]!;
+    nextByte[slot] = at;
+    const k = nextEntry[slot]!;
+    nextEntry[slot] = k + 1;
+    outOffsets[k + 1] = at;
+  }
+}
+
+/** The attribute of the EAVT key at `start`: the unsigned int after the entity. */
+function attributeOf(bytes: Uint8Array, start: number): number {
+  const at = start + 1 + bytes[start]!;
+  const k = bytes[at]!;
+  let a = 0;
+  for (let i = 1; i <= k; i++) a = a * 256 + bytes[at + i]!;
+  return a;
 }
 
 /** A loop of its own: see the note on on-stack replacement in transactor.ts. */
@@ -121,7 +326,8 @@ function addEntries(lists: Record<IndexOrder, OrderLists>, datoms: readonly LogD
       const order = orders[k]!;
       const l = lists[order];
       if (d.added) {
-        push(l.adds, writeEntry(order, d, type, false));
+        // AEVT's adds come from EAVT's (`byAttribute`).
+        if (order !== 'aevt') push(l.adds, writeEntry(order, d, type, false));
         continue;
       }
       const assertion = { e: d.e, a: d.a, v: d.v, tx: d.assertedTx, added: true };
@@ -151,21 +357,31 @@ export function writeNovelty(
 ): TreeRoots {
   const next = [...roots];
   const tree = trees.tree;
+  // A batch's memory is free once its tree is written (pages and cached nodes own theirs): the
+  // next batch is built in it. EAVT's and AEVT's batches hold the same datoms, so the same number
+  // of keys and bytes: in an import, one allocation of ~20 bytes a datom fewer.
+  let spare: KeyBatch | undefined;
   const writeKeys = (slot: number, batch: KeyBatch) => {
     if (batch.entries.count === 0) return;
     const root = rootOf(roots, slot);
     // An empty tree taking only inserts is built bottom-up into full pages.
     next[slot] = root === undefined && !batch.removes ? tree.bulkLoadEncoded(batch.entries) : tree.applyEncoded(root, batch.entries, batch.kinds);
+    spare = batch;
   };
   const write = (slot: number, ops: TreeOp<Uint8Array>[]) => {
     if (ops.length === 0) return;
     const root = rootOf(roots, slot);
     next[slot] = root === undefined ? tree.bulkLoad(ops.map((op) => op.entry)) : tree.apply(root, ops);
   };
-  for (const order of ALL) {
-    const mine = own[order];
-    writeKeys(TreeSlot.current[order], currentBatch(novelty.current[order], mine.adds, mine.removes));
-    writeKeys(TreeSlot.history[order], historyBatch(novelty.history[order], mine.history));
+  try {
+    for (const order of ALL) {
+      const mine = own[order];
+      writeKeys(TreeSlot.current[order], currentBatch(novelty.current[order], mine.adds, mine.removes, spare));
+      writeKeys(TreeSlot.history[order], historyBatch(novelty.history[order], mine.history, spare));
+    }
+  } finally {
+    // The trees kept their large merged lists from batch to batch, for the next tree's.
+    releaseLargeBatchMemory();
   }
   write(
     TreeSlot.log,
@@ -199,9 +415,15 @@ class KeyBatchBuilder {
   private count = 0;
   private removes = false;
 
-  constructor(capacity: number, bytes: number) {
-    this.entries = new EntryListBuilder(bytes, capacity);
-    this.kinds = new Uint8Array(capacity);
+  /**
+   * `ownBytes` of the commit's keys and about `novelBytes` of novelty's; `spare`, a written batch,
+   * whose memory is used if it holds the commit's keys (novelty's, a few where it matters, are
+   * counted only roughly; if they do not fit, the list grows).
+   */
+  constructor(capacity: number, ownBytes: number, novelBytes: number, spare: KeyBatch | undefined) {
+    this.entries =
+      spare !== undefined && spare.entries.dataBytes >= ownBytes ? EntryListBuilder.reusing(spare.entries) : new EntryListBuilder(ownBytes + novelBytes, capacity);
+    this.kinds = spare !== undefined && spare.kinds.length >= capacity ? spare.kinds : new Uint8Array(capacity);
   }
 
   novel(key: NovelKey, kind: OpKind): void {
@@ -299,9 +521,9 @@ class OwnCursor {
  * Keys are distinct across the three: adds carry the new tx in their key, and a remove meets
  * only an entry added earlier (in the map) or one in the tree (not in the map).
  */
-function currentBatch(map: EntryMap, adds: EntryList, removes: EntryList): KeyBatch {
+function currentBatch(map: EntryMap, adds: EntryList, removes: EntryList, spare: KeyBatch | undefined): KeyBatch {
   if (map.size === 0 && removes.count === 0) return insertsOnly(adds);
-  const batch = new KeyBatchBuilder(map.size + adds.count + removes.count, adds.dataBytes + removes.dataBytes + 16 * map.size);
+  const batch = new KeyBatchBuilder(map.size + adds.count + removes.count, adds.dataBytes + removes.dataBytes, 16 * map.size, spare);
   const own = new OwnCursor(adds, removes);
   for (const [key, mark] of map.entries()) {
     own.pushBefore(batch, key);
@@ -320,9 +542,9 @@ function currentBatch(map: EntryMap, adds: EntryList, removes: EntryList): KeyBa
 }
 
 /** The history tree's batch: novelty's entries and the commit's own, merged (all inserts). */
-function historyBatch(map: EntryMap, own: EntryList): KeyBatch {
+function historyBatch(map: EntryMap, own: EntryList, spare: KeyBatch | undefined): KeyBatch {
   if (map.size === 0) return insertsOnly(own);
-  const batch = new KeyBatchBuilder(map.size + own.count, own.dataBytes + 16 * map.size);
+  const batch = new KeyBatchBuilder(map.size + own.count, own.dataBytes, 16 * map.size, spare);
   let j = 0;
   for (const key of map.keys()) {
     const end = notBelow(own, j, key);

@@ -72,6 +72,30 @@ function datomKey(e: number, attribute: Attribute, v: StoredValue): string {
   return `${e} ${attribute.id} ${valueKey(v)}`;
 }
 
+/**
+ * One attribute's slot while its assertions come in ascending entity order, as an import's do:
+ * an entity seen before can then only be the last one, so the slot of that entity is all there is
+ * to keep, instead of a map entry per entity (for a million datoms, most of the transactor's
+ * time went to those maps' lookups and growth). An assertion out of that order turns every
+ * attribute's slots into maps by entity (`slotsByEntity`).
+ */
+class LastEntitySlot {
+  e = -1;
+  private slot: number | number[] | undefined = undefined;
+
+  get(e: number): number | number[] | undefined {
+    return e === this.e ? this.slot : undefined;
+  }
+
+  set(e: number, slot: number | number[]): void {
+    this.e = e;
+    this.slot = slot;
+  }
+}
+
+/** Where one attribute's assertions are in `assertions`, by entity. */
+type Slots = Map<number, number | number[]> | LastEntitySlot;
+
 /** Values of one (entity, attribute) slot compared one by one; a slot with more gets a map by value. */
 const SLOT_SCAN_LIMIT = 8;
 
@@ -320,9 +344,10 @@ class Transaction {
    * Where each (entity, attribute) slot's assertions are in `assertions`, by attribute, then
    * entity: a number for a cardinality-one slot (its only value), a list for a cardinality-many
    * one. Keyed by numbers rather than a string per datom, which an import paid for in building,
-   * hashing and collecting them (measured: most of the transactor's own time).
+   * hashing and collecting them (measured: most of the transactor's own time); while assertions
+   * come in entity order, only the last entity's slot (`LastEntitySlot`).
    */
-  private readonly slots = new Map<number, Map<number, number | number[]>>();
+  private readonly slots = new Map<number, Slots>();
   /** Assertions of cardinality-many slots with many values, by `datomKey`. */
   private readonly manyAsserted = new Map<string, number>();
   private readonly retractions = new Map<string, Pending>();
@@ -390,7 +415,8 @@ class Transaction {
   private assert(pending: Pending): void {
     const attribute = pending.attribute;
     let slots = this.slots.get(attribute.id);
-    if (slots === undefined) this.slots.set(attribute.id, (slots = new Map()));
+    if (slots === undefined) this.slots.set(attribute.id, (slots = this.entityOrder ? new LastEntitySlot() : new Map()));
+    if (slots instanceof LastEntitySlot && pending.e < slots.e) slots = this.slotsByEntity(attribute.id);
     const at = attribute.cardinality === 'one' ? this.assertOne(slots, pending) : this.assertMany(slots, pending);
     // The same datom again keeps its place; its site is the latest, as error messages name it.
     if (at === undefined) this.assertions.push(pending);
@@ -398,7 +424,29 @@ class Transaction {
   }
 
   /** Where an equal assertion of the slot is, if any; a different value is a conflict. */
-  private assertOne(slots: Map<number, number | number[]>, a: Pending): number | undefined {
+  /** Whether every attribute's slots are a `LastEntitySlot` (see there). */
+  private entityOrder = true;
+
+  /**
+   * Every attribute's slots by entity from now on, rebuilt from the assertions so far, when one
+   * comes before the last entity its attribute saw; returns those of `attribute`.
+   */
+  private slotsByEntity(attribute: number): Slots {
+    this.entityOrder = false;
+    for (const id of this.slots.keys()) this.slots.set(id, new Map());
+    const assertions = this.assertions;
+    for (let i = 0; i < assertions.length; i++) {
+      const a = assertions[i]!;
+      const slots = this.slots.get(a.attribute.id) as Map<number, number | number[]>;
+      const list = slots.get(a.e);
+      if (a.attribute.cardinality === 'one') slots.set(a.e, i);
+      else if (list === undefined) slots.set(a.e, [i]);
+      else (list as number[]).push(i);
+    }
+    return this.slots.get(attribute)!;
+  }
+
+  private assertOne(slots: Slots, a: Pending): number | undefined {
     const at = slots.get(a.e) as number | undefined;
     if (at === undefined) {
       slots.set(a.e, this.assertions.length);
@@ -416,7 +464,7 @@ class Transaction {
   }
 
   /** Where an equal assertion of the slot is, if any; else records where this one goes. */
-  private assertMany(slots: Map<number, number | number[]>, a: Pending): number | undefined {
+  private assertMany(slots: Slots, a: Pending): number | undefined {
     const next = this.assertions.length;
     const list = slots.get(a.e) as number[] | undefined;
     if (list === undefined) {
@@ -469,24 +517,41 @@ class Transaction {
     }
   }
 
-  /** The assertions that change something, retracting the values cardinality-one ones replace. */
+  /**
+   * The assertions that change something, retracting the values cardinality-one ones replace: the
+   * list itself when every one does (an import's), rather than a copy of all of them.
+   */
   private effectiveAssertions(): Pending[] {
-    const added: Pending[] = [];
-    for (let i = 0; i < this.assertions.length; i++) {
-      const a = this.assertions[i]!;
-      // Entities made by this transaction (ids from its tx on) have no datoms yet to compare with.
-      const fresh = a.e >= this.tx;
-      if (!fresh && a.attribute.cardinality === 'one') {
-        // One read serves both questions: is it redundant, and which old value does it replace?
-        const current = this.snapshot.values(a.e, a.attribute.id)[0];
-        if (current !== undefined && valueKey(current.v) === valueKey(a.v)) continue; // redundant
-        if (current !== undefined) this.retract(a.e, a.attribute, current.v, current.tx, a.where);
-      } else if (!fresh && this.snapshot.find(a.e, a.attribute, a.v) !== undefined) {
-        continue; // redundant
-      }
-      added.push(a);
-    }
+    const assertions = this.assertions;
+    const redundant = this.firstRedundant(assertions);
+    return redundant === assertions.length ? assertions : this.effectiveAfter(assertions, redundant);
+  }
+
+  /** Where the first redundant assertion is (the length if none), settling each one before it. */
+  private firstRedundant(assertions: readonly Pending[]): number {
+    for (let i = 0; i < assertions.length; i++) if (!this.changes(assertions[i]!)) return i;
+    return assertions.length;
+  }
+
+  /** The assertions before `redundant` and those after it that change something. */
+  private effectiveAfter(assertions: readonly Pending[], redundant: number): Pending[] {
+    const added = assertions.slice(0, redundant);
+    for (let i = redundant + 1; i < assertions.length; i++) if (this.changes(assertions[i]!)) added.push(assertions[i]!);
     return added;
+  }
+
+  /** Whether the assertion changes something; a cardinality-one one retracts the value it replaces. */
+  private changes(a: Pending): boolean {
+    // Entities made by this transaction (ids from its tx on) have no datoms yet to compare with.
+    if (a.e >= this.tx) return true;
+    if (a.attribute.cardinality === 'one') {
+      // One read serves both questions: is it redundant, and which old value does it replace?
+      const current = this.snapshot.values(a.e, a.attribute.id)[0];
+      if (current !== undefined && valueKey(current.v) === valueKey(a.v)) return false;
+      if (current !== undefined) this.retract(a.e, a.attribute, current.v, current.tx, a.where);
+      return true;
+    }
+    return this.snapshot.find(a.e, a.attribute, a.v) === undefined;
   }
 
   /**
@@ -501,7 +566,9 @@ class Transaction {
     }
   }
 
-  private emit(added: readonly Pending[]): LogDatom[] {
+  /** The datoms: retractions, then assertions; with no retraction, `added` itself (it is ours). */
+  private emit(added: Pending[]): LogDatom[] {
+    if (this.retractions.size === 0) return added as unknown as LogDatom[];
     const out: LogDatom[] = [];
     this.emitRetractions(out);
     this.emitAssertions(out, added);
