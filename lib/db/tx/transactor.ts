@@ -423,7 +423,6 @@ class Transaction {
     else this.assertions[at] = pending;
   }
 
-  /** Where an equal assertion of the slot is, if any; a different value is a conflict. */
   /** Whether every attribute's slots are a `LastEntitySlot` (see there). */
   private entityOrder = true;
 
@@ -446,6 +445,7 @@ class Transaction {
     return this.slots.get(attribute)!;
   }
 
+  /** Where an equal assertion of the slot is, if any; a different value is a conflict. */
   private assertOne(slots: Slots, a: Pending): number | undefined {
     const at = slots.get(a.e) as number | undefined;
     if (at === undefined) {
