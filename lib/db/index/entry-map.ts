@@ -247,11 +247,7 @@ export class EntryMap {
     if (n <= FEW_PENDING && n * 64 < this.sortedSize) {
       // A point read after a small transaction: applied in the order made (a later write to a
       // key replaces an earlier one, as the merge's last-write-wins does) with no sort.
-      for (let i = 0; i < n; i++) {
-        const mark = pendingMarks[i]!;
-        if (mark === DELETED) this.remove(pendingKeys[i]!);
-        else this.insert(pendingKeys[i]!, mark);
-      }
+      this.applyEach(pendingKeys, pendingMarks);
       pendingKeys.length = 0;
       pendingMarks.length = 0;
       return;
@@ -268,14 +264,16 @@ export class EntryMap {
     }
     this.pendingKeys = [];
     this.pendingMarks = [];
-    if (keys.length * 64 < this.sortedSize) {
-      for (let i = 0; i < keys.length; i++) {
-        const mark = marks[i]!;
-        if (mark === DELETED) this.remove(keys[i]!);
-        else this.insert(keys[i]!, mark);
-      }
-    } else {
-      this.rebuild(keys, marks);
+    if (keys.length * 64 < this.sortedSize) this.applyEach(keys, marks);
+    else this.rebuild(keys, marks);
+  }
+
+  /** Writes `keys` with `marks` into the chunks one at a time, in the order given. */
+  private applyEach(keys: readonly NovelKey[], marks: readonly Mark[]): void {
+    for (let i = 0; i < keys.length; i++) {
+      const mark = marks[i]!;
+      if (mark === DELETED) this.remove(keys[i]!);
+      else this.insert(keys[i]!, mark);
     }
   }
 
