@@ -82,7 +82,7 @@ export class Connection {
     const indexing = novelty.datomCount + outcome.datoms.length >= this.tuning.indexThreshold;
     // An indexing commit's datoms go straight into the tree batches; any other's into novelty.
     const own = indexing ? planBatches(outcome.datoms, outcome.schema) : undefined;
-    const changes = indexing ? [] : planDatoms(outcome.datoms, outcome.schema);
+    const changes = indexing ? undefined : planDatoms(outcome.datoms, outcome.schema);
     let roots = snapshot.state.roots;
     let recordOffset: number;
     const newPages = new Map<string, number>();
@@ -108,7 +108,7 @@ export class Connection {
 
     const epochTx = { tx: outcome.tx, recordOffset, instant, nextId: outcome.nextId };
     let state: IndexState;
-    if (indexing) {
+    if (changes === undefined) {
       const fresh = Novelty.empty();
       fresh.txs.push(epochTx);
       state = { roots, novelty: fresh, epochOffset: recordOffset };

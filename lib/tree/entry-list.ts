@@ -256,6 +256,17 @@ export class EntryListBuilder {
     this.offsets[++this.count] = at + length;
   }
 
+  /** Appends an entry given as a latin1 string, one character per byte (novelty's keys). */
+  pushLatin1(key: string): void {
+    const length = key.length;
+    this.reserve(length, 1);
+    const bytes = this.bytes;
+    const at = this.length;
+    for (let i = 0; i < length; i++) bytes[at + i] = key.charCodeAt(i);
+    this.length = at + length;
+    this.offsets[++this.count] = at + length;
+  }
+
   /** Appends entries [from, to) of `list` with one copy of their bytes. */
   pushRun(list: EntryList, from: number, to: number): void {
     if (from >= to) return;

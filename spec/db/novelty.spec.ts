@@ -41,7 +41,9 @@ describe('novelty', () => {
     const e = db.entity(['n/key', 7])!.id;
     const count = db.snapshot.schema.find('n/count', db.basisT)!.id;
     const prefix = encodePrefix('eavt', { e, a: count }, db.snapshot.typeOf);
-    const live = [...novelty.current.eavt.keys()].filter((k) => k.startsWith(novelKeyOf(prefix)));
+    const { entries } = novelty.current.eavt.inOrder();
+    const keys = Array.from({ length: entries.count }, (_, i) => novelKeyOf(entries.bytes.subarray(entries.start(i), entries.end(i))));
+    const live = keys.filter((k) => k.startsWith(novelKeyOf(prefix)));
     expect(live).toHaveLength(1); // the populating transaction is in this epoch too: no tombstone
     expect(novelty.retired.eavt.size).toBe(1000); // the first count (0) and 999 replaced ones
     // The past still reads: every value through asOf, and all of them through history.

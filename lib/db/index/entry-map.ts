@@ -1,9 +1,12 @@
 /**
  * Novelty's ordered map of one index (`EntryMap`): each entry's key (the entry's bytes as a latin1
- * string) and its mark. Writes are kept pending and merged into sorted chunks when the map is read
- * in order; clones for speculative transactions share the chunks until written. See the class.
+ * string) and its mark. Writes are kept pending, as bytes (pending-writes.ts), and merged into
+ * sorted chunks when the map is read in order; the indexing commit reads them as bytes instead.
+ * Clones for speculative transactions share the chunks until written. See the class.
  */
+import { EntryList, EntryListBuilder } from '../../tree/entry-list.js';
 import type { Mark, NovelKey } from './novelty.js';
+import { DELETED, PendingWrites } from './pending-writes.js';
 
 /** Entries of a chunk at most; a full chunk splits in two. */
 const CHUNK = 512;
@@ -44,94 +47,14 @@ function lowerBound(chunk: Chunk, key: NovelKey, p: number): number {
   return lo;
 }
 
-/** Keys a block of `sortedPositions` holds at most: its positions take the low 16 bits of a 64-bit word. */
-const SORT_BLOCK = 1 << 16;
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
-/**
- * The positions of `keys` in key order, equal keys in position order. Each key's first six bytes
- * and its position go into one 64-bit word, the words are sorted natively (BigUint64Array), and
- * only keys whose six bytes tie are compared as strings: the epoch's merge sorts some 250,000
- * pending keys, and comparing them as strings (`sort()`) read each key string again at every
- * step, scattered on the heap.
- */
-function sortedPositions(keys: readonly NovelKey[]): number[] {
-  if (keys.length < 64 || !LITTLE_ENDIAN) return byKey(keys, Array.from(keys, (_, i) => i));
-  let sorted: number[] = [];
-  for (let from = 0; from < keys.length; from += SORT_BLOCK) {
-    const block = sortedBlock(keys, from, Math.min(keys.length, from + SORT_BLOCK));
-    sorted = from === 0 ? block : mergedPositions(keys, sorted, block);
-  }
-  return sorted;
-}
-
-/** `positions` sorted by their keys; stable (Array.prototype.sort is), so equal keys keep their order. */
-const byKey = (keys: readonly NovelKey[], positions: number[]): number[] =>
-  positions.sort((x, y) => (keys[x]! < keys[y]! ? -1 : keys[x]! > keys[y]! ? 1 : 0));
-
-const byteOf = (key: NovelKey, i: number): number => (i < key.length ? key.charCodeAt(i) : 0);
-
-function sortedBlock(keys: readonly NovelKey[], from: number, to: number): number[] {
-  const n = to - from;
-  const packed = new BigUint64Array(n);
-  // Little-endian: word 2i is the low half of element i (bytes 4-5 and the position), 2i+1 the high.
-  const words = new Uint32Array(packed.buffer);
-  for (let i = 0; i < n; i++) {
-    const key = keys[from + i]!;
-    words[2 * i + 1] = ((byteOf(key, 0) << 24) | (byteOf(key, 1) << 16) | (byteOf(key, 2) << 8) | byteOf(key, 3)) >>> 0;
-    words[2 * i] = ((byteOf(key, 4) << 24) | (byteOf(key, 5) << 16) | i) >>> 0;
-  }
-  packed.sort();
-  const out: number[] = [];
-  for (let i = 0; i < n; ) {
-    let j = i + 1;
-    while (j < n && words[2 * j + 1] === words[2 * i + 1] && words[2 * j]! >>> 16 === words[2 * i]! >>> 16) j++;
-    if (j === i + 1) {
-      out.push(from + (words[2 * i]! & 0xffff));
-    } else {
-      // Six bytes tie: in position order (the words' low bits), then by the whole key. Most
-      // such runs are a few history entries of one entity and attribute: sorted by insertion,
-      // as a call to sort() costs more than they do.
-      const start = out.length;
-      for (let k = i; k < j; k++) out.push(from + (words[2 * k]! & 0xffff));
-      if (j - i > 16) {
-        const run = byKey(keys, out.slice(start));
-        for (let k = 0; k < run.length; k++) out[start + k] = run[k]!;
-      } else {
-        for (let k = start + 1; k < out.length; k++) {
-          const position = out[k]!;
-          let at = k;
-          for (; at > start && keys[out[at - 1]!]! > keys[position]!; at--) out[at] = out[at - 1]!;
-          out[at] = position;
-        }
-      }
-    }
-    i = j;
-  }
-  return out;
-}
-
-/** Two sorted runs of positions merged; on equal keys the first run's (earlier positions) first. */
-function mergedPositions(keys: readonly NovelKey[], a: readonly number[], b: readonly number[]): number[] {
-  const out: number[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) out.push(keys[a[i]!]! <= keys[b[j]!]! ? a[i++]! : b[j++]!);
-  while (i < a.length) out.push(a[i++]!);
-  while (j < b.length) out.push(b[j++]!);
-  return out;
-}
-
-/** A pending write that deletes its key. */
-const DELETED: Mark = Object.freeze({ added: -1, removed: -1 });
-
 /**
  * An ordered map of novel keys to marks for one index. Writes are appended to a list of pending
  * writes and reach the sorted part only when something reads the map in key order (`entries`,
  * `size`, a clone), sorted and merged in at once: most maps are read in order only by the next
  * indexing (history, retired, and the current maps of orders no read asks for), so a one-datom
  * transaction's fifteen changes cost a few appends instead of fifteen sorted inserts into maps
- * of some 60,000 keys, and the epoch's merge sorts them instead. Nothing looks a single key up:
+ * of some 60,000 keys, and the epoch's merge sorts them instead, reading them (`inOrder`) as
+ * bytes merged with the chunks' entries, with no string made for them. Nothing looks a single key up:
  * novelty's removals know from the entry's tx whether it is in the tree (Novelty.apply), so the
  * map needs no hash index of its pending writes (one cost about as much as the appends saved).
  * A reader after a small transaction finds a few pending writes, inserted one by one.
@@ -149,9 +72,8 @@ export class EntryMap {
   private chunks: Chunk[] = [];
   /** Marks the chunks this map may write in place; a clone takes a new one for each map. */
   private token: object = {};
-  /** Writes not yet in the chunks, in the order made: a key and its mark, DELETED for a deletion. */
-  private pendingKeys: NovelKey[] = [];
-  private pendingMarks: Mark[] = [];
+  /** Writes not yet in the chunks, in the order made; a deletion's mark is DELETED. */
+  private readonly pending = new PendingWrites();
 
   /** Entries, counting each key once and no deleted one. */
   get size(): number {
@@ -169,13 +91,44 @@ export class EntryMap {
   }
 
   set(key: NovelKey, mark: Mark): void {
-    this.pendingKeys.push(key);
-    this.pendingMarks.push(mark);
+    this.pending.pushKey(key, mark);
   }
 
   delete(key: NovelKey): void {
-    this.pendingKeys.push(key);
-    this.pendingMarks.push(DELETED);
+    this.pending.pushKey(key, DELETED);
+  }
+
+  /** `set` of the key `bytes[start, end)`, with no string made for it until a read needs one. */
+  setBytes(bytes: Uint8Array, start: number, end: number, mark: Mark): void {
+    this.pending.push(bytes, start, end, mark);
+  }
+
+  /** `delete` of the key `bytes[start, end)`. */
+  deleteBytes(bytes: Uint8Array, start: number, end: number): void {
+    this.pending.push(bytes, start, end, DELETED);
+  }
+
+  /**
+   * Every entry in key order, as bytes, with its mark, leaving the map as it is: the indexing
+   * commit reads each map once, whole, and then drops it, so the pending writes go from their
+   * bytes into the list, merged with the chunks' entries, with no string nor chunk made for them.
+   */
+  inOrder(): { readonly entries: EntryList; readonly marks: Mark[] } {
+    const pending = this.pending;
+    const out = new EntryListBuilder(24 * (this.sortedSize + pending.count), this.sortedSize + pending.count);
+    const marks: Mark[] = [];
+    const sink: MergeSink = {
+      chunk(key, mark) {
+        out.pushLatin1(key);
+        marks.push(mark);
+      },
+      pending(x) {
+        out.push(pending.keyBytes, pending.start(x), pending.end(x));
+        marks.push(pending.mark(x));
+      },
+    };
+    mergeWrites(this.chunks, pending, pending.count === 0 ? [] : pending.sortedLast(), sink);
+    return { entries: out.finish(), marks };
   }
 
   /** The entries from `lowest` (inclusive; the first when undefined) upward, each in `pair`. */
@@ -228,53 +181,29 @@ export class EntryMap {
     }
   }
 
-  /** The keys in order: collected into an array at once, as the next indexing wants them all. */
-  keys(): IterableIterator<NovelKey> {
-    this.settle();
-    const keys: NovelKey[] = [];
-    for (const chunk of this.chunks) for (let i = 0; i < chunk.keys.length; i++) keys.push(chunk.keys[i]!);
-    return keys.values();
-  }
-
   /**
    * Brings the pending writes into the chunks: one by one when they are few beside the entries
    * (a search and a move within a chunk each), else by one merge into new chunks.
    */
   private settle(): void {
-    const { pendingKeys, pendingMarks } = this;
-    const n = pendingKeys.length;
+    const pending = this.pending;
+    const n = pending.count;
     if (n === 0) return;
     if (n <= FEW_PENDING && n * 64 < this.sortedSize) {
       // A point read after a small transaction: applied in the order made (a later write to a
       // key replaces an earlier one, as the merge's last-write-wins does) with no sort.
-      this.applyEach(pendingKeys, pendingMarks);
-      pendingKeys.length = 0;
-      pendingMarks.length = 0;
-      return;
+      for (let i = 0; i < n; i++) this.write(pending.key(i), pending.mark(i));
+    } else {
+      const sorted = pending.sortedLast();
+      if (sorted.length * 64 < this.sortedSize) for (const x of sorted) this.write(pending.key(x), pending.mark(x));
+      else this.rebuild(sorted);
     }
-    // The last write per key, in key order.
-    const sorted = sortedPositions(pendingKeys);
-    const keys: NovelKey[] = [];
-    const marks: Mark[] = [];
-    for (let i = 0; i < sorted.length; i++) {
-      const key = pendingKeys[sorted[i]!]!;
-      if (i + 1 < sorted.length && pendingKeys[sorted[i + 1]!] === key) continue;
-      keys.push(key);
-      marks.push(pendingMarks[sorted[i]!]!);
-    }
-    this.pendingKeys = [];
-    this.pendingMarks = [];
-    if (keys.length * 64 < this.sortedSize) this.applyEach(keys, marks);
-    else this.rebuild(keys, marks);
+    pending.clear();
   }
 
-  /** Writes `keys` with `marks` into the chunks one at a time, in the order given. */
-  private applyEach(keys: readonly NovelKey[], marks: readonly Mark[]): void {
-    for (let i = 0; i < keys.length; i++) {
-      const mark = marks[i]!;
-      if (mark === DELETED) this.remove(keys[i]!);
-      else this.insert(keys[i]!, mark);
-    }
+  private write(key: NovelKey, mark: Mark): void {
+    if (mark === DELETED) this.remove(key);
+    else this.insert(key, mark);
   }
 
   private insert(key: NovelKey, mark: Mark): void {
@@ -311,8 +240,8 @@ export class EntryMap {
     if (chunk.keys.length === 0) this.chunks.splice(c, 1);
   }
 
-  /** New chunks, three quarters full, of the chunks' entries and the pending writes (`keys` sorted, their `marks`) merged. */
-  private rebuild(keys: readonly NovelKey[], marks: readonly Mark[]): void {
+  /** New chunks, three quarters full, of the chunks' entries and the pending writes (`sorted`) merged. */
+  private rebuild(sorted: readonly number[]): void {
     const chunks: Chunk[] = [];
     let chunk = newChunk(this.token);
     let size = 0;
@@ -326,21 +255,11 @@ export class EntryMap {
       chunk.marks.push(mark);
       size++;
     };
-    let j = 0;
-    const pendingUpTo = (key: NovelKey | undefined) => {
-      for (; j < keys.length && (key === undefined || keys[j]! <= key); j++) {
-        if (marks[j] !== DELETED) push(keys[j]!, marks[j]!, prefixOf(keys[j]!));
-      }
-    };
-    for (const from of this.chunks) {
-      for (let i = 0; i < from.keys.length; i++) {
-        const key = from.keys[i]!;
-        pendingUpTo(key);
-        // A pending write to the same key (the last one taken above) replaced this entry.
-        if (j === 0 || keys[j - 1] !== key) push(key, from.marks[i]!, from.prefixes[i]!);
-      }
-    }
-    pendingUpTo(undefined);
+    const pending = this.pending;
+    mergeWrites(this.chunks, pending, sorted, {
+      chunk: push,
+      pending: (x) => push(pending.key(x), pending.mark(x), pending.prefix(x)),
+    });
     if (chunk.keys.length > 0) chunks.push(chunk);
     this.chunks = chunks;
     this.sortedSize = size;
@@ -383,6 +302,41 @@ export class EntryMap {
     const upper = { keys: chunk.keys.splice(half), marks: chunk.marks.splice(half), prefixes, owner: this.token };
     this.chunks.splice(c + 1, 0, upper);
   }
+}
+
+/** Where `mergeWrites` puts each entry: a chunk's, or pending write `x`. */
+interface MergeSink {
+  chunk(key: NovelKey, mark: Mark, prefix: number): void;
+  pending(x: number): void;
+}
+
+/**
+ * The chunks' entries and the pending writes at positions `sorted` (the last write of each key,
+ * in key order) merged in key order: a write replaces the entry of its key, and a deletion
+ * leaves none.
+ */
+function mergeWrites(chunks: readonly Chunk[], pending: PendingWrites, sorted: readonly number[], sink: MergeSink): void {
+  let j = 0;
+  for (const from of chunks) {
+    for (let i = 0; i < from.keys.length; i++) {
+      const key = from.keys[i]!;
+      const p = from.prefixes[i]!;
+      // The writes up to this key; one to the key itself replaces its entry.
+      let order = 1;
+      for (; j < sorted.length; j++) {
+        const x = sorted[j]!;
+        order = pending.compareToKey(x, key, p);
+        if (order > 0) break;
+        if (pending.mark(x) !== DELETED) sink.pending(x);
+        if (order === 0) {
+          j++;
+          break;
+        }
+      }
+      if (order !== 0) sink.chunk(key, from.marks[i]!, p);
+    }
+  }
+  for (; j < sorted.length; j++) if (pending.mark(sorted[j]!) !== DELETED) sink.pending(sorted[j]!);
 }
 
 const newChunk = (owner: object): Chunk => ({ keys: [], marks: [], prefixes: new Float64Array(CHUNK), owner });

@@ -6,7 +6,7 @@
  * its own tx, and the retraction. EAVT and AEVT take every datom; AVET only `db/index` and
  * `db/unique` attributes; VAET only refs.
  */
-import { encodeEntryKey, type IndexOrder, writeEntry } from '../encoding/datom-key.js';
+import { type IndexOrder, writeEntry } from '../encoding/datom-key.js';
 import type { KeyWriter } from '../encoding/key-codec.js';
 import type { LogDatom, TreeRoots } from '../encoding/log-record.js';
 import type { Attribute, Schema } from '../schema/schema.js';
@@ -16,7 +16,7 @@ import { compareAt } from '../../tree/search.js';
 import { compareBytes, OpKind, type TreeOp } from '../../tree/tree-schema.js';
 import { encodeHeapEntry, encodeLogEntry, type IndexTrees, rootOf, TreeSlot } from './index-trees.js';
 import type { EntryMap } from './entry-map.js';
-import { compareBytesToKey, type NovelKey, type Novelty, type NoveltyChange } from './novelty.js';
+import type { Novelty, NoveltyChange, NoveltyPlan } from './novelty.js';
 
 /** Novelty this large (in datoms) is written into the trees by the commit that reaches it. */
 export const INDEX_THRESHOLD_DATOMS = 65_536;
@@ -31,25 +31,36 @@ export function ordersOf(attribute: Attribute): readonly IndexOrder[] {
   return attribute.indexed ? INDEXED : PLAIN;
 }
 
-/** The novelty changes a transaction's datoms make (encoding can fail; applying them cannot). */
-export function planDatoms(datoms: readonly LogDatom[], schema: Schema): NoveltyChange[] {
+/**
+ * The novelty changes a transaction's datoms make (encoding can fail; applying them cannot), their
+ * keys written as bytes into one list: a one-datom transaction's fifteen keys were a string each.
+ */
+export function planDatoms(datoms: readonly LogDatom[], schema: Schema): NoveltyPlan {
+  const keys = new EntryListBuilder(PLANNED_KEY_BYTES * datoms.length, 4 * datoms.length);
   const changes: NoveltyChange[] = [];
   for (const d of datoms) {
     const attribute = schema.ofDatom(d.a);
     const type = attribute.valueType;
     for (const order of ordersOf(attribute)) {
       if (d.added) {
-        changes.push({ order, kind: 'add', key: encodeEntryKey(order, d, type, false), tx: d.tx, assertedTx: 0 });
+        push(keys, writeEntry(order, d, type, false));
+        changes.push({ order, kind: 'add', tx: d.tx, assertedTx: 0 });
         continue;
       }
       const assertion = { e: d.e, a: d.a, v: d.v, tx: d.assertedTx, added: true };
-      changes.push({ order, kind: 'remove', key: encodeEntryKey(order, assertion, type, false), tx: d.tx, assertedTx: d.assertedTx });
-      changes.push({ order, kind: 'history', key: encodeEntryKey(order, assertion, type, true), tx: d.tx, assertedTx: 0 });
-      changes.push({ order, kind: 'history', key: encodeEntryKey(order, d, type, true), tx: d.tx, assertedTx: 0 });
+      push(keys, writeEntry(order, assertion, type, false));
+      changes.push({ order, kind: 'remove', tx: d.tx, assertedTx: d.assertedTx });
+      push(keys, writeEntry(order, assertion, type, true));
+      changes.push({ order, kind: 'history', tx: d.tx, assertedTx: 0 });
+      push(keys, writeEntry(order, d, type, true));
+      changes.push({ order, kind: 'history', tx: d.tx, assertedTx: 0 });
     }
   }
-  return changes;
+  return { keys: keys.finish(), changes };
 }
+
+/** Room for a datom's planned keys at first: two or three entries of ~20 bytes (a retraction's grow the list). */
+const PLANNED_KEY_BYTES = 64;
 
 export function applyDatoms(novelty: Novelty, datoms: readonly LogDatom[], schema: Schema): void {
   novelty.apply(planDatoms(datoms, schema), datoms.length);
@@ -408,7 +419,7 @@ function insertsOnly(entries: EntryList): KeyBatch {
   return { entries, kinds: new Uint8Array(entries.count).fill(OpKind.insert), removes: false };
 }
 
-/** Builds a batch merged from novelty's keys and the commit's own. */
+/** Builds a batch merged from novelty's entries and the commit's own. */
 class KeyBatchBuilder {
   private readonly entries: EntryListBuilder;
   private readonly kinds: Uint8Array;
@@ -416,9 +427,9 @@ class KeyBatchBuilder {
   private removes = false;
 
   /**
-   * `ownBytes` of the commit's keys and about `novelBytes` of novelty's; `spare`, a written batch,
-   * whose memory is used if it holds the commit's keys (novelty's, a few where it matters, are
-   * counted only roughly; if they do not fit, the list grows).
+   * `ownBytes` of the commit's keys and `novelBytes` of novelty's; `spare`, a written batch, whose
+   * memory is used if it holds the commit's keys (novelty's, a few where it matters, are not
+   * counted there; if they do not fit, the list grows).
    */
   constructor(capacity: number, ownBytes: number, novelBytes: number, spare: KeyBatch | undefined) {
     this.entries =
@@ -426,61 +437,44 @@ class KeyBatchBuilder {
     this.kinds = spare !== undefined && spare.kinds.length >= capacity ? spare.kinds : new Uint8Array(capacity);
   }
 
-  novel(key: NovelKey, kind: OpKind): void {
-    if (novelBytes.length < key.length) novelBytes = new Uint8Array(key.length * 2);
-    for (let i = 0; i < key.length; i++) novelBytes[i] = key.charCodeAt(i);
-    this.entries.push(novelBytes, 0, key.length);
-    this.add(kind, 1);
-  }
-
   /** Entries [from, to) of `list`, with one copy of their bytes. */
-  own(list: EntryList, from: number, to: number, kind: OpKind): void {
+  push(list: EntryList, from: number, to: number, kind: OpKind): void {
     this.entries.pushRun(list, from, to);
-    this.add(kind, to - from);
+    if (to <= from) return;
+    this.kinds.fill(kind, this.count, this.count + to - from);
+    this.count += to - from;
+    if (kind === OpKind.remove) this.removes = true;
   }
 
   finish(): KeyBatch {
     return { entries: this.entries.finish(), kinds: this.kinds.subarray(0, this.count), removes: this.removes };
   }
-
-  private add(kind: OpKind, n: number): void {
-    if (n === 0) return;
-    this.kinds.fill(kind, this.count, this.count + n);
-    this.count += n;
-    if (kind === OpKind.remove) this.removes = true;
-  }
 }
 
-/** Where a novelty key's characters become bytes on their way into a batch. */
-let novelBytes = new Uint8Array(256);
-
-/** Entry `i` of `list` against a novelty key, in the bytes' order. */
-const compareToNovel = (list: EntryList, i: number, key: NovelKey): number => compareBytesToKey(list.bytes, list.start(i), list.end(i), key);
-
 /**
- * The first entry of `list` from `from` on that is not below `key` (the list's end if none):
- * galloping, then a binary search, so a run of the commit's entries between two novelty keys
- * costs comparisons by the log of its length and is then copied whole.
+ * The first entry of `list` from `from` on that is not below entry `k` of `keys` (the list's end
+ * if none): galloping, then a binary search, so a run of one list's entries between two of the
+ * other's costs comparisons by the log of its length and is then copied whole.
  */
-function notBelow(list: EntryList, from: number, key: NovelKey): number {
+function notBelow(list: EntryList, from: number, keys: EntryList, k: number): number {
   const n = list.count;
-  if (from >= n || compareToNovel(list, from, key) >= 0) return from;
-  let below = from; // the last entry known to be below `key`
+  if (from >= n || compareAt(compareBytes, list, from, keys, k) >= 0) return from;
+  let below = from; // the last entry known to be below the key
   let step = 1;
-  while (below + step < n && compareToNovel(list, below + step, key) < 0) {
+  while (below + step < n && compareAt(compareBytes, list, below + step, keys, k) < 0) {
     below += step;
     step *= 2;
   }
   let hi = below + step < n ? below + step : n; // known not below, or the end
   while (hi - below > 1) {
     const mid = (below + hi) >>> 1;
-    if (compareToNovel(list, mid, key) < 0) below = mid;
+    if (compareAt(compareBytes, list, mid, keys, k) < 0) below = mid;
     else hi = mid;
   }
   return hi;
 }
 
-/** The commit's own adds and removes for one current tree, taken in order around novelty's keys. */
+/** The commit's own adds and removes for one current tree, taken in order around novelty's entries. */
 class OwnCursor {
   adds = 0;
   removes = 0;
@@ -490,25 +484,25 @@ class OwnCursor {
     private readonly removeList: EntryList,
   ) {}
 
-  /** Pushes the adds and removes that come before `key` (all that are left when undefined), merged in order. */
-  pushBefore(batch: KeyBatchBuilder, key: NovelKey | undefined): void {
+  /** Pushes the adds and removes that come before entry `k` of `keys` (all that are left without one), merged in order. */
+  pushBefore(batch: KeyBatchBuilder, keys?: EntryList, k = 0): void {
     const adds = this.addList;
     const removes = this.removeList;
-    const addEnd = key === undefined ? adds.count : notBelow(adds, this.adds, key);
-    const removeEnd = key === undefined ? removes.count : notBelow(removes, this.removes, key);
+    const addEnd = keys === undefined ? adds.count : notBelow(adds, this.adds, keys, k);
+    const removeEnd = keys === undefined ? removes.count : notBelow(removes, this.removes, keys, k);
     while (this.adds < addEnd && this.removes < removeEnd) {
-      if (compareAt(compareBytes, adds, this.adds, removes, this.removes) < 0) batch.own(adds, this.adds, ++this.adds, OpKind.insert);
-      else batch.own(removes, this.removes, ++this.removes, OpKind.remove);
+      if (compareAt(compareBytes, adds, this.adds, removes, this.removes) < 0) batch.push(adds, this.adds, ++this.adds, OpKind.insert);
+      else batch.push(removes, this.removes, ++this.removes, OpKind.remove);
     }
-    batch.own(adds, this.adds, addEnd, OpKind.insert);
+    batch.push(adds, this.adds, addEnd, OpKind.insert);
     this.adds = addEnd;
-    batch.own(removes, this.removes, removeEnd, OpKind.remove);
+    batch.push(removes, this.removes, removeEnd, OpKind.remove);
     this.removes = removeEnd;
   }
 
-  /** Whether the next remove is `key` itself (which then counts as taken). */
-  removesKey(key: NovelKey): boolean {
-    if (this.removes < this.removeList.count && compareToNovel(this.removeList, this.removes, key) === 0) {
+  /** Whether the next remove is entry `k` of `keys` itself (which then counts as taken). */
+  removesEntry(keys: EntryList, k: number): boolean {
+    if (this.removes < this.removeList.count && compareAt(compareBytes, this.removeList, this.removes, keys, k) === 0) {
       this.removes++;
       return true;
     }
@@ -522,36 +516,45 @@ class OwnCursor {
  * only an entry added earlier (in the map) or one in the tree (not in the map).
  */
 function currentBatch(map: EntryMap, adds: EntryList, removes: EntryList, spare: KeyBatch | undefined): KeyBatch {
-  if (map.size === 0 && removes.count === 0) return insertsOnly(adds);
-  const batch = new KeyBatchBuilder(map.size + adds.count + removes.count, adds.dataBytes + removes.dataBytes, 16 * map.size, spare);
+  const { entries, marks } = map.inOrder();
+  if (entries.count === 0 && removes.count === 0) return insertsOnly(adds);
+  const batch = new KeyBatchBuilder(entries.count + adds.count + removes.count, adds.dataBytes + removes.dataBytes, entries.dataBytes, spare);
   const own = new OwnCursor(adds, removes);
-  for (const [key, mark] of map.entries()) {
-    own.pushBefore(batch, key);
-    if (own.removesKey(key)) {
+  for (let i = 0; i < entries.count; i++) {
+    const mark = marks[i]!;
+    own.pushBefore(batch, entries, i);
+    if (own.removesEntry(entries, i)) {
       // Removed by this commit: if an earlier commit of the epoch added it, it never reaches the tree.
-      if (mark.added === 0) batch.novel(key, OpKind.remove);
+      if (mark.added === 0) batch.push(entries, i, i + 1, OpKind.remove);
     } else if (mark.removed === 0) {
-      batch.novel(key, OpKind.insert);
+      batch.push(entries, i, i + 1, OpKind.insert);
     } else if (mark.added === 0) {
-      batch.novel(key, OpKind.remove);
+      batch.push(entries, i, i + 1, OpKind.remove);
     }
     // Added and removed within the epoch: it never reaches the current tree.
   }
-  own.pushBefore(batch, undefined);
+  own.pushBefore(batch);
   return batch.finish();
 }
 
-/** The history tree's batch: novelty's entries and the commit's own, merged (all inserts). */
+/** The history tree's batch: novelty's entries and the commit's own, merged in runs (all inserts). */
 function historyBatch(map: EntryMap, own: EntryList, spare: KeyBatch | undefined): KeyBatch {
-  if (map.size === 0) return insertsOnly(own);
-  const batch = new KeyBatchBuilder(map.size + own.count, own.dataBytes, 16 * map.size, spare);
+  const novel = map.inOrder().entries;
+  if (novel.count === 0) return insertsOnly(own);
+  const batch = new KeyBatchBuilder(novel.count + own.count, own.dataBytes, novel.dataBytes, spare);
+  // History keys end with their tx, the commit's own never equal to novelty's: no ties.
+  let i = 0;
   let j = 0;
-  for (const key of map.keys()) {
-    const end = notBelow(own, j, key);
-    batch.own(own, j, end, OpKind.insert);
-    j = end;
-    batch.novel(key, OpKind.insert);
+  while (i < novel.count && j < own.count) {
+    const novelEnd = notBelow(novel, i, own, j);
+    batch.push(novel, i, novelEnd, OpKind.insert);
+    i = novelEnd;
+    if (i === novel.count) break;
+    const ownEnd = notBelow(own, j, novel, i);
+    batch.push(own, j, ownEnd, OpKind.insert);
+    j = ownEnd;
   }
-  batch.own(own, j, own.count, OpKind.insert);
+  batch.push(novel, i, novel.count, OpKind.insert);
+  batch.push(own, j, own.count, OpKind.insert);
   return batch.finish();
 }

@@ -24,6 +24,7 @@
  */
 import { INDEX_ORDERS, type IndexOrder } from '../encoding/datom-key.js';
 import type { Value } from '../schema/value-type.js';
+import type { EntryList } from '../../tree/entry-list.js';
 import { EntryMap } from './entry-map.js';
 
 /** An index entry's bytes as a string of latin1 characters, one per byte. */
@@ -65,11 +66,19 @@ export interface EpochTx {
   readonly nextId: number;
 }
 
-/** One change to one index's novelty: the entry and the tx it happens at. */
+/**
+ * One transaction's changes to novelty, planned before its commit: change i's entry is entry i
+ * of `keys`. The keys stay bytes: the maps copy them into their pending writes.
+ */
+export interface NoveltyPlan {
+  readonly keys: EntryList;
+  readonly changes: readonly NoveltyChange[];
+}
+
+/** One change to one index's novelty: what happens to the entry, and the tx it happens at. */
 export interface NoveltyChange {
   readonly order: IndexOrder;
   readonly kind: 'add' | 'remove' | 'history';
-  readonly key: NovelKey;
   readonly tx: number;
   /** A removal's: the tx that asserted the entry (its key ends with it); 0 for the other kinds. */
   readonly assertedTx: number;
@@ -125,7 +134,9 @@ export class Novelty {
    * (`txs[0]`, whose own datoms went straight into them), novelty every later one. Looking each
    * removal up was three map reads a retraction, a third of a one-datom transaction's novelty time.
    */
-  apply(changes: readonly NoveltyChange[], datomCount: number): void {
+  apply(plan: NoveltyPlan, datomCount: number): void {
+    const { keys, changes } = plan;
+    const bytes = keys.bytes;
     this.version++;
     // No commit yet (a speculative transaction on a file read before its first): no tree either.
     const epochTx = this.txs.length > 0 ? this.txs[0]!.tx : 0;
@@ -135,30 +146,33 @@ export class Novelty {
     let added: Mark = { added: 0, removed: 0 };
     let tombstone: Mark = { added: 0, removed: 0 };
     let retired: Mark = { added: 0, removed: 0 };
-    for (const c of changes) {
+    for (let i = 0; i < changes.length; i++) {
+      const c = changes[i]!;
+      const start = keys.start(i);
+      const end = keys.end(i);
       if (added.added !== c.tx) added = { added: c.tx, removed: 0 };
       switch (c.kind) {
         case 'add':
-          this.current[c.order].set(c.key, added);
+          this.current[c.order].setBytes(bytes, start, end, added);
           break;
         case 'remove': {
           const map = this.current[c.order];
           if (c.assertedTx > epochTx) {
             // Added by an earlier commit of the epoch: it leaves the present for `retired`.
-            map.delete(c.key);
+            map.deleteBytes(bytes, start, end);
             if (retired.added !== c.assertedTx || retired.removed !== c.tx) retired = { added: c.assertedTx, removed: c.tx };
-            this.retired[c.order].set(c.key, retired);
+            this.retired[c.order].setBytes(bytes, start, end, retired);
             this.retiredUpTo = c.tx;
           } else {
             // In the tree: a tombstone hides it from this tx on.
             if (tombstone.removed !== c.tx) tombstone = { added: 0, removed: c.tx };
-            map.set(c.key, tombstone);
+            map.setBytes(bytes, start, end, tombstone);
           }
           break;
         }
         case 'history':
           // A retracted assertion joins history when retracted, so it is visible from that tx.
-          this.history[c.order].set(c.key, added);
+          this.history[c.order].setBytes(bytes, start, end, added);
           break;
       }
     }
