@@ -10,7 +10,7 @@
  *    passed to write(2), /proc/self/io wchar). Bytes are amortized over all the runs: Sediment
  *    writes its trees once per indexing epoch (every 65,536 novelty datoms, about 22,000 of these
  *    transactions), so a single run of 10,000 holds one epoch or none, and a median of runs would
- *    leave the epochs out.
+ *    leave the epochs out. The transaction rate is sustained over all the runs for the same reason.
  * Each lmdb-js transaction replaces the old age's keys in all three orders, as a datom store on
  * it would; better-sqlite3 updates the row. Neither keeps the old value; Sediment does (history).
  */
@@ -123,12 +123,18 @@ function durable(ctx: Context, l: Loaded, work: readonly Change[][]) {
   return { ...result, raw, growth };
 }
 
-/** Relaxed throughput (tx/s) and bytes written per datom, per engine, over each round's transactions. */
+/**
+ * Relaxed throughput (tx/s) and bytes written per datom, per engine, over each round's
+ * transactions. Both figures are sustained over all timed rounds, epochs included, with single
+ * rounds as min–max: a median of rounds would count an epoch or not by where it fell.
+ */
 function relaxed(ctx: Context, l: Loaded, work: readonly Change[][]) {
   const commit = committers(l);
   const measure = (engine: Engine) => {
     const bytes: number[] = [];
-    const rate = repeat(ctx, (round) => {
+    let transactions = 0;
+    let seconds = 0;
+    const rates = repeat(ctx, (round) => {
       const batch = work[round + 1]!;
       const written = () => (engine === 'Sediment' ? sizeOf(l.sediment.file) : writtenBytes());
       const before = written();
@@ -136,12 +142,16 @@ function relaxed(ctx: Context, l: Loaded, work: readonly Change[][]) {
       for (const c of batch) commit[engine](c);
       if (engine === 'Sediment') l.sediment.conn.sync();
       const us = nowUs() - t0;
-      if (round >= 0) bytes.push((written() - before) / batch.length);
+      if (round >= 0) {
+        bytes.push((written() - before) / batch.length);
+        transactions += batch.length;
+        seconds += us / 1e6;
+      }
       return batch.length / (us / 1e6);
     });
-    // The mean of equal runs: every byte written over every transaction.
+    // The mean of equal runs: every byte written over every transaction; and every transaction over all the time.
     const amortized = bytes.reduce((sum, b) => sum + b, 0) / bytes.length;
-    return { rate, bytes: { ...stat(bytes), median: amortized } };
+    return { rate: { ...rates, median: transactions / seconds }, bytes: { ...stat(bytes), median: amortized } };
   };
   return { Sediment: measure('Sediment'), 'better-sqlite3': measure('better-sqlite3'), 'lmdb-js': measure('lmdb-js') };
 }
@@ -180,7 +190,7 @@ export const commitsWorkload: Workload = {
       },
       {
         workload: WORKLOAD,
-        metric: `${count(n)} 1-datom transactions, relaxed, ${base}: tx/s`,
+        metric: `${count(n)} 1-datom transactions a run, relaxed, ${base}: tx/s sustained over all runs (indexing epochs included; min–max: single runs)`,
         sediment: rateFigure(r.Sediment.rate, 'tx/s'),
         peers: { 'better-sqlite3': rateFigure(r['better-sqlite3'].rate, 'tx/s'), 'lmdb-js': rateFigure(r['lmdb-js'].rate, 'tx/s') },
         goal: '≥ 50k tx/s',
