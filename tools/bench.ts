@@ -8,6 +8,8 @@
  *   npm run bench -- --only queries,as-of  some workloads only (names as below)
  *
  * `--only` runs leave bench/results.* alone (they are the full suite's) and print their table.
+ * The npm scripts run it compiled (dist/tools/bench.js, built with the library by
+ * tsconfig.tools.json), so that Sediment is timed as the build its users run, not through tsx.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
