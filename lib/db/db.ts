@@ -194,8 +194,8 @@ export class Db {
     if (c === undefined) return [];
     if (!seek && !this.filters.history) {
       // Most reads of a few components (an entity's attribute) lie in one leaf: read them at once.
-      const raw = this.snapshot.currentRun(index, c, this.filters.since);
-      if (raw !== undefined) return toDatoms(this.snapshot, raw);
+      const datoms = this.snapshot.currentRun(index, c, this.filters.since, toDatom);
+      if (datoms !== undefined) return datoms;
     }
     return new DatomScan(this.snapshot, index, c, { history: this.filters.history, since: this.filters.since, seek });
   }
@@ -289,7 +289,6 @@ const COMPONENT_NAMES: Record<IndexOrder, readonly ('e' | 'a' | 'v')[]> = {
   vaet: ['v', 'a', 'e'],
 };
 
-/** Raw datoms as public ones (attribute idents), lazily. */
 /**
  * What `datoms` and `seekDatoms` return: each iteration scans afresh. A class rather than an
  * object literal with a computed `Symbol.iterator` key, which V8 builds through a slow path (it
@@ -349,8 +348,12 @@ function toDatoms(snapshot: Snapshot, raw: readonly RawDatom[]): Datom[] {
   return out;
 }
 
+/** Also a current run's MakeFromRun: every field of `d` is read before `resolve` reads a heap page. */
 function toDatom(snapshot: Snapshot, d: RawDatom): Datom {
-  return new Datom(d.e, snapshot.schema.ofDatom(d.a).ident, snapshot.resolve(d.v), d.tx, d.added);
+  const e = d.e;
+  const tx = d.tx;
+  const added = d.added;
+  return new Datom(e, snapshot.schema.ofDatom(d.a).ident, snapshot.resolve(d.v), tx, added);
 }
 
 function checkT(t: unknown, where: string): number {
