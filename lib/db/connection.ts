@@ -1,12 +1,12 @@
 /**
  * A connection: the latest database value of one file, and (unless read-only) the one writer.
  *
- * Write flow: the transactor turns tx data into datoms against the latest snapshot; the datoms
- * go into a clone of the novelty; if novelty has reached INDEX_THRESHOLD_DATOMS, its contents
- * are written into the nine trees; the log record (datoms, plus roots or the epoch's offset)
- * becomes the commit's meta; the page store commits. Only then does the connection move to the
- * new state and tell its listeners. Any failure before that leaves the connection as it was
- * (the page store discards the pages written for the failed commit).
+ * Write flow: the transactor turns tx data into datoms against the latest snapshot; if novelty
+ * has reached INDEX_THRESHOLD_DATOMS, its contents and the datoms are written into the ten trees;
+ * the log record (datoms, plus roots or the epoch's offset) becomes the commit's meta; the page
+ * store commits. Only then does the connection move to the new state and tell its listeners. Any failure before that leaves the connection as it was
+ * (the page store discards the pages written for the failed commit); after it, the datoms go
+ * into the epoch's novelty, which its snapshots share (each reads only entries up to its basis).
  */
 import { ErrorCode, SedimentError } from '../errors.js';
 import type { CommitName } from '../storage/format.js';

@@ -98,8 +98,10 @@ export function readCommitRecord(
   const length = header.readUInt32LE(0);
   if (header.readUInt32LE(4) !== FrameKind.commit || length < COMMIT_FIXED_BYTES) throw corrupt('is not a commit record');
   if (recordOffset + FRAME_HEADER_BYTES + length > fileSize) throw corrupt('runs past the end of the file');
-  const frame = Buffer.alloc(FRAME_HEADER_BYTES + length);
-  backend.read(frame, recordOffset);
+  // Not zero-filled (a bulk import's record runs to megabytes): every byte is read over, or the
+  // short read is refused.
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + length);
+  if (backend.read(frame, recordOffset) !== frame.length) throw corrupt('runs past the end of the file');
   const crc = frame.readUInt32LE(8);
   if (frameCrc(frame, recordOffset, length) !== crc) throw corrupt('fails its checksum');
   const record = decodeCommitPayload(frame.subarray(FRAME_HEADER_BYTES), recordOffset);

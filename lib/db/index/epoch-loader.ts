@@ -7,7 +7,7 @@
 import { CorruptionError } from '../../errors.js';
 import type { PageStore } from '../../storage/page-store.js';
 import { LargeValue } from '../encoding/large-value.js';
-import { decodeLogRecord, type LogDatom, type LogRecord } from '../encoding/log-record.js';
+import { decodeLogHeader, decodeLogRecord, type LogDatom, type LogHeader, type LogRecord } from '../encoding/log-record.js';
 import type { Basis } from '../read/snapshot.js';
 import { schemaAfter } from '../schema/install.js';
 import { BuiltIn, type Schema } from '../schema/schema.js';
@@ -46,34 +46,36 @@ export function loadStateAt(
   schemaAtEpochStart: (roots: IndexState) => Schema,
   evolveSchema: boolean,
 ): LoadedState {
-  const target = store.readCommit(recordOffset);
-  const targetRecord = decodeLogRecord(target.record.meta, recordOffset);
-  const chain: { record: LogRecord; offset: number }[] = [];
-  if (typeof targetRecord.index === 'number') {
-    const epochOffset = targetRecord.index;
+  // The newest commit's record was read and checked when the store opened or last moved: after
+  // a bulk import, reading and checking its megabytes again was most of what opening cost.
+  const meta = recordOffset === store.head.recordOffset ? store.headMeta : store.readCommit(recordOffset).record.meta;
+  const target = decodeLogHeader(meta, recordOffset);
+  // The indexing commit gives the roots; the commits after it, up to the target, are replayed.
+  let epoch: { header: LogHeader; offset: number };
+  const replayed: { record: LogRecord; offset: number }[] = [];
+  if (typeof target.index === 'number') {
+    const epochOffset = target.index;
     if (epochOffset >= recordOffset) {
       throw new CorruptionError(`log record at ${recordOffset} names a later commit (${epochOffset}) as its epoch`, recordOffset);
     }
-    const epoch = store.readCommit(epochOffset);
-    const epochRecord = decodeLogRecord(epoch.record.meta, epochOffset);
-    if (typeof epochRecord.index === 'number') {
+    const commit = store.readCommit(epochOffset);
+    epoch = { header: decodeLogHeader(commit.record.meta, epochOffset), offset: epochOffset };
+    if (typeof epoch.header.index === 'number') {
       throw new CorruptionError(`commit at ${epochOffset}, named as an indexing commit, holds no roots`, epochOffset);
     }
-    chain.push({ record: epochRecord, offset: epochOffset });
     // The epoch's commits lie one after another behind its indexing commit: one forward read.
-    for (const { offset, record } of store.readCommitsAfter(epoch.name, recordOffset)) {
-      chain.push({ record: decodeLogRecord(record.meta, offset), offset });
+    for (const { offset, record } of store.readCommitsAfter(commit.name, recordOffset)) {
+      replayed.push({ record: decodeLogRecord(record.meta, offset), offset });
     }
   } else {
-    chain.push({ record: targetRecord, offset: recordOffset });
+    epoch = { header: target, offset: recordOffset };
   }
-  const epoch = chain[0]!;
-  const roots = epoch.record.index as Exclude<LogRecord['index'], number>;
+  const roots = epoch.header.index as Exclude<LogHeader['index'], number>;
   const novelty = Novelty.empty();
-  novelty.txs.push(epochTxOf(epoch.record, epoch.offset));
+  novelty.txs.push(epochTxOf(epoch.header, epoch.offset));
   const schemaAtStart = schemaAtEpochStart({ roots, novelty: Novelty.empty(), epochOffset: epoch.offset });
-  const schema = replayRecords(novelty, schemaAtStart, chain.slice(1), evolveSchema);
-  const last = chain[chain.length - 1]!.record;
+  const schema = replayRecords(novelty, schemaAtStart, replayed, evolveSchema);
+  const last = replayed.length === 0 ? epoch.header : replayed[replayed.length - 1]!.record;
   return {
     state: { roots, novelty, epochOffset: epoch.offset },
     basis: { tx: last.tx, nextId: last.nextId, instant: last.instant },
@@ -109,6 +111,6 @@ export function replayRecords(
   return schema;
 }
 
-function epochTxOf(record: LogRecord, offset: number): EpochTx {
+function epochTxOf(record: LogHeader, offset: number): EpochTx {
   return { tx: record.tx, recordOffset: offset, instant: record.instant, nextId: record.nextId };
 }

@@ -225,7 +225,7 @@ export class PendingWrites {
 
 /**
  * Byte k of the key `bytes[start, end)`, 0 past its end. A function of its own rather than a
- * closure made per write: tsx (the benchmarks run the sources) wraps every closure it makes in
- * a `__name` call, which cost a one-datom transaction ~6 µs here.
+ * closure made per write: tsx (which runs the tests and the sources' tools) wraps every closure
+ * it makes in a `__name` call, which cost a one-datom transaction ~6 µs here.
  */
 const byteAt = (bytes: Uint8Array, start: number, end: number, k: number): number => (start + k < end ? bytes[start + k]! : 0);

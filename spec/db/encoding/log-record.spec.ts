@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { decodeLogRecord, encodeLogRecord, type LogRecord, TREE_COUNT } from '../../../lib/db/encoding/log-record.js';
+import { decodeLogHeader, decodeLogRecord, encodeLogRecord, type LogRecord, TREE_COUNT } from '../../../lib/db/encoding/log-record.js';
+import { CorruptionError } from '../../../lib/errors.js';
 import { encodeLogDatoms, type LogDatom } from '../../../lib/db/encoding/log-datoms.js';
 import type { ValueType } from '../../../lib/db/schema/value-type.js';
 
@@ -35,6 +36,8 @@ describe('log record', () => {
         expect(bytes.toString('hex')).toBe(Buffer.from(framed).toString('hex'));
         const decoded = decodeLogRecord(bytes, 0);
         expect([decoded.tx, decoded.instant, decoded.nextId, decoded.datoms.length]).toEqual([tx, instant, nextId, ds.length]);
+        const { datoms: _, ...header } = decoded;
+        expect(decodeLogHeader(bytes, 0)).toEqual(header);
       }),
       { numRuns: 300, seed: Number(process.env['SEDIMENT_SEED'] ?? 0x10c) },
     );
@@ -46,5 +49,14 @@ describe('log record', () => {
     const many = Array.from({ length: 5000 }, (_, i): LogDatom => ({ e: 71 + i, a: 11, v: i, tx: 70, added: true, assertedTx: 70 }));
     encodeLogRecord({ ...small, datoms: many }, typeOf);
     expect(Buffer.from(encodeLogRecord(small, typeOf)).equals(first)).toBe(true);
+  });
+
+  it('reads a header without decoding the datoms: the roots of an epoch cost no decoding of its import', () => {
+    const roots = Array.from({ length: TREE_COUNT }, (_, i) => 100 + i);
+    // Datoms that do not decode (a truncated blob) in an otherwise well-formed record.
+    const bytes = packr.pack([70, 1, 72, Buffer.from([0xff, 0xff, 0xff]), roots]);
+    expect(decodeLogHeader(bytes, 0)).toEqual({ tx: 70, instant: 1, nextId: 72, index: roots });
+    expect(() => decodeLogRecord(bytes, 0)).toThrow(CorruptionError);
+    expect(() => decodeLogRecord(bytes, 0)).toThrow(/log record at 0 holds malformed datoms/);
   });
 });
