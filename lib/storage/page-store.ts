@@ -61,8 +61,12 @@ export const RELAXED_SYNC_COMMITS = 1000;
 export const RELAXED_SYNC_BYTES = 16 << 20;
 /** Pending frames of a large commit are written out (not flushed) beyond this many bytes. */
 const SPILL_BYTES = 8 << 20;
-/** A page read fetches this much at once, so a typical node costs one system call. */
-const READ_AHEAD_BYTES = 4096;
+/**
+ * A page read fetches this much at once, so a node costs one system call: a node's frame can run
+ * past 4096 bytes (its header, and a leaf splits by estimated size), and with 4096 here 43% of
+ * cold point reads took a second pread for a frame's last bytes (cold reads 8.0 -> 7.2 µs).
+ */
+const READ_AHEAD_BYTES = 8192;
 
 /** The bytes of a new, empty database file: header and two slots naming the empty commit. */
 export function initialFileImage(params: FileParameters): Buffer {
