@@ -29,8 +29,11 @@ export interface Context {
   readonly progress: (message: string) => void;
 }
 
+/** Timed runs per figure: see `Context.runs`. */
+export const runsOf = (quick: boolean): number => (quick ? 3 : 5);
+
 export function makeContext(quick: boolean, progress: (message: string) => void = () => {}): Context {
-  return { quick, runs: quick ? 3 : 5, directory: fs.mkdtempSync(path.join(os.tmpdir(), 'sediment-bench-')), progress };
+  return { quick, runs: runsOf(quick), directory: fs.mkdtempSync(path.join(os.tmpdir(), 'sediment-bench-')), progress };
 }
 
 /** A context for the correctness checks in `npm test`: no timing, nothing printed. */
