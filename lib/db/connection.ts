@@ -4,9 +4,10 @@
  * Write flow: the transactor turns tx data into datoms against the latest snapshot; if novelty
  * has reached INDEX_THRESHOLD_DATOMS, its contents and the datoms are written into the ten trees;
  * the log record (datoms, plus roots or the epoch's offset) becomes the commit's meta; the page
- * store commits. Only then does the connection move to the new state and tell its listeners. Any failure before that leaves the connection as it was
- * (the page store discards the pages written for the failed commit); after it, the datoms go
- * into the epoch's novelty, which its snapshots share (each reads only entries up to its basis).
+ * store commits. Only then does the connection move to the new state and tell its listeners.
+ * Any failure before that leaves the connection as it was (the page store discards the pages
+ * written for the failed commit); after it, the datoms go into the epoch's novelty, which its
+ * snapshots share (each reads only entries up to its basis).
  */
 import { ErrorCode, SedimentError } from '../errors.js';
 import type { CommitName } from '../storage/format.js';
