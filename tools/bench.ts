@@ -1,6 +1,6 @@
 /**
- * The benchmark suite of issue 7: every workload of tools/bench/, Sediment beside its peers in one
- * process, on the same data and machine. Writes bench/results.json, bench/results.md and
+ * The benchmark suite of issue 7: every workload of tools/bench/, Sediment beside its peers in
+ * the workload's process, on the same data and machine. Writes bench/results.json, bench/results.md and
  * bench/results.svg, and prints the table.
  *
  *   npm run bench                          full run (1M-datom imports; about 15 minutes on 2 cores)
@@ -100,12 +100,11 @@ async function main(): Promise<void> {
   }
   const loadAtStart = os.loadavg();
   const rows = args.inProcess ? await runHere(makeContext(args.quick, progress), workloads) : runForked(args, workloads, started);
-  const only = args.only;
   const runs = runsOf(args.quick);
   const machine = machineLine(loadAtStart);
   const table = markdown(rows, machine, runs, args.quick);
   console.log(`\n${table}`);
-  if (only === undefined) {
+  if (args.only === undefined) {
     const out = path.join(process.cwd(), 'bench');
     fs.mkdirSync(out, { recursive: true });
     fs.writeFileSync(path.join(out, 'results.json'), `${JSON.stringify({ machine, quick: args.quick, runs, date: new Date().toISOString(), rows }, null, 2)}\n`);
