@@ -59,6 +59,8 @@ const TAIL_SEGMENTS = 8;
 /** In relaxed mode a flush happens at least this often, bounding both loss and recovery scans. */
 export const RELAXED_SYNC_COMMITS = 1000;
 export const RELAXED_SYNC_BYTES = 16 << 20;
+/** A commit's meta up to this size is kept in memory as `headMeta`; a larger one is read back. */
+const KEPT_META_BYTES = 1 << 20;
 /** Pending frames of a large commit are written out (not flushed) beyond this many bytes. */
 const SPILL_BYTES = 8 << 20;
 /**
@@ -94,7 +96,8 @@ export class PageStore {
   readonly params: FileParameters;
   readonly cache: PageCache;
   private headName: CommitName;
-  private headMetaBytes: Buffer;
+  /** Undefined when not kept (see `commit`): read back from the file when asked for. */
+  private headMetaBytes: Buffer | undefined;
   /** Names of the newest commits, newest first: what the slots must name. */
   private recent: CommitName[];
   /** What each slot holds on the file now, as far as this connection wrote or read it. */
@@ -160,6 +163,7 @@ export class PageStore {
 
   /** The meta bytes of the newest commit (the roots of the layers above). */
   get headMeta(): Buffer {
+    this.headMetaBytes ??= this.readCommit(this.headName.recordOffset).record.meta;
     return this.headMetaBytes;
   }
 
@@ -177,6 +181,8 @@ export class PageStore {
   append(kind: FrameKind, payload: Uint8Array, decoded?: unknown): PageId {
     this.checkWritable();
     const frameBytes = FRAME_HEADER_BYTES + payload.length;
+    // Spilled before it would outgrow SPILL_BYTES, the buffer stops growing there (see reservePending).
+    if (this.pendingLength > 0 && this.pendingLength + frameBytes > SPILL_BYTES) this.spill();
     this.reservePending(frameBytes);
     const offset = this.pendingBase + this.pendingLength;
     const frame = this.pending.subarray(this.pendingLength, this.pendingLength + frameBytes);
@@ -196,9 +202,11 @@ export class PageStore {
     this.checkWritable();
     const previous = this.headName;
     const seq = previous.seq + 1;
-    const metaBytes = Buffer.from(meta);
+    const metaBytes = Buffer.from(meta.buffer, meta.byteOffset, meta.length);
     const payloadBytes = COMMIT_FIXED_BYTES + metaBytes.length;
-    this.reservePending(FRAME_HEADER_BYTES + payloadBytes);
+    const frameBytes = FRAME_HEADER_BYTES + payloadBytes;
+    if (this.pendingLength > 0 && this.pendingLength + frameBytes > Math.max(SPILL_BYTES, this.pending.length)) this.spill();
+    this.reservePending(frameBytes);
     const recordOffset = this.pendingBase + this.pendingLength;
     const record: CommitRecord = {
       seq,
@@ -226,7 +234,8 @@ export class PageStore {
       }
     });
     for (const page of this.pendingDecoded) this.cache.set(page.id, page.value, page.cost);
-    this.advanceHead(name, metaBytes);
+    // A large meta (an import's record) is not copied to be kept: `headMeta` reads it back if asked.
+    this.advanceHead(name, meta.length <= KEPT_META_BYTES ? Buffer.from(meta) : undefined);
     if (this.unflushedCommits >= RELAXED_SYNC_COMMITS || this.unflushedBytes >= RELAXED_SYNC_BYTES) this.sync();
     return name;
   }
@@ -378,7 +387,7 @@ export class PageStore {
     if (!this.options.readOnly) return false;
     const before = this.headName;
     const { head, meta } = this.guardRead(() =>
-      scanForward(this.backend, this.headName, this.headMetaBytes, this.backend.size()),
+      scanForward(this.backend, this.headName, this.headMeta, this.backend.size()),
     );
     if (head.seq === before.seq) return false;
     this.headName = head;
@@ -445,7 +454,7 @@ export class PageStore {
     return names;
   }
 
-  private advanceHead(name: CommitName, meta: Buffer): void {
+  private advanceHead(name: CommitName, meta: Buffer | undefined): void {
     this.headName = name;
     this.headMetaBytes = meta;
     this.recent = [name, ...this.recent.slice(0, 2)];
@@ -473,7 +482,10 @@ export class PageStore {
   private reservePending(extra: number): void {
     const needed = this.pendingLength + extra;
     if (needed <= this.pending.length) return;
-    const grown = Buffer.alloc(Math.max(needed, this.pending.length * 2));
+    // Doubling past SPILL_BYTES would only leave a larger buffer for the collector: an import's
+    // frames once grew it to 16 MiB, 32 MiB of ArrayBuffers in all (V8 starts a full collection
+    // for every 64 MiB). Only a single larger frame (a big commit record) makes it grow further.
+    const grown = Buffer.alloc(Math.max(needed, Math.min(this.pending.length * 2, SPILL_BYTES)));
     this.pending.copy(grown, 0, 0, this.pendingLength);
     this.pending = grown;
   }

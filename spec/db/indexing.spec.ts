@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { Database } from '../../lib/db/database.js';
 import { encodeEntry, type IndexOrder } from '../../lib/db/encoding/datom-key.js';
 import type { LogDatom } from '../../lib/db/encoding/log-record.js';
-import { byAttribute, ordersOf, planBatches, sortedByEntity } from '../../lib/db/index/indexing.js';
+import { byAttribute, estimatedListSizes, type ListKind, ordersOf, planBatches, sortedByEntity } from '../../lib/db/index/indexing.js';
 import type { Schema } from '../../lib/db/schema/schema.js';
 import { EntryList } from '../../lib/tree/entry-list.js';
 import { SCHEMA } from '../support/k-workload.js';
@@ -97,6 +97,51 @@ describe('planBatches', () => {
       }),
       { numRuns: 200, seed: Number(process.env['SEDIMENT_SEED'] ?? 0x5e7) },
     );
+  });
+
+  it('estimates each list from a sample spread over the datoms, with room to spare but not twice', () => {
+    // An import's shape, strictly periodic (each entity its three attributes, every fifth datom a
+    // retraction), with entity ids growing from one byte to five: the first datoms' keys are the
+    // shortest, and a stride dividing the period would sample one attribute only.
+    const [name, n, friend] = [attributes[0]!, attributes[1]!, attributes[3]!];
+    const datoms: LogDatom[] = [];
+    for (let i = 0; i < 30_000; i++) {
+      const e = 1 + Math.floor((i / 3) ** 2.6);
+      const a = [name, n, friend][i % 3]!;
+      const v = a === name ? `name ${i % 97}` : a === n ? i * 7 : 1 + Math.floor(i ** 2.2);
+      datoms.push({ e, a: a.id, v, tx: 5_000_000, added: i % 5 !== 4, assertedTx: i % 5 !== 4 ? 5_000_000 : 4_000 });
+    }
+    const estimates = estimatedListSizes(datoms, schema);
+    for (const order of ['eavt', 'aevt', 'avet', 'vaet'] as IndexOrder[]) {
+      const actual: Record<ListKind, { bytes: number; count: number }> = { adds: { bytes: 0, count: 0 }, removes: { bytes: 0, count: 0 }, history: { bytes: 0, count: 0 } };
+      const add = (kind: ListKind, key: Buffer) => {
+        actual[kind].bytes += key.length;
+        actual[kind].count += 1;
+      };
+      for (const d of datoms) {
+        const attribute = schema.ofDatom(d.a);
+        if (!ordersOf(attribute).includes(order)) continue;
+        if (d.added) {
+          if (order !== 'aevt') add('adds', encodeEntry(order, d, attribute.valueType, false));
+          continue;
+        }
+        const assertion = { ...d, tx: d.assertedTx, added: true };
+        add('removes', encodeEntry(order, assertion, attribute.valueType, false));
+        add('history', encodeEntry(order, assertion, attribute.valueType, true));
+        add('history', encodeEntry(order, d, attribute.valueType, true));
+      }
+      for (const kind of ['adds', 'removes', 'history'] as ListKind[]) {
+        const [estimate, real] = [estimates[order][kind], actual[kind]];
+        if (real.count === 0) {
+          expect(estimate, `${order} ${kind}`).toEqual({ bytes: 0, count: 0 });
+          continue;
+        }
+        for (const unit of ['bytes', 'count'] as const) {
+          expect(estimate[unit], `${order} ${kind} ${unit}`).toBeGreaterThanOrEqual(real[unit]);
+          expect(estimate[unit], `${order} ${kind} ${unit}`).toBeLessThanOrEqual(1.15 * real[unit]);
+        }
+      }
+    }
   });
 
   it('byAttribute of no entries is an empty list', () => {

@@ -47,6 +47,34 @@ describe('page store', () => {
     for (const id of ids) expect(reopened.read(id, FrameKind.heap).equals(big)).toBe(true);
   });
 
+  it('spills before pending frames pass 8 MiB, and reads back a large meta rather than keeping it', () => {
+    // An import's pages once grew the pending buffer to 16 MiB (32 MiB of ArrayBuffers with its
+    // doublings), and its 10 MB record was copied to be kept: V8 starts a full collection for
+    // every 64 MiB of those.
+    const backend = new RecordingBackend(emptyImage());
+    const store = openOn(backend);
+    const frame = Buffer.alloc((1 << 20) - 100, 0xcd);
+    const ids = Array.from({ length: 20 }, () => store.append(FrameKind.heap, frame));
+    const written = () => backend.ops.flatMap((op) => (op.type === 'write' ? [op.bytes.length] : []));
+    expect(written().length).toBeGreaterThan(0);
+    for (const bytes of written()) expect(bytes).toBeLessThanOrEqual(8 << 20);
+    const meta = Buffer.alloc(3 << 20);
+    for (let i = 0; i < meta.length; i++) meta[i] = (i * 7) & 0xff;
+    const expected = Buffer.from(meta);
+    store.commit(meta);
+    for (const bytes of written()) expect(bytes).toBeLessThanOrEqual(Math.max(8 << 20, meta.length + 64));
+    meta.fill(0); // the caller's buffer is its own again (encodeLogRecord reuses its writer)
+    expect(store.headMeta.equals(expected)).toBe(true);
+    const small = Buffer.from('small meta');
+    store.commit(small);
+    small.fill(0);
+    expect(store.headMeta.toString()).toBe('small meta');
+    store.close();
+    const reopened = openImage(backend.image());
+    expect(reopened.headMeta.toString()).toBe('small meta');
+    for (const id of ids) expect(reopened.read(id, FrameKind.heap).equals(frame)).toBe(true);
+  });
+
   it('aborting a spilled commit truncates what was spilled, so later bytes match an unaborted run', () => {
     const a = new MemoryBackend(emptyImage());
     const store = openOn(a);

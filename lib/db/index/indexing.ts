@@ -93,13 +93,10 @@ interface OrderLists {
  * every full collection. Encoding can fail; nothing is written yet.
  */
 export function planBatches(datoms: readonly LogDatom[], schema: Schema): IndexBatches {
-  // Every datom has an entry in EAVT: its adds are sized for all of them at once, as each
-  // doubling of a list leaves its old memory for a collection to free. AEVT's adds are not
-  // encoded at all (see `byAttribute`).
+  // Each list is sized for all its entries at once, as each doubling of a list leaves its old
+  // memory for a collection to free. AEVT's adds are not encoded at all (see `byAttribute`).
   const n = datoms.length;
-  const lists = Object.fromEntries(
-    ALL.map((o) => [o, { adds: o === 'eavt' ? new EntryListBuilder(estimatedKeyBytes(datoms, schema, n), n) : new EntryListBuilder(), removes: new EntryListBuilder(), history: new EntryListBuilder() }]),
-  ) as unknown as Record<IndexOrder, OrderLists>;
+  const lists = sizedLists(datoms, schema);
   addEntries(lists, datoms, schema);
   const sorter = new EntrySorter(n);
   const unsorted = lists.eavt.adds.finish();
@@ -118,23 +115,67 @@ export function planBatches(datoms: readonly LogDatom[], schema: Schema): IndexB
   ) as unknown as IndexBatches;
 }
 
-/** Datoms whose EAVT keys are measured to size the list of all of them. */
+/** Datoms whose keys are measured to size the lists of all of them, spread evenly. */
 const KEY_SAMPLE = 256;
+const GOLDEN = (Math.sqrt(5) - 1) / 2;
+
+/** Room for one list's entries: bytes and entries. */
+export interface ListSize {
+  readonly bytes: number;
+  readonly count: number;
+}
+
+export type ListKind = keyof OrderLists;
+const LIST_KINDS: readonly ListKind[] = ['adds', 'removes', 'history'];
 
 /**
- * Bytes for the EAVT keys of `n` datoms, from the keys of the first few: a fixed guess per key
- * was short for an import of people (~18 bytes a key against 16), and the list's doubling then
- * allocated twice what it kept (ArrayBuffer memory, of which V8 starts a full collection for
- * every 64 MB). A sample that is not representative costs a doubling, as a guess did.
+ * The room each list `addEntries` fills will need, estimated from the keys a sample of datoms
+ * spread over all of them puts in it (entity ids, and so keys, grow longer through an import) with
+ * 1/16 to spare: zero for a list the sample leaves empty. AEVT's adds are not encoded at all
+ * (see `byAttribute`).
  */
-function estimatedKeyBytes(datoms: readonly LogDatom[], schema: Schema, n: number): number {
+export function estimatedListSizes(datoms: readonly LogDatom[], schema: Schema): Record<IndexOrder, Record<ListKind, ListSize>> {
+  const n = datoms.length;
   const sample = Math.min(n, KEY_SAMPLE);
-  let bytes = 0;
-  for (let i = 0; i < sample; i++) {
-    const d = datoms[i]!;
-    bytes += writeEntry('eavt', d, schema.ofDatom(d.a).valueType, false).size;
+  const seen = Object.fromEntries(ALL.map((o) => [o, { adds: [0, 0], removes: [0, 0], history: [0, 0] }])) as Record<IndexOrder, Record<ListKind, [number, number]>>;
+  const note = (counts: [number, number], key: KeyWriter) => {
+    counts[0] += key.size;
+    counts[1] += 1;
+  };
+  for (let k = 0; k < sample; k++) {
+    // Positions k·φ mod 1 spread evenly without a stride, which an import's period (each entity
+    // its same few attributes) could divide, so that the sample sees one attribute only.
+    const d = datoms[Math.floor(n * ((k * GOLDEN) % 1))]!;
+    const attribute = schema.ofDatom(d.a);
+    const type = attribute.valueType;
+    for (const order of ordersOf(attribute)) {
+      const lists = seen[order];
+      if (d.added) {
+        if (order !== 'aevt') note(lists.adds, writeEntry(order, d, type, false));
+        continue;
+      }
+      const assertion = { e: d.e, a: d.a, v: d.v, tx: d.assertedTx, added: true };
+      note(lists.removes, writeEntry(order, assertion, type, false));
+      note(lists.history, writeEntry(order, assertion, type, true));
+      note(lists.history, writeEntry(order, d, type, true));
+    }
   }
-  return sample === 0 ? 0 : Math.ceil((bytes / sample) * n * 1.0625) + 64;
+  const scale = (x: number) => Math.ceil((x / sample) * n * 1.0625);
+  const size = ([bytes, count]: [number, number]): ListSize => (count === 0 ? { bytes: 0, count: 0 } : { bytes: scale(bytes), count: scale(count) });
+  return Object.fromEntries(ALL.map((o) => [o, Object.fromEntries(LIST_KINDS.map((k) => [k, size(seen[o][k])]))])) as Record<IndexOrder, Record<ListKind, ListSize>>;
+}
+
+/**
+ * The lists `addEntries` fills, each sized for all its entries at once (`estimatedListSizes`):
+ * EAVT's adds alone were sized, from the first datoms, and at a million datoms the other lists'
+ * doublings and EAVT's one (later entity ids are longer) allocated 38 MB of ArrayBuffers to keep
+ * 19; V8 starts a full collection for every 64 MB. An estimate that falls short costs a
+ * doubling, as it did before; a list the sample leaves empty starts small.
+ */
+function sizedLists(datoms: readonly LogDatom[], schema: Schema): Record<IndexOrder, OrderLists> {
+  const sizes = estimatedListSizes(datoms, schema);
+  const builder = ({ bytes, count }: ListSize) => (count === 0 ? new EntryListBuilder() : new EntryListBuilder(bytes + 64, count + 16));
+  return Object.fromEntries(ALL.map((o) => [o, { adds: builder(sizes[o].adds), removes: builder(sizes[o].removes), history: builder(sizes[o].history) }])) as unknown as Record<IndexOrder, OrderLists>;
 }
 
 /**
