@@ -61,6 +61,8 @@ export const RELAXED_SYNC_COMMITS = 1000;
 export const RELAXED_SYNC_BYTES = 16 << 20;
 /** A commit's meta up to this size is kept in memory as `headMeta`; a larger one is read back. */
 const KEPT_META_BYTES = 1 << 20;
+/** The pending buffer doubles up to this size, then grows to SPILL_BYTES in one step. */
+const PENDING_STEP_BYTES = 256 << 10;
 /** Pending frames of a large commit are written out (not flushed) beyond this many bytes. */
 const SPILL_BYTES = 8 << 20;
 /**
@@ -482,10 +484,11 @@ export class PageStore {
   private reservePending(extra: number): void {
     const needed = this.pendingLength + extra;
     if (needed <= this.pending.length) return;
-    // Doubling past SPILL_BYTES would only leave a larger buffer for the collector: an import's
-    // frames once grew it to 16 MiB, 32 MiB of ArrayBuffers in all (V8 starts a full collection
-    // for every 64 MiB). Only a single larger frame (a big commit record) makes it grow further.
-    const grown = Buffer.alloc(Math.max(needed, Math.min(this.pending.length * 2, SPILL_BYTES)));
+    // A commit past PENDING_STEP_BYTES grows it to SPILL_BYTES at once, and never past: an import's
+    // frames once doubled it up to 16 MiB, 32 MiB of ArrayBuffers in all (V8 starts a full
+    // collection for every 64 MiB). Only a single larger frame (a big commit record) needs more.
+    const doubled = this.pending.length * 2;
+    const grown = Buffer.alloc(Math.max(needed, doubled > PENDING_STEP_BYTES ? SPILL_BYTES : doubled));
     this.pending.copy(grown, 0, 0, this.pendingLength);
     this.pending = grown;
   }

@@ -128,8 +128,8 @@ class BatchMemory {
    * Requests larger than a chunk, each of its own, and whether this batch uses each: a large
    * batch (an import's index, ~20 MB of keys a million datoms) merges into one list as large, and
    * the next tree's batch (the same datoms in another order) reuses it instead of allocating its
-   * own. One that a batch leaves unused is let go, and `releaseLargeBatchMemory` lets all go at
-   * the end of a run of batches.
+   * own. One that a batch taking large memory leaves unused is let go, and
+   * `releaseLargeBatchMemory` lets all go at the end of a run of batches.
    */
   private large: ArrayBuffer[] = [];
   private largeUsed: boolean[] = [];
@@ -144,7 +144,9 @@ class BatchMemory {
   reset(): void {
     this.chunk = 0;
     this.used = 0;
-    this.large = this.large.filter((_, i) => this.largeUsed[i]);
+    // A batch that took no large memory keeps it for the next that does: an import writes
+    // novelty's few entries into a tree as a batch of their own between two large ones.
+    if (this.largeUsed.includes(true)) this.large = this.large.filter((_, i) => this.largeUsed[i]);
     this.largeUsed = this.large.map(() => false);
   }
 

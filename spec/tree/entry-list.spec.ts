@@ -52,4 +52,22 @@ describe('batch memory for lists larger than a chunk', () => {
     releaseLargeBatchMemory();
     withBatchMemory(() => expect(holds(large(30_000, 4), 30_000, 4)).toBe(true));
   });
+
+  it('keeps large memory through a batch that takes none, for the next that does', () => {
+    // An import writes novelty's few entries into a tree between two trees' large batches.
+    releaseLargeBatchMemory();
+    const first = withBatchMemory(() => large(20_000, 1).bytes.buffer);
+    withBatchMemory(() => expect(holds(large(10, 5), 10, 5)).toBe(true));
+    const again = withBatchMemory(() => {
+      const list = large(20_000, 2);
+      expect(holds(list, 20_000, 2)).toBe(true);
+      return list.bytes.buffer;
+    });
+    // Compared by identity: a failing toBe would print two megabytes of buffer.
+    expect(again === first, 'the same buffer').toBe(true);
+    // A batch taking large memory of other sizes only lets the unused go.
+    withBatchMemory(() => large(30_000, 3));
+    expect(withBatchMemory(() => large(20_000, 4).bytes.buffer) === first, 'the same buffer').toBe(false);
+    releaseLargeBatchMemory();
+  });
 });

@@ -16,7 +16,7 @@ import { compareAt } from '../../tree/search.js';
 import { compareBytes, OpKind, type TreeOp } from '../../tree/tree-schema.js';
 import { encodeHeapEntry, encodeLogEntry, type IndexTrees, rootOf, TreeSlot } from './index-trees.js';
 import type { EntryMap } from './entry-map.js';
-import type { Novelty, NoveltyChange, NoveltyPlan } from './novelty.js';
+import type { Mark, Novelty, NoveltyChange, NoveltyPlan } from './novelty.js';
 
 /** Novelty this large (in datoms) is written into the trees by the commit that reaches it. */
 export const INDEX_THRESHOLD_DATOMS = 65_536;
@@ -116,7 +116,7 @@ export function planBatches(datoms: readonly LogDatom[], schema: Schema): IndexB
 }
 
 /** Datoms whose keys are measured to size the lists of all of them, spread evenly. */
-const KEY_SAMPLE = 256;
+const KEY_SAMPLE = 1024;
 const GOLDEN = (Math.sqrt(5) - 1) / 2;
 
 /** Room for one list's entries: bytes and entries. */
@@ -130,9 +130,10 @@ const LIST_KINDS: readonly ListKind[] = ['adds', 'removes', 'history'];
 
 /**
  * The room each list `addEntries` fills will need, estimated from the keys a sample of datoms
- * spread over all of them puts in it (entity ids, and so keys, grow longer through an import) with
- * 1/16 to spare: zero for a list the sample leaves empty. AEVT's adds are not encoded at all
- * (see `byAttribute`).
+ * spread over all of them puts in it (entity ids, and so keys, grow longer through an import),
+ * with 1/8 to spare: 1024 datoms estimate a list of a fifth of them within ~6% (one standard
+ * deviation). Zero for a list the sample leaves empty. AEVT's adds are not encoded at all (see
+ * `byAttribute`).
  */
 export function estimatedListSizes(datoms: readonly LogDatom[], schema: Schema): Record<IndexOrder, Record<ListKind, ListSize>> {
   const n = datoms.length;
@@ -160,7 +161,7 @@ export function estimatedListSizes(datoms: readonly LogDatom[], schema: Schema):
       note(lists.history, writeEntry(order, d, type, true));
     }
   }
-  const scale = (x: number) => Math.ceil((x / sample) * n * 1.0625);
+  const scale = (x: number) => Math.ceil((x / sample) * n * 1.125);
   const size = ([bytes, count]: [number, number]): ListSize => (count === 0 ? { bytes: 0, count: 0 } : { bytes: scale(bytes), count: scale(count) });
   return Object.fromEntries(ALL.map((o) => [o, Object.fromEntries(LIST_KINDS.map((k) => [k, size(seen[o][k])]))])) as Record<IndexOrder, Record<ListKind, ListSize>>;
 }
@@ -413,12 +414,14 @@ export function writeNovelty(
   // next batch is built in it. EAVT's and AEVT's batches hold the same datoms, so the same number
   // of keys and bytes: in an import, one allocation of ~20 bytes a datom fewer.
   let spare: KeyBatch | undefined;
-  const writeKeys = (slot: number, batch: KeyBatch) => {
-    if (batch.entries.count === 0) return;
-    const root = rootOf(roots, slot);
-    // An empty tree taking only inserts is built bottom-up into full pages.
-    next[slot] = root === undefined && !batch.removes ? tree.bulkLoadEncoded(batch.entries) : tree.applyEncoded(root, batch.entries, batch.kinds);
-    spare = batch;
+  const writeKeys = (slot: number, batches: readonly KeyBatch[]) => {
+    for (const batch of batches) {
+      if (batch.entries.count === 0) continue;
+      const root = rootOf(next, slot);
+      // An empty tree taking only inserts is built bottom-up into full pages.
+      next[slot] = root === undefined && !batch.removes ? tree.bulkLoadEncoded(batch.entries) : tree.applyEncoded(root, batch.entries, batch.kinds);
+      spare = batch;
+    }
   };
   const write = (slot: number, ops: TreeOp<Uint8Array>[]) => {
     if (ops.length === 0) return;
@@ -428,8 +431,9 @@ export function writeNovelty(
   try {
     for (const order of ALL) {
       const mine = own[order];
-      writeKeys(TreeSlot.current[order], currentBatch(novelty.current[order], mine.adds, mine.removes, spare));
-      writeKeys(TreeSlot.history[order], historyBatch(novelty.history[order], mine.history, spare));
+      const current = TreeSlot.current[order];
+      writeKeys(current, currentBatches(novelty.current[order], mine.adds, mine.removes, spare, rootOf(roots, current) === undefined));
+      writeKeys(TreeSlot.history[order], [historyBatch(novelty.history[order], mine.history, spare)]);
     }
   } finally {
     // The trees kept their large merged lists from batch to batch, for the next tree's.
@@ -551,14 +555,30 @@ class OwnCursor {
   }
 }
 
+/** Novelty this many times smaller than a commit's own adds alone goes into a batch of its own. */
+const SEPARATE_NOVELTY = 16;
+
 /**
- * The current tree's batch: novelty's marks, with the commit's own adds and removes merged in.
- * Keys are distinct across the three: adds carry the new tx in their key, and a remove meets
- * only an entry added earlier (in the map) or one in the tree (not in the map).
+ * The current tree's batches, written one after the other: novelty's marks, with the commit's
+ * own adds and removes merged in. Keys are distinct across the three: adds carry the new tx in
+ * their key, and a remove meets only an entry added earlier (in the map) or one in the tree (not
+ * in the map). So a large commit of adds alone into a tree with entries (an import after the
+ * schema's transaction) can take novelty's few entries in a batch of their own first and its
+ * adds as they are: merged, both were copied into one more list (at a million datoms, 20 MB of
+ * ArrayBuffers, of which V8 starts a full collection for every 64 MB). An empty tree takes one
+ * merged batch, built bottom-up.
  */
-function currentBatch(map: EntryMap, adds: EntryList, removes: EntryList, spare: KeyBatch | undefined): KeyBatch {
+function currentBatches(map: EntryMap, adds: EntryList, removes: EntryList, spare: KeyBatch | undefined, emptyTree: boolean): readonly KeyBatch[] {
   const { entries, marks } = map.inOrder();
-  if (entries.count === 0 && removes.count === 0) return insertsOnly(adds);
+  if (entries.count === 0 && removes.count === 0) return [insertsOnly(adds)];
+  if (!emptyTree && removes.count === 0 && entries.count * SEPARATE_NOVELTY <= adds.count) {
+    return [currentBatch(entries, marks, EntryList.empty, EntryList.empty, undefined), insertsOnly(adds)];
+  }
+  return [currentBatch(entries, marks, adds, removes, spare)];
+}
+
+/** Novelty's `entries` and `marks` with `adds` and `removes` merged in, as one batch. */
+function currentBatch(entries: EntryList, marks: readonly Mark[], adds: EntryList, removes: EntryList, spare: KeyBatch | undefined): KeyBatch {
   const batch = new KeyBatchBuilder(entries.count + adds.count + removes.count, adds.dataBytes + removes.dataBytes, entries.dataBytes, spare);
   const own = new OwnCursor(adds, removes);
   for (let i = 0; i < entries.count; i++) {
