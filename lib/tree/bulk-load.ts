@@ -8,17 +8,24 @@ import type { PageId } from '../ids.js';
 import { EntryList, EntryListBuilder } from './entry-list.js';
 import { BranchNode, CHILD_ID_BYTES, LeafNode, type TreeNode, varintBytes } from './node.js';
 import { maxChildrenOf, type TreeParams } from './params.js';
+import { compareAt } from './search.js';
 import { separatorLength, truncatesSeparators } from './separator.js';
 import type { TreeSchema } from './tree-schema.js';
 
 /** Branch page bytes besides pivots and ids: kind, level and pivot count (up to 16,383 pivots). */
 const BRANCH_HEADER_BYTES = 4;
 
+/**
+ * The tree of `entries`, and of `others` merged in when given (an entry in both is taken once):
+ * both in strictly increasing order. Merging here spares a merged copy of a large batch when a
+ * small tree's entries join it (`HitchhikerTree.applyEncoded`).
+ */
 export function bulkLoad(
   compare: TreeSchema<unknown>['compare'],
   params: TreeParams,
   entries: EntryList,
   write: (node: TreeNode) => PageId,
+  others: EntryList = EntryList.empty,
 ): PageId | undefined {
   // Level 0: leaves; `firsts` holds each leaf's first entry, cut short when the order allows (the
   // separator before it, for all but the first).
@@ -27,29 +34,40 @@ export function bulkLoad(
   let leaf = new EntryListBuilder(params.pageSize);
   let leafBytes = 0; // entries with their length prefixes; the page adds a kind byte and the count
   const truncate = truncatesSeparators(compare);
-  const bytes = entries.bytes;
-  for (let i = 0; i < entries.count; i++) {
-    const start = entries.start(i);
-    const end = entries.end(i);
-    const previousStart = i > 0 ? entries.start(i - 1) : 0;
-    if (i > 0 && compare(bytes, previousStart, start, bytes, start, end) >= 0) {
+  let previous: Uint8Array | undefined;
+  let previousStart = 0;
+  let previousEnd = 0;
+  for (let i = 0, j = 0; i < entries.count || j < others.count; ) {
+    // The next entry: from `entries` unless `others` has a smaller one.
+    const order = i === entries.count ? 1 : j === others.count ? -1 : compareAt(compare, entries, i, others, j);
+    const fromOthers = order > 0;
+    const list = fromOthers ? others : entries;
+    const k = fromOthers ? j++ : i++;
+    if (order === 0) j++;
+    const bytes = list.bytes;
+    const start = list.start(k);
+    const end = list.end(k);
+    if (previous !== undefined && compare(previous, previousStart, previousEnd, bytes, start, end) >= 0) {
       throw new SedimentError(ErrorCode.invalidArgument, 'bulk load needs entries in strictly increasing order');
     }
     const length = end - start;
     const size = length + varintBytes(length);
     if (leaf.size > 0 && 1 + varintBytes(leaf.size + 1) + leafBytes + size > params.pageSize) {
-      ids.push(write(new LeafNode(leaf.finish(), null)));
+      ids.push(write(leafOf(leaf.finish())));
       leaf = new EntryListBuilder(params.pageSize);
       leafBytes = 0;
     }
     if (leaf.size === 0) {
-      const cut = truncate && i > 0 ? separatorLength(bytes, previousStart, start, bytes, start, end) : length;
+      const cut = truncate && previous !== undefined ? separatorLength(previous, previousStart, previousEnd, bytes, start, end) : length;
       firsts.push(bytes, start, start + cut);
     }
     leaf.push(bytes, start, end);
     leafBytes += size;
+    previous = bytes;
+    previousStart = start;
+    previousEnd = end;
   }
-  if (leaf.size > 0) ids.push(write(new LeafNode(leaf.finish(), null)));
+  if (leaf.size > 0) ids.push(write(leafOf(leaf.finish())));
   if (ids.length === 0) return undefined;
 
   // Levels above: group children greedily while the pivots and ids fit, at least two per branch.
@@ -68,6 +86,17 @@ export function bulkLoad(
     separators = nextFirsts.finish();
   }
   return ids[0];
+}
+
+/**
+ * A leaf to write, kept out of the page cache (WRITE_CACHE_POLICY: only the writer touched it):
+ * a million datoms' leaves, decoded for the cache as they were written, were 50 MB of
+ * ArrayBuffers and a full cache of pages no reader had asked for. Branches are cached.
+ */
+function leafOf(entries: EntryList): LeafNode {
+  const leaf = new LeafNode(entries, null);
+  leaf.cacheWhenWritten = false;
+  return leaf;
 }
 
 /** Runs [from, to) of children, each filled up to `limit` bytes and `maxChildren` children, holding at least two. */

@@ -95,10 +95,10 @@ interface OrderLists {
 export function planBatches(datoms: readonly LogDatom[], schema: Schema): IndexBatches {
   // Each list is sized for all its entries at once, as each doubling of a list leaves its old
   // memory for a collection to free. AEVT's adds are not encoded at all (see `byAttribute`).
-  const n = datoms.length;
   const lists = sizedLists(datoms, schema);
   addEntries(lists, datoms, schema);
-  const sorter = new EntrySorter(n);
+  // Sized by the longest list it sorts: an import's EAVT adds, the longest, are often in order.
+  const sorter = new EntrySorter();
   const unsorted = lists.eavt.adds.finish();
   const eavtAdds = sortedByEntity(unsorted) ? unsorted : sorted(sorter, unsorted);
   // Once copied in order, the unsorted keys' memory takes AEVT's: the same entries, rearranged.
