@@ -8,24 +8,17 @@ import type { PageId } from '../ids.js';
 import { EntryList, EntryListBuilder } from './entry-list.js';
 import { BranchNode, CHILD_ID_BYTES, LeafNode, type TreeNode, varintBytes } from './node.js';
 import { maxChildrenOf, type TreeParams } from './params.js';
-import { compareAt } from './search.js';
 import { separatorLength, truncatesSeparators } from './separator.js';
 import type { TreeSchema } from './tree-schema.js';
 
 /** Branch page bytes besides pivots and ids: kind, level and pivot count (up to 16,383 pivots). */
 const BRANCH_HEADER_BYTES = 4;
 
-/**
- * The tree of `entries`, and of `others` merged in when given (an entry in both is taken once):
- * both in strictly increasing order. Merging here spares a merged copy of a large batch when a
- * small tree's entries join it (`HitchhikerTree.applyEncoded`).
- */
 export function bulkLoad(
   compare: TreeSchema<unknown>['compare'],
   params: TreeParams,
   entries: EntryList,
   write: (node: TreeNode) => PageId,
-  others: EntryList = EntryList.empty,
 ): PageId | undefined {
   // Level 0: leaves; `firsts` holds each leaf's first entry, cut short when the order allows (the
   // separator before it, for all but the first).
@@ -34,20 +27,12 @@ export function bulkLoad(
   let leaf = new EntryListBuilder(params.pageSize);
   let leafBytes = 0; // entries with their length prefixes; the page adds a kind byte and the count
   const truncate = truncatesSeparators(compare);
-  let previous: Uint8Array | undefined;
-  let previousStart = 0;
-  let previousEnd = 0;
-  for (let i = 0, j = 0; i < entries.count || j < others.count; ) {
-    // The next entry: from `entries` unless `others` has a smaller one.
-    const order = i === entries.count ? 1 : j === others.count ? -1 : compareAt(compare, entries, i, others, j);
-    const fromOthers = order > 0;
-    const list = fromOthers ? others : entries;
-    const k = fromOthers ? j++ : i++;
-    if (order === 0) j++;
-    const bytes = list.bytes;
-    const start = list.start(k);
-    const end = list.end(k);
-    if (previous !== undefined && compare(previous, previousStart, previousEnd, bytes, start, end) >= 0) {
+  const bytes = entries.bytes;
+  for (let i = 0; i < entries.count; i++) {
+    const start = entries.start(i);
+    const end = entries.end(i);
+    const previousStart = i > 0 ? entries.start(i - 1) : 0;
+    if (i > 0 && compare(bytes, previousStart, start, bytes, start, end) >= 0) {
       throw new SedimentError(ErrorCode.invalidArgument, 'bulk load needs entries in strictly increasing order');
     }
     const length = end - start;
@@ -58,14 +43,11 @@ export function bulkLoad(
       leafBytes = 0;
     }
     if (leaf.size === 0) {
-      const cut = truncate && previous !== undefined ? separatorLength(previous, previousStart, previousEnd, bytes, start, end) : length;
+      const cut = truncate && i > 0 ? separatorLength(bytes, previousStart, start, bytes, start, end) : length;
       firsts.push(bytes, start, start + cut);
     }
     leaf.push(bytes, start, end);
     leafBytes += size;
-    previous = bytes;
-    previousStart = start;
-    previousEnd = end;
   }
   if (leaf.size > 0) ids.push(write(leafOf(leaf.finish())));
   if (ids.length === 0) return undefined;
@@ -90,8 +72,8 @@ export function bulkLoad(
 
 /**
  * A leaf to write, kept out of the page cache (WRITE_CACHE_POLICY: only the writer touched it):
- * a million datoms' leaves, decoded for the cache as they were written, were 50 MB of
- * ArrayBuffers and a full cache of pages no reader had asked for. Branches are cached.
+ * decoded for the cache as they were written, the leaves of a million datoms' EAVT were 50 MB of
+ * ArrayBuffers and filled the cache with pages no reader had asked for. Branches are cached.
  */
 function leafOf(entries: EntryList): LeafNode {
   const leaf = new LeafNode(entries, null);

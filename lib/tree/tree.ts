@@ -20,9 +20,6 @@ import { OpKind, type TreeOp, type TreeSchema } from './tree-schema.js';
 
 export type TreeRoot = PageId | undefined;
 
-/** A batch of inserts this large into a tree of one leaf builds the tree afresh (`rebuiltWith`). */
-const REBUILD_MIN_ENTRIES = 4096;
-
 /** Where `find` leaves the index of the entry it found in the list it returns. */
 let foundIndex = 0;
 
@@ -172,25 +169,7 @@ export class HitchhikerTree<E> {
   applyEncoded(root: TreeRoot, entries: EntryList, kinds: Uint8Array): TreeRoot {
     const writer = new BatchWriter({ compare: this.schema.compare, params: this.params, load: this.load, replace: this.replace, write: this.write });
     // Every list the batch builds dies with it: pages and cached nodes own their memory.
-    return withBatchMemory(() => {
-      const ops = this.sortOps(entries, kinds);
-      return this.rebuiltWith(root, ops) ?? writer.apply(root, ops);
-    });
-  }
-
-  /**
-   * A large batch of inserts alone into a tree that is one leaf (an import's index after the
-   * bootstrap's few datoms): the tree built bottom-up from the leaf's entries and the batch, as
-   * an empty tree is. Applied, the batch was merged with the leaf into one list as large (20 MB
-   * of ArrayBuffers at a million datoms) and then split into half-full leaves. Undefined when the
-   * batch does not qualify.
-   */
-  private rebuiltWith(root: TreeRoot, ops: SortedOps): TreeRoot | undefined {
-    if (root === undefined || ops.entries.count < REBUILD_MIN_ENTRIES || ops.kinds.includes(OpKind.remove)) return undefined;
-    // Loaded, not taken out of the cache as a replaced node is: a branch (the usual root) stays.
-    const node = this.load(root);
-    if (node.kind !== 'leaf') return undefined;
-    return bulkLoad(this.schema.compare, this.params, ops.entries, this.write, node.entries);
+    return withBatchMemory(() => writer.apply(root, this.sortOps(entries, kinds)));
   }
 
   insert(root: TreeRoot, entries: readonly E[]): TreeRoot {

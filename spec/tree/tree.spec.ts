@@ -65,35 +65,22 @@ describe('bulk load', () => {
     );
   });
 
-  it('takes a large batch of inserts into a tree of one leaf as a bulk load of both, its leaves left out of the cache', () => {
-    // An import's index after the bootstrap's few datoms: applied, the batch was merged with the
-    // leaf into one more list as large and split into half-full leaves.
-    const shapeOf = (tree: HitchhikerTree<Entry>, id: TreeRoot): unknown => {
-      if (id === undefined) return null;
-      const node = tree.load(id);
-      return node.kind === 'leaf' ? node.entries.count : node.children.map((child) => shapeOf(tree, child as TreeRoot));
-    };
+  it('writes its leaves without caching them, and caches its branches', () => {
+    // Only the writer has touched them (WRITE_CACHE_POLICY): decoded for the cache as written, a
+    // million datoms' leaves were 50 MB of ArrayBuffers and a cache full of pages nobody read.
     fc.assert(
-      fc.property(fc.uniqueArray(fc.integer({ min: 0, max: 9_000 }), { minLength: 1, maxLength: perLeaf }), fc.integer({ min: 4_096, max: 6_000 }), fc.integer({ min: 0, max: 3_000 }), (leafKeys, count, from) => {
+      fc.property(fc.integer({ min: 1, max: 3_000 }), (count) => {
         const store = openOn(new MemoryBackend(emptyImage()), { cacheBytes: 1 << 24 });
         const tree = new HitchhikerTree(store, entrySchema, tinyParams);
-        const leaf = tree.insert(undefined, entries(leafKeys));
-        expect(tree.load(leaf!).kind).toBe('leaf');
-        store.commit(Buffer.alloc(0));
-        const cached = store.cache.size;
-        // Keys from..from+count: some equal the leaf's, which are then taken once.
-        const root = tree.insert(leaf, entries(range(from, from + count)));
+        const root = tree.bulkLoad(entries(range(0, count)));
         store.commit(Buffer.alloc(0)); // pages written decoded enter the cache with their commit
-        const union = [...new Set([...leafKeys, ...range(from, from + count)])].sort((x, y) => x - y);
+        const cached = store.cache.size;
         const branches = (id: TreeRoot): number => {
           const node = tree.load(id!);
           return node.kind === 'leaf' ? 0 : 1 + node.children.reduce((sum: number, child) => sum + branches(child as TreeRoot), 0);
         };
-        // Counted before any read: only the branches entered the cache.
-        expect(store.cache.size - cached, 'pages cached by the write').toBe(branches(root));
-        expect([...tree.scan(root)]).toEqual(entries(union));
-        expect(tree.check(root).problems).toEqual([]);
-        expect(shapeOf(tree, root)).toEqual(shapeOf(tree, tree.bulkLoad(entries(union))));
+        expect(cached, 'pages cached by the write').toBe(branches(root));
+        expect([...tree.scan(root)]).toEqual(entries(range(0, count)));
       }),
       { numRuns: 25, seed: 11 },
     );
