@@ -47,6 +47,31 @@ function entries(list: EntryList): string[] {
   return out;
 }
 
+/**
+ * A connection on a fresh memory file after the schema and `history` (its conflicting
+ * transactions rejected), with the ids of entities 0..5 and the last instant used.
+ */
+function afterHistory(indexThreshold: number, history: readonly [number, number, number, number][][]) {
+  const store = PageStore.open(new MemoryBackend(initialFileImage({ pageSize: DEFAULT_PAGE_SIZE })), {
+    readOnly: false,
+    durability: 'relaxed',
+    cacheBytes: 1 << 20,
+  });
+  const conn = new Connection(store, { indexThreshold });
+  let instant = Date.UTC(2024, 0, 1);
+  conn.transact(SCHEMA, { txInstant: new Date(instant) });
+  const ids: number[] = [];
+  for (const ops of history) {
+    try {
+      const report = conn.transact(txData(ops, ids), { txInstant: new Date((instant += 1000)) });
+      for (let i = 0; i < 6; i++) ids[i] ??= report.tempids[`t${i}`]!;
+    } catch {
+      // Conflicting random data is rejected and changes nothing: the epoch goes on.
+    }
+  }
+  return { store, conn, ids, instant };
+}
+
 describe('an indexing commit straight to the trees', () => {
   it('writes the trees its datoms would give through the novelty maps, page for page', () => {
     fc.assert(
@@ -55,23 +80,7 @@ describe('an indexing commit straight to the trees', () => {
         fc.array(fc.array(operation, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 25 }),
         fc.array(operation, { minLength: 1, maxLength: 12 }),
         (indexThreshold, history, last) => {
-          const store = PageStore.open(new MemoryBackend(initialFileImage({ pageSize: DEFAULT_PAGE_SIZE })), {
-            readOnly: false,
-            durability: 'relaxed',
-            cacheBytes: 1 << 20,
-          });
-          const conn = new Connection(store, { indexThreshold });
-          let instant = Date.UTC(2024, 0, 1);
-          conn.transact(SCHEMA, { txInstant: new Date(instant) });
-          const ids: number[] = [];
-          for (const ops of history) {
-            try {
-              const report = conn.transact(txData(ops, ids), { txInstant: new Date((instant += 1000)) });
-              for (let i = 0; i < 6; i++) ids[i] ??= report.tempids[`t${i}`]!;
-            } catch {
-              // Conflicting random data is rejected and changes nothing: the epoch goes on.
-            }
-          }
+          const { store, conn, ids, instant } = afterHistory(indexThreshold, history);
           const snapshot = conn.db().snapshot;
           let datoms: readonly LogDatom[];
           try {
@@ -110,24 +119,8 @@ describe('an indexing commit straight to the trees', () => {
         fc.array(fc.array(operation, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 8 }),
         fc.integer({ min: 20, max: 120 }),
         (history, people) => {
-          const store = PageStore.open(new MemoryBackend(initialFileImage({ pageSize: DEFAULT_PAGE_SIZE })), {
-            readOnly: false,
-            durability: 'relaxed',
-            cacheBytes: 1 << 20,
-          });
           // No epoch ends: the schema and `history` stay in novelty, the trees hold the bootstrap.
-          const conn = new Connection(store, { indexThreshold: 100_000 });
-          let instant = Date.UTC(2024, 0, 1);
-          conn.transact(SCHEMA, { txInstant: new Date(instant) });
-          const ids: number[] = [];
-          for (const ops of history) {
-            try {
-              const report = conn.transact(txData(ops, ids), { txInstant: new Date((instant += 1000)) });
-              for (let i = 0; i < 6; i++) ids[i] ??= report.tempids[`t${i}`]!;
-            } catch {
-              // Conflicting random data is rejected and changes nothing: the epoch goes on.
-            }
-          }
+          const { store, conn, ids, instant } = afterHistory(100_000, history);
           const friend = ids.find((id) => id !== undefined);
           const load = Array.from({ length: people }, (_, i) => [
             ['db/add', `p${i}`, 'k/name', `person ${i}`],

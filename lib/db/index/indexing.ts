@@ -138,32 +138,25 @@ const LIST_KINDS: readonly ListKind[] = ['adds', 'removes', 'history'];
 export function estimatedListSizes(datoms: readonly LogDatom[], schema: Schema): Record<IndexOrder, Record<ListKind, ListSize>> {
   const n = datoms.length;
   const sample = Math.min(n, KEY_SAMPLE);
-  const seen = Object.fromEntries(ALL.map((o) => [o, { adds: [0, 0], removes: [0, 0], history: [0, 0] }])) as Record<IndexOrder, Record<ListKind, [number, number]>>;
-  const note = (counts: [number, number], key: KeyWriter) => {
-    counts[0] += key.size;
-    counts[1] += 1;
-  };
+  // The sample's entries, written as `addEntries` writes all of them (a few KiB, slab memory).
+  const lists = listsOf(() => ({ bytes: 0, count: 0 }));
   for (let k = 0; k < sample; k++) {
     // Positions k·φ mod 1 spread evenly without a stride, which an import's period (each entity
     // its same few attributes) could divide, so that the sample sees one attribute only.
-    const d = datoms[Math.floor(n * ((k * GOLDEN) % 1))]!;
-    const attribute = schema.ofDatom(d.a);
-    const type = attribute.valueType;
-    for (const order of ordersOf(attribute)) {
-      const lists = seen[order];
-      if (d.added) {
-        if (order !== 'aevt') note(lists.adds, writeEntry(order, d, type, false));
-        continue;
-      }
-      const assertion = { e: d.e, a: d.a, v: d.v, tx: d.assertedTx, added: true };
-      note(lists.removes, writeEntry(order, assertion, type, false));
-      note(lists.history, writeEntry(order, assertion, type, true));
-      note(lists.history, writeEntry(order, d, type, true));
-    }
+    addDatomEntries(lists, datoms[Math.floor(n * ((k * GOLDEN) % 1))]!, schema);
   }
   const scale = (x: number) => Math.ceil((x / sample) * n * 1.125);
-  const size = ([bytes, count]: [number, number]): ListSize => (count === 0 ? { bytes: 0, count: 0 } : { bytes: scale(bytes), count: scale(count) });
-  return Object.fromEntries(ALL.map((o) => [o, Object.fromEntries(LIST_KINDS.map((k) => [k, size(seen[o][k])]))])) as Record<IndexOrder, Record<ListKind, ListSize>>;
+  const size = (builder: EntryListBuilder): ListSize => {
+    const list = builder.finish();
+    return list.count === 0 ? { bytes: 0, count: 0 } : { bytes: scale(list.dataBytes), count: scale(list.count) };
+  };
+  return Object.fromEntries(ALL.map((o) => [o, Object.fromEntries(LIST_KINDS.map((k) => [k, size(lists[o][k])]))])) as Record<IndexOrder, Record<ListKind, ListSize>>;
+}
+
+/** A builder per order and kind, each sized by `size` (none: a small one). */
+function listsOf(size: (order: IndexOrder, kind: ListKind) => ListSize): Record<IndexOrder, OrderLists> {
+  const builder = ({ bytes, count }: ListSize) => (count === 0 ? new EntryListBuilder() : new EntryListBuilder(bytes + 64, count + 16));
+  return Object.fromEntries(ALL.map((o) => [o, Object.fromEntries(LIST_KINDS.map((k) => [k, builder(size(o, k))]))])) as unknown as Record<IndexOrder, OrderLists>;
 }
 
 /**
@@ -175,8 +168,7 @@ export function estimatedListSizes(datoms: readonly LogDatom[], schema: Schema):
  */
 function sizedLists(datoms: readonly LogDatom[], schema: Schema): Record<IndexOrder, OrderLists> {
   const sizes = estimatedListSizes(datoms, schema);
-  const builder = ({ bytes, count }: ListSize) => (count === 0 ? new EntryListBuilder() : new EntryListBuilder(bytes + 64, count + 16));
-  return Object.fromEntries(ALL.map((o) => [o, { adds: builder(sizes[o].adds), removes: builder(sizes[o].removes), history: builder(sizes[o].history) }])) as unknown as Record<IndexOrder, OrderLists>;
+  return listsOf((order, kind) => sizes[order][kind]);
 }
 
 /**
@@ -370,24 +362,26 @@ function attributeOf(bytes: Uint8Array, start: number): number {
 
 /** A loop of its own: see the note on on-stack replacement in transactor.ts. */
 function addEntries(lists: Record<IndexOrder, OrderLists>, datoms: readonly LogDatom[], schema: Schema): void {
-  for (let i = 0; i < datoms.length; i++) {
-    const d = datoms[i]!;
-    const attribute = schema.ofDatom(d.a);
-    const type = attribute.valueType;
-    const orders = ordersOf(attribute);
-    for (let k = 0; k < orders.length; k++) {
-      const order = orders[k]!;
-      const l = lists[order];
-      if (d.added) {
-        // AEVT's adds come from EAVT's (`byAttribute`).
-        if (order !== 'aevt') push(l.adds, writeEntry(order, d, type, false));
-        continue;
-      }
-      const assertion = { e: d.e, a: d.a, v: d.v, tx: d.assertedTx, added: true };
-      push(l.removes, writeEntry(order, assertion, type, false));
-      push(l.history, writeEntry(order, assertion, type, true));
-      push(l.history, writeEntry(order, d, type, true));
+  for (let i = 0; i < datoms.length; i++) addDatomEntries(lists, datoms[i]!, schema);
+}
+
+/** The entries of one datom, each into its order's list of its kind. */
+function addDatomEntries(lists: Record<IndexOrder, OrderLists>, d: LogDatom, schema: Schema): void {
+  const attribute = schema.ofDatom(d.a);
+  const type = attribute.valueType;
+  const orders = ordersOf(attribute);
+  for (let k = 0; k < orders.length; k++) {
+    const order = orders[k]!;
+    const l = lists[order];
+    if (d.added) {
+      // AEVT's adds come from EAVT's (`byAttribute`).
+      if (order !== 'aevt') push(l.adds, writeEntry(order, d, type, false));
+      continue;
     }
+    const assertion = { e: d.e, a: d.a, v: d.v, tx: d.assertedTx, added: true };
+    push(l.removes, writeEntry(order, assertion, type, false));
+    push(l.history, writeEntry(order, assertion, type, true));
+    push(l.history, writeEntry(order, d, type, true));
   }
 }
 
