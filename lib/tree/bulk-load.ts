@@ -72,8 +72,9 @@ export function bulkLoad(
 
 /**
  * A leaf to write, kept out of the page cache (WRITE_CACHE_POLICY: only the writer touched it):
- * decoded for the cache as they were written, the leaves of a million datoms' EAVT were 50 MB of
- * ArrayBuffers and filled the cache with pages no reader had asked for. Branches are cached.
+ * decoded for the cache as they were written, the leaves of a million datoms' EAVT (bulk-loaded
+ * in a trial) were 50 MB of ArrayBuffers and a cache full of pages no reader had asked for.
+ * Branches are cached.
  */
 function leafOf(entries: EntryList): LeafNode {
   const leaf = new LeafNode(entries, null);
