@@ -16,6 +16,7 @@ import type { LogEntry, TxOptions, TxReport } from './datom.js';
 import { Db, txReport } from './db.js';
 import { largeStandIn, rawBytes } from './encoding/large-value.js';
 import type { Value } from './schema/value-type.js';
+import { giveBack } from '../spare-buffers.js';
 import { putBytes } from '../storage/value-heap.js';
 import type { LogDatom } from './encoding/log-record.js';
 import { decodeLogRecord, encodeLogRecord, TREE_COUNT, type TreeRoots } from './encoding/log-record.js';
@@ -102,6 +103,8 @@ export class Connection {
         (a) => outcome.schema.ofDatom(a).valueType,
       );
       recordOffset = this.store.commit(meta).recordOffset;
+      // The store copied the record; a large one's buffer serves the next large commit.
+      giveBack(meta.buffer);
     } catch (error) {
       this.store.abort();
       throw error;

@@ -14,6 +14,7 @@
  * The slots' final contents depend only on the newest commit's sequence number, so the bytes of
  * the file do not depend on the durability mode, on when `sync()` ran, or on crashes in between.
  */
+import { giveBack, takeSpare } from '../spare-buffers.js';
 import { CorruptionError, ErrorCode, IoError, PoisonedError, SedimentError } from '../errors.js';
 import { asPageId, type PageId } from '../ids.js';
 import type { FileBackend } from './backend/file-backend.js';
@@ -61,6 +62,8 @@ export const RELAXED_SYNC_COMMITS = 1000;
 export const RELAXED_SYNC_BYTES = 16 << 20;
 /** A commit's meta up to this size is kept in memory as `headMeta`; a larger one is read back. */
 const KEPT_META_BYTES = 1 << 20;
+/** The pending buffer's size at first and after a commit that grew it past SPILL_BYTES. */
+const PENDING_START_BYTES = 64 << 10;
 /** The pending buffer doubles up to this size, then grows to SPILL_BYTES in one step. */
 const PENDING_STEP_BYTES = 256 << 10;
 /** Pending frames of a large commit are written out (not flushed) beyond this many bytes. */
@@ -109,7 +112,7 @@ export class PageStore {
 
   // The commit being built: frames accumulate in `pending`, whose first byte belongs at file offset
   // `pendingBase`; bytes already spilled to the file before it are covered by `spilledCrc`.
-  private pending = Buffer.alloc(64 * 1024);
+  private pending = Buffer.from(takeSpare(PENDING_START_BYTES), 0, PENDING_START_BYTES);
   private pendingLength = 0;
   private pendingBase: number;
   private spilledCrc = 0;
@@ -277,6 +280,8 @@ export class PageStore {
     } finally {
       this.closed = true;
       this.backend.close();
+      giveBack(this.pending.buffer);
+      this.pending = Buffer.alloc(0);
     }
   }
 
@@ -469,7 +474,11 @@ export class PageStore {
     this.pendingLength = 0;
     this.spilledCrc = 0;
     this.spilled = false;
-    if (this.pending.length > 4 * SPILL_BYTES) this.pending = Buffer.alloc(64 * 1024);
+    // Grown past SPILL_BYTES for one large commit record: not kept for commits that need less.
+    if (this.pending.length > SPILL_BYTES) {
+      giveBack(this.pending.buffer);
+      this.pending = Buffer.from(takeSpare(PENDING_START_BYTES), 0, PENDING_START_BYTES);
+    }
   }
 
   private spill(): void {
@@ -487,9 +496,12 @@ export class PageStore {
     // A commit past PENDING_STEP_BYTES grows it to SPILL_BYTES at once, and never past: an import's
     // frames once doubled it up to 16 MiB, 32 MiB of ArrayBuffers in all (V8 starts a full
     // collection for every 64 MiB). Only a single larger frame (a big commit record) needs more.
+    // Large sizes are spares (spare-buffers.ts): an import's trees leave theirs behind for its record.
     const doubled = this.pending.length * 2;
-    const grown = Buffer.alloc(Math.max(needed, doubled > PENDING_STEP_BYTES ? SPILL_BYTES : doubled));
+    const size = Math.max(needed, doubled > PENDING_STEP_BYTES ? SPILL_BYTES : doubled);
+    const grown = Buffer.from(takeSpare(size), 0, size);
     this.pending.copy(grown, 0, 0, this.pendingLength);
+    giveBack(this.pending.buffer);
     this.pending = grown;
   }
 

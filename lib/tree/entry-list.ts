@@ -1,3 +1,4 @@
+import { giveBack, spareSized, takeSpare } from '../spare-buffers.js';
 import type { TreeSchema } from './tree-schema.js';
 
 /**
@@ -87,11 +88,13 @@ function carve(bytes: number): number {
   return at;
 }
 
-function allocBytes(n: number): Uint8Array {
+export function allocBytes(n: number): Uint8Array {
   if (batchMemory !== undefined) {
     const buffer = batchMemory.take(n);
     if (buffer !== undefined) return new Uint8Array(buffer, batchMemory.at, n);
   }
+  // A large list takes a spare if one is free; only its owner knows when to give it back.
+  if (spareSized(n)) return new Uint8Array(takeSpare(n), 0, n);
   if (n > SLAB_BYTES >> 3) return new Uint8Array(n);
   const at = carve(n); // first: it may replace the slab
   return new Uint8Array(slab, at, n);
@@ -102,6 +105,7 @@ export function allocOffsets(n: number): Uint32Array {
     const buffer = batchMemory.take(n * 4);
     if (buffer !== undefined) return new Uint32Array(buffer, batchMemory.at, n);
   }
+  if (spareSized(n * 4)) return new Uint32Array(takeSpare(n * 4), 0, n);
   if (n * 4 > SLAB_BYTES >> 3) return new Uint32Array(n);
   const at = carve(n * 4);
   return new Uint32Array(slab, at, n);
@@ -116,7 +120,9 @@ export function allocOffsets(n: number): Uint32Array {
  * operations allocated ~2.5 MB, so a mark-compact of the whole heap came every ~25 batches.
  * Chunks of 1 MiB, filled in order and all free again at the next batch; at most 16 are kept,
  * and a request beyond that takes memory of its own as before. A request larger than a chunk
- * gets a buffer of its own that later batches may reuse (`large`).
+ * takes a spare buffer (spare-buffers.ts), given back when the batch ends: a large batch (an
+ * import's index, ~20 MB of keys a million datoms) merges into one list as large, and the next
+ * tree's batch (the same datoms in another order) takes the same buffer.
  */
 class BatchMemory {
   private static readonly CHUNK_BYTES = 1 << 20;
@@ -124,36 +130,28 @@ class BatchMemory {
   private readonly chunks: ArrayBuffer[] = [];
   private chunk = 0;
   private used = 0;
-  /**
-   * Requests larger than a chunk, each of its own, and whether this batch uses each: a large
-   * batch (an import's index, ~20 MB of keys a million datoms) merges into one list as large, and
-   * the next tree's batch (the same datoms in another order) reuses it instead of allocating its
-   * own. One that a batch taking large memory leaves unused is let go, and
-   * `releaseLargeBatchMemory` lets all go at the end of a run of batches.
-   */
+  /** Spares this batch took, each for one request larger than a chunk. */
   private large: ArrayBuffer[] = [];
-  private largeUsed: boolean[] = [];
   /** Where the last `take` starts in the buffer it returned. */
   at = 0;
 
-  releaseLarge(): void {
-    this.large = [];
-    this.largeUsed = [];
-  }
-
+  /** Makes every chunk free and gives back the batch's large buffers: nothing views them any more. */
   reset(): void {
     this.chunk = 0;
     this.used = 0;
-    // A batch that took no large memory keeps it for the next that does: an import writes
-    // novelty's few entries into a tree as a batch of their own between two large ones.
-    if (this.largeUsed.includes(true)) this.large = this.large.filter((_, i) => this.largeUsed[i]);
-    this.largeUsed = this.large.map(() => false);
+    for (const buffer of this.large) giveBack(buffer);
+    this.large = [];
   }
 
   /** `bytes` (8-byte aligned) in a chunk, or undefined if this memory cannot serve them. */
   take(bytes: number): ArrayBuffer | undefined {
     const aligned = (bytes + 7) & ~7;
-    if (aligned > BatchMemory.CHUNK_BYTES) return this.takeLarge(aligned);
+    if (aligned > BatchMemory.CHUNK_BYTES) {
+      const buffer = takeSpare(aligned);
+      this.large.push(buffer);
+      this.at = 0;
+      return buffer;
+    }
     if (this.used + aligned > BatchMemory.CHUNK_BYTES) {
       this.chunk += 1;
       this.used = 0;
@@ -166,33 +164,11 @@ class BatchMemory {
     this.used += aligned;
     return this.chunks[this.chunk];
   }
-
-  /** The smallest large buffer this batch has not used that holds `bytes`, or a new one. */
-  private takeLarge(bytes: number): ArrayBuffer {
-    let best = -1;
-    for (let i = 0; i < this.large.length; i++) {
-      if (this.largeUsed[i] || this.large[i]!.byteLength < bytes) continue;
-      if (best < 0 || this.large[i]!.byteLength < this.large[best]!.byteLength) best = i;
-    }
-    if (best < 0) {
-      best = this.large.length;
-      this.large.push(new ArrayBuffer(bytes));
-      this.largeUsed.push(false);
-    }
-    this.largeUsed[best] = true;
-    this.at = 0;
-    return this.large[best]!;
-  }
 }
 
 const sharedBatchMemory = new BatchMemory();
 /** Set while a batch runs (`withBatchMemory`): where its lists take their memory. */
 let batchMemory: BatchMemory | undefined;
-
-/** Lets go of the large buffers kept for the next batch: for the end of a run of batches. */
-export function releaseLargeBatchMemory(): void {
-  sharedBatchMemory.releaseLarge();
-}
 
 /**
  * Runs one batch of the write path with its lists in batch memory (see `BatchMemory`). Nothing
@@ -201,13 +177,22 @@ export function releaseLargeBatchMemory(): void {
  */
 export function withBatchMemory<T>(run: () => T): T {
   if (batchMemory !== undefined) return run();
-  sharedBatchMemory.reset();
   batchMemory = sharedBatchMemory;
   try {
     return run();
   } finally {
     batchMemory = undefined;
+    sharedBatchMemory.reset();
   }
+}
+
+/**
+ * Gives back the list's memory if it is a spare (spare-buffers.ts): for the list's owner, once
+ * nothing views it. Memory of any other kind is left alone.
+ */
+export function giveBackList(list: EntryList): void {
+  giveBack(list.bytes.buffer);
+  if (list.offsets.buffer !== list.bytes.buffer) giveBack(list.offsets.buffer);
 }
 
 /**
@@ -224,19 +209,6 @@ export class EntryListBuilder {
     this.bytes = allocBytes(Math.max(16, byteCapacity));
     this.offsets = allocOffsets(countCapacity + 1);
     this.offsets[0] = 0;
-  }
-
-  /**
-   * A builder writing over `list`'s memory, which its owner no longer needs (it may be the
-   * list's whole memory or a share of a slab: only the list's own bytes and offsets are used),
-   * growing into new memory as any builder does if the entries need more.
-   */
-  static reusing(list: EntryList): EntryListBuilder {
-    const builder = new EntryListBuilder(0, 0);
-    builder.bytes = list.bytes.subarray(list.start(0));
-    builder.offsets = list.offsets;
-    builder.offsets[0] = 0;
-    return builder;
   }
 
   get size(): number {

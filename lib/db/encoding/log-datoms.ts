@@ -17,6 +17,7 @@
  * Varints are unsigned LEB128 of numbers up to 2^53 (safe integers), so they use division, not
  * 32-bit shifts.
  */
+import { takeSpare } from '../../spare-buffers.js';
 import type { ValueType } from '../schema/value-type.js';
 import { TypeTag } from './key-codec.js';
 import { DIGEST_BYTES, LargeValue, largeStandIn, type LargeType } from './large-value.js';
@@ -46,8 +47,9 @@ export class ByteWriter {
   buffer: Buffer;
   length = 0;
 
-  constructor(capacity = 1024) {
-    this.buffer = Buffer.allocUnsafe(capacity);
+  /** With `spare`, the buffer is taken with `takeSpare` (spare-buffers.ts), so that it may be given back. */
+  constructor(capacity = 1024, spare = false) {
+    this.buffer = spare ? Buffer.from(takeSpare(capacity), 0, capacity) : Buffer.allocUnsafe(capacity);
   }
 
   reserve(extra: number): void {

@@ -49,9 +49,9 @@ const packr = new Packr({ useRecords: false, moreTypes: false, int64AsType: 'num
 export function encodeLogRecord(record: LogRecord, typeOfAttribute: (a: number) => ValueType): Buffer {
   const datoms = record.datoms;
   // Small records reuse one writer; a large one gets a writer sized for it (about 9 bytes a datom
-  // for an import of people), not kept afterwards.
+  // for an import of people) in a spare buffer, which its caller may give back once committed.
   const large = datoms.length > LARGE_RECORD_DATOMS;
-  const out = large ? new ByteWriter(HEAD_ROOM + datoms.length * 12) : smallRecords;
+  const out = large ? new ByteWriter(HEAD_ROOM + datoms.length * 12, true) : smallRecords;
   out.length = HEAD_ROOM;
   writeDatoms(out, datoms, typeOfAttribute);
   const blobBytes = out.length - HEAD_ROOM;

@@ -10,12 +10,12 @@ import { type IndexOrder, writeEntry } from '../encoding/datom-key.js';
 import type { KeyWriter } from '../encoding/key-codec.js';
 import type { LogDatom, TreeRoots } from '../encoding/log-record.js';
 import type { Attribute, Schema } from '../schema/schema.js';
-import { EntryList, EntryListBuilder, releaseLargeBatchMemory } from '../../tree/entry-list.js';
+import { allocBytes, allocOffsets, EntryList, EntryListBuilder, giveBackList } from '../../tree/entry-list.js';
+import { giveBack, takeSpare } from '../../spare-buffers.js';
 import { EntrySorter } from '../../tree/entry-sort.js';
 import { compareAt } from '../../tree/search.js';
 import { compareBytes, OpKind, type TreeOp } from '../../tree/tree-schema.js';
 import { encodeHeapEntry, encodeLogEntry, type IndexTrees, rootOf, TreeSlot } from './index-trees.js';
-import type { EntryMap } from './entry-map.js';
 import type { Mark, Novelty, NoveltyChange, NoveltyPlan } from './novelty.js';
 
 /** Novelty this large (in datoms) is written into the trees by the commit that reaches it. */
@@ -103,13 +103,19 @@ export function planBatches(datoms: readonly LogDatom[], schema: Schema): IndexB
   const eavtAdds = sortedByEntity(unsorted) ? unsorted : sorted(sorter, unsorted);
   // Once copied in order, the unsorted keys' memory takes AEVT's: the same entries, rearranged.
   const aevtAdds = byAttribute(eavtAdds, eavtAdds === unsorted ? undefined : unsorted);
+  // Any other list copied in order is dead at once: its memory may serve the next copy.
+  const inOrder = (list: EntryList) => {
+    const copy = sorted(sorter, list);
+    if (copy !== list) giveBackList(list);
+    return copy;
+  };
   return Object.fromEntries(
     ALL.map((o) => [
       o,
       {
-        adds: o === 'eavt' ? eavtAdds : o === 'aevt' ? aevtAdds : sorted(sorter, lists[o].adds.finish()),
-        removes: sorted(sorter, lists[o].removes.finish()),
-        history: sorted(sorter, lists[o].history.finish()),
+        adds: o === 'eavt' ? eavtAdds : o === 'aevt' ? aevtAdds : inOrder(lists[o].adds.finish()),
+        removes: inOrder(lists[o].removes.finish()),
+        history: inOrder(lists[o].history.finish()),
       },
     ]),
   ) as unknown as IndexBatches;
@@ -309,8 +315,8 @@ export function byAttribute(eavt: EntryList, spare?: EntryList): EntryList {
     entry += counts[s]!;
     byte += sizes[s]!;
   }
-  const out = spare === undefined ? new Uint8Array(byte) : spare.bytes.subarray(spare.start(0), spare.start(0) + byte);
-  const outOffsets = spare === undefined ? new Uint32Array(n + 1) : spare.offsets;
+  const out = spare === undefined ? allocBytes(byte) : spare.bytes.subarray(spare.start(0), spare.start(0) + byte);
+  const outOffsets = spare === undefined ? allocOffsets(n + 1) : spare.offsets;
   outOffsets[0] = 0;
   swapIntoSlots(bytes, offsets, n, slots, nextEntry, nextByte, out, outOffsets);
   return new EntryList(out, outOffsets);
@@ -393,7 +399,8 @@ function push(list: EntryListBuilder, key: KeyWriter): void {
  * Writes the epoch into the trees: all of `novelty` plus `own` (the indexing commit's entries,
  * which never went into the maps), merged in key order, as one batch per tree. Returns the new
  * roots. A big transaction thus goes from its datoms to sorted tree batches without passing
- * through the sorted maps, and its keys reach the tree as bytes in a few lists.
+ * through the sorted maps, and its keys reach the tree as bytes in a few lists. `own` is
+ * consumed: its lists' memory is given back (spare-buffers.ts) as their trees are written.
  */
 export function writeNovelty(
   trees: IndexTrees,
@@ -404,17 +411,23 @@ export function writeNovelty(
 ): TreeRoots {
   const next = [...roots];
   const tree = trees.tree;
-  // A batch's memory is free once its tree is written (pages and cached nodes own theirs): the
-  // next batch is built in it. EAVT's and AEVT's batches hold the same datoms, so the same number
-  // of keys and bytes: in an import, one allocation of ~20 bytes a datom fewer.
-  let spare: KeyBatch | undefined;
+  // Once a tree is written, its batches' lists are dead (pages and cached nodes own their
+  // memory): given back, each spare among them serves the next tree's large lists, and the
+  // commit's log record after the trees (spare-buffers.ts). `own` is consumed the same way.
+  const dead = new Set<ArrayBufferLike>();
+  const retire = (list: EntryList) => {
+    dead.add(list.bytes.buffer);
+    dead.add(list.offsets.buffer);
+  };
   const writeKeys = (slot: number, batches: readonly KeyBatch[]) => {
     for (const batch of batches) {
-      if (batch.entries.count === 0) continue;
-      const root = rootOf(next, slot);
-      // An empty tree taking only inserts is built bottom-up into full pages.
-      next[slot] = root === undefined && !batch.removes ? tree.bulkLoadEncoded(batch.entries) : tree.applyEncoded(root, batch.entries, batch.kinds);
-      spare = batch;
+      if (batch.entries.count > 0) {
+        const root = rootOf(next, slot);
+        // An empty tree taking only inserts is built bottom-up into full pages.
+        next[slot] = root === undefined && !batch.removes ? tree.bulkLoadEncoded(batch.entries) : tree.applyEncoded(root, batch.entries, batch.kinds);
+      }
+      retire(batch.entries);
+      dead.add(batch.kinds.buffer);
     }
   };
   const write = (slot: number, ops: TreeOp<Uint8Array>[]) => {
@@ -422,16 +435,21 @@ export function writeNovelty(
     const root = rootOf(roots, slot);
     next[slot] = root === undefined ? tree.bulkLoad(ops.map((op) => op.entry)) : tree.apply(root, ops);
   };
-  try {
-    for (const order of ALL) {
-      const mine = own[order];
-      const current = TreeSlot.current[order];
-      writeKeys(current, currentBatches(novelty.current[order], mine.adds, mine.removes, spare, rootOf(roots, current) === undefined));
-      writeKeys(TreeSlot.history[order], [historyBatch(novelty.history[order], mine.history, spare)]);
-    }
-  } finally {
-    // The trees kept their large merged lists from batch to batch, for the next tree's.
-    releaseLargeBatchMemory();
+  for (const order of ALL) {
+    const mine = own[order];
+    const current = TreeSlot.current[order];
+    const novel = novelty.current[order].inOrder();
+    writeKeys(current, currentBatches(novel.entries, novel.marks, mine.adds, mine.removes, rootOf(roots, current) === undefined));
+    const novelHistory = novelty.history[order].inOrder().entries;
+    writeKeys(TreeSlot.history[order], [historyBatch(novelHistory, mine.history)]);
+    retire(novel.entries);
+    retire(novelHistory);
+    retire(mine.adds);
+    retire(mine.removes);
+    retire(mine.history);
+    // Every list of this order and the ones before is dead; AEVT's adds, made from EAVT's, own their memory.
+    for (const buffer of dead) giveBack(buffer);
+    dead.clear();
   }
   write(
     TreeSlot.log,
@@ -455,7 +473,12 @@ interface KeyBatch {
 
 /** The commit's own inserts alone: the list itself, not a copy (an import's whole batch). */
 function insertsOnly(entries: EntryList): KeyBatch {
-  return { entries, kinds: new Uint8Array(entries.count).fill(OpKind.insert), removes: false };
+  return { entries, kinds: opKinds(entries.count).fill(OpKind.insert), removes: false };
+}
+
+/** Room for `count` operation kinds: a large batch's are a spare (spare-buffers.ts). */
+function opKinds(count: number): Uint8Array {
+  return new Uint8Array(takeSpare(count), 0, count);
 }
 
 /** Builds a batch merged from novelty's entries and the commit's own. */
@@ -465,15 +488,9 @@ class KeyBatchBuilder {
   private count = 0;
   private removes = false;
 
-  /**
-   * `ownBytes` of the commit's keys and `novelBytes` of novelty's; `spare`, a written batch, whose
-   * memory is used if it holds the commit's keys (novelty's, a few where it matters, are not
-   * counted there; if they do not fit, the list grows).
-   */
-  constructor(capacity: number, ownBytes: number, novelBytes: number, spare: KeyBatch | undefined) {
-    this.entries =
-      spare !== undefined && spare.entries.dataBytes >= ownBytes ? EntryListBuilder.reusing(spare.entries) : new EntryListBuilder(ownBytes + novelBytes, capacity);
-    this.kinds = spare !== undefined && spare.kinds.length >= capacity ? spare.kinds : new Uint8Array(capacity);
+  constructor(capacity: number, bytes: number) {
+    this.entries = new EntryListBuilder(bytes, capacity);
+    this.kinds = opKinds(capacity);
   }
 
   /** Entries [from, to) of `list`, with one copy of their bytes. */
@@ -562,18 +579,17 @@ const SEPARATE_NOVELTY = 16;
  * ArrayBuffers, of which V8 starts a full collection for every 64 MB). An empty tree takes one
  * merged batch, built bottom-up.
  */
-function currentBatches(map: EntryMap, adds: EntryList, removes: EntryList, spare: KeyBatch | undefined, emptyTree: boolean): readonly KeyBatch[] {
-  const { entries, marks } = map.inOrder();
+function currentBatches(entries: EntryList, marks: readonly Mark[], adds: EntryList, removes: EntryList, emptyTree: boolean): readonly KeyBatch[] {
   if (entries.count === 0 && removes.count === 0) return [insertsOnly(adds)];
   if (!emptyTree && removes.count === 0 && entries.count * SEPARATE_NOVELTY <= adds.count) {
-    return [currentBatch(entries, marks, EntryList.empty, EntryList.empty, undefined), insertsOnly(adds)];
+    return [currentBatch(entries, marks, EntryList.empty, EntryList.empty), insertsOnly(adds)];
   }
-  return [currentBatch(entries, marks, adds, removes, spare)];
+  return [currentBatch(entries, marks, adds, removes)];
 }
 
 /** Novelty's `entries` and `marks` with `adds` and `removes` merged in, as one batch. */
-function currentBatch(entries: EntryList, marks: readonly Mark[], adds: EntryList, removes: EntryList, spare: KeyBatch | undefined): KeyBatch {
-  const batch = new KeyBatchBuilder(entries.count + adds.count + removes.count, adds.dataBytes + removes.dataBytes, entries.dataBytes, spare);
+function currentBatch(entries: EntryList, marks: readonly Mark[], adds: EntryList, removes: EntryList): KeyBatch {
+  const batch = new KeyBatchBuilder(entries.count + adds.count + removes.count, entries.dataBytes + adds.dataBytes + removes.dataBytes);
   const own = new OwnCursor(adds, removes);
   for (let i = 0; i < entries.count; i++) {
     const mark = marks[i]!;
@@ -593,10 +609,9 @@ function currentBatch(entries: EntryList, marks: readonly Mark[], adds: EntryLis
 }
 
 /** The history tree's batch: novelty's entries and the commit's own, merged in runs (all inserts). */
-function historyBatch(map: EntryMap, own: EntryList, spare: KeyBatch | undefined): KeyBatch {
-  const novel = map.inOrder().entries;
+function historyBatch(novel: EntryList, own: EntryList): KeyBatch {
   if (novel.count === 0) return insertsOnly(own);
-  const batch = new KeyBatchBuilder(novel.count + own.count, own.dataBytes, novel.dataBytes, spare);
+  const batch = new KeyBatchBuilder(novel.count + own.count, novel.dataBytes + own.dataBytes);
   // History keys end with their tx, the commit's own never equal to novelty's: no ties.
   let i = 0;
   let j = 0;
