@@ -97,10 +97,11 @@ export class Connection {
           tx: outcome.tx,
           instant,
           nextId: outcome.nextId,
-          datoms: datoms.slice(1),
+          datoms,
           index: indexing ? roots : snapshot.state.epochOffset,
         },
         (a) => outcome.schema.ofDatom(a).valueType,
+        1, // the txInstant datom: the record's instant
       );
       recordOffset = this.store.commit(meta).recordOffset;
       // The store copied the record; a large one's buffer serves the next large commit.

@@ -107,9 +107,9 @@ export function encodeLogDatoms(datoms: readonly LogDatom[], typeOfAttribute: (a
  * after it: see the note on on-stack replacement in transactor.ts (measured: after an import, ~1
  * deopt per 30 small transactions at the code after this loop).
  */
-export function writeDatoms(out: ByteWriter, datoms: readonly LogDatom[], typeOfAttribute: (a: number) => ValueType): void {
+export function writeDatoms(out: ByteWriter, datoms: readonly LogDatom[], typeOfAttribute: (a: number) => ValueType, from = 0): void {
   let previousE = -1;
-  for (let i = 0; i < datoms.length; i++) {
+  for (let i = from; i < datoms.length; i++) {
     const d = datoms[i]!;
     const type = typeOfAttribute(d.a);
     const v = d.v;

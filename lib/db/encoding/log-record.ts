@@ -44,16 +44,17 @@ const packr = new Packr({ useRecords: false, moreTypes: false, int64AsType: 'num
  * copied out of a writer that had doubled its way up (a million datoms: ~60 MB of ArrayBuffers,
  * and V8 starts a full collection for every 64 MB; a one-datom transaction: two Buffers and
  * msgpackr's walk of the array). The result is valid until the next call: the page store copies
- * it into the commit.
+ * it into the commit. Datoms before `from` are left out (a commit's own `db/txInstant` datom,
+ * which the record's instant stands for), as a slice of a million would copy the array.
  */
-export function encodeLogRecord(record: LogRecord, typeOfAttribute: (a: number) => ValueType): Buffer {
+export function encodeLogRecord(record: LogRecord, typeOfAttribute: (a: number) => ValueType, from = 0): Buffer {
   const datoms = record.datoms;
   // Small records reuse one writer; a large one gets a writer sized for it (about 9 bytes a datom
   // for an import of people) in a spare buffer, which its caller may give back once committed.
-  const large = datoms.length > LARGE_RECORD_DATOMS;
-  const out = large ? new ByteWriter(HEAD_ROOM + datoms.length * 12, true) : smallRecords;
+  const large = datoms.length - from > LARGE_RECORD_DATOMS;
+  const out = large ? new ByteWriter(HEAD_ROOM + (datoms.length - from) * 12, true) : smallRecords;
   out.length = HEAD_ROOM;
-  writeDatoms(out, datoms, typeOfAttribute);
+  writeDatoms(out, datoms, typeOfAttribute, from);
   const blobBytes = out.length - HEAD_ROOM;
   // The head goes right before the blob: [tx, instant, nextId, and the blob's bin header.
   const head = headWriter;

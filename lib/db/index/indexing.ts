@@ -208,6 +208,7 @@ export function sortedByEntity(list: EntryList): boolean {
     if (j - runStart > 1) sortRun(list, runStart, j);
     runStart = j;
   }
+  runList = EntryList.empty;
   return true;
 }
 
@@ -226,17 +227,23 @@ function compareEntityAttribute(bytes: Uint8Array, a: number, b: number): number
 const SMALL_RUN = 16;
 /** Where a run's bytes are copied while it is rewritten in order; grown on demand. */
 let runCopy = new Uint8Array(512);
-const runOrder: number[] = [];
+/** A run's entries in sorted order; grown on demand (setting an array's length to 0 frees its store). */
+let runOrder = new Uint32Array(64);
+
+/** The list `sortRun` sorts, for its comparator: a closure per run cost an import ~20 MB. */
+let runList = EntryList.empty;
+const before = (x: number, y: number) => compareAt(compareBytes, runList, x, runList, y);
 
 /** Sorts entries [from, to) of `list`, which lie together in its bytes, in place. */
 function sortRun(list: EntryList, from: number, to: number): void {
+  const n = to - from;
+  if (runOrder.length < n) runOrder = new Uint32Array(n * 2);
   const order = runOrder;
-  order.length = 0;
-  for (let i = from; i < to; i++) order.push(i);
-  const before = (x: number, y: number) => compareAt(compareBytes, list, x, list, y);
-  if (to - from > SMALL_RUN) order.sort(before);
+  for (let k = 0; k < n; k++) order[k] = from + k;
+  runList = list;
+  if (n > SMALL_RUN) order.subarray(0, n).sort(before);
   else {
-    for (let k = 1; k < order.length; k++) {
+    for (let k = 1; k < n; k++) {
       const i = order[k]!;
       let m = k - 1;
       for (; m >= 0 && before(order[m]!, i) > 0; m--) order[m + 1] = order[m]!;
@@ -244,23 +251,25 @@ function sortRun(list: EntryList, from: number, to: number): void {
     }
   }
   let inOrder = true;
-  for (let k = 0; k < order.length; k++) if (order[k] !== from + k) inOrder = false;
+  for (let k = 0; k < n; k++) if (order[k] !== from + k) inOrder = false;
   if (inOrder) return;
   const offsets = list.offsets;
   const base = offsets[from]!;
   const size = offsets[to]! - base;
   if (runCopy.length < size) runCopy = new Uint8Array(size * 2);
-  runCopy.set(list.bytes.subarray(base, base + size));
+  // By hand: a subarray view per run was another ~7 MB an import.
+  const bytes = list.bytes;
+  for (let b = 0; b < size; b++) runCopy[b] = bytes[base + b]!;
   let at = base;
-  for (let k = 0; k < order.length; k++) {
+  for (let k = 0; k < n; k++) {
     const i = order[k]!;
     const start = offsets[i]! - base;
     const end = offsets[i + 1]! - base;
-    for (let b = start; b < end; b++) list.bytes[at++] = runCopy[b]!;
+    for (let b = start; b < end; b++) bytes[at++] = runCopy[b]!;
     // The run's offsets are rewritten only once every entry is read from the copy.
     order[k] = at;
   }
-  for (let k = 0; k < order.length; k++) offsets[from + k + 1] = order[k]!;
+  for (let k = 0; k < n; k++) offsets[from + k + 1] = order[k]!;
 }
 
 function isIdentity(order: Uint32Array): boolean {

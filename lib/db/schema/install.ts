@@ -39,20 +39,44 @@ const schemaError = (message: string) => new SedimentError(ErrorCode.schema, mes
  * The datoms of schema attributes, by entity. A loop of its own: every transaction passes here,
  * and see the note on on-stack replacement in transactor.ts.
  */
-function schemaDatomsByEntity(datoms: readonly RawDatom[]): Map<number, RawDatom[]> {
+function schemaDatomsByEntity(datoms: readonly RawDatom[], schema: Schema): Map<number, RawDatom[]> {
   const byEntity = new Map<number, RawDatom[]>();
-  for (const d of datoms) {
-    if (!SCHEMA_ATTRIBUTES.has(d.a)) continue;
+  let docs = false;
+  // Indexed: a for-of here allocated an iterator result a datom (~40 MB a million) until optimized.
+  for (let i = 0; i < datoms.length; i++) {
+    const d = datoms[i]!;
+    if (d.a === BuiltIn.doc) docs = true;
+    else if (SCHEMA_ATTRIBUTES.has(d.a)) {
+      let list = byEntity.get(d.e);
+      if (list === undefined) byEntity.set(d.e, (list = []));
+      list.push(d);
+    }
+  }
+  if (docs) addDocs(byEntity, datoms, schema);
+  return byEntity;
+}
+
+/**
+ * The `db/doc` datoms that concern the schema: of an entity with other schema datoms here, or of
+ * an installed attribute. Any other is plain data, and an import may hold one per entity (a
+ * million datoms: 40 MB of lists made to be skipped).
+ */
+function addDocs(byEntity: Map<number, RawDatom[]>, datoms: readonly RawDatom[], schema: Schema): void {
+  for (let i = 0; i < datoms.length; i++) {
+    const d = datoms[i]!;
+    if (d.a !== BuiltIn.doc) continue;
     let list = byEntity.get(d.e);
-    if (list === undefined) byEntity.set(d.e, (list = []));
+    if (list === undefined) {
+      if (schema.byEntity(d.e) === undefined) continue;
+      byEntity.set(d.e, (list = []));
+    }
     list.push(d);
   }
-  return byEntity;
 }
 
 /** The schema after `datoms` (one transaction's, at `tx`) are applied to `schema`. */
 export function schemaAfter(schema: Schema, datoms: readonly RawDatom[], tx: number): Schema {
-  const byEntity = schemaDatomsByEntity(datoms);
+  const byEntity = schemaDatomsByEntity(datoms, schema);
   if (byEntity.size === 0) return schema;
 
   const attributes: Attribute[] = [];

@@ -338,8 +338,13 @@ class Transaction {
 
   // ----- 4 and 5. expansion and conflicts ------------------------------------------------------
 
-  /** Distinct assertions in order of first appearance (a repeat replaces its entry in place). */
-  private readonly assertions: Pending[] = [];
+  /**
+   * Distinct assertions in order of first appearance (a repeat replaces its entry in place): the
+   * first `assertionCount` entries while the operations are expanded, sized for all of them up
+   * front (a million pushes grew it through ~24 MB of copies, which only a full collection frees).
+   */
+  private assertions: Pending[] = [];
+  private assertionCount = 0;
   /**
    * Where each (entity, attribute) slot's assertions are in `assertions`, by attribute, then
    * entity: a number for a cardinality-one slot (its only value), a list for a cardinality-many
@@ -360,7 +365,10 @@ class Transaction {
   // for-of: in these loops, which run once per transaction, the array iterator allocated a result
   // object per element (measured with the sampling heap profiler: ~40 bytes a datom per loop).
   private expand(ops: readonly ConcreteOp[]): LogDatom[] {
+    // Each operation asserts at most one datom.
+    this.assertions = new Array<Pending>(ops.length);
     this.expandOps(ops);
+    this.assertions.length = this.assertionCount;
     this.rejectAssertedAndRetracted();
     const added = this.effectiveAssertions();
     this.checkUniques(added);
@@ -419,7 +427,7 @@ class Transaction {
     if (slots instanceof LastEntitySlot && pending.e < slots.e) slots = this.slotsByEntity(attribute.id);
     const at = attribute.cardinality === 'one' ? this.assertOne(slots, pending) : this.assertMany(slots, pending);
     // The same datom again keeps its place; its site is the latest, as error messages name it.
-    if (at === undefined) this.assertions.push(pending);
+    if (at === undefined) this.assertions[this.assertionCount++] = pending;
     else this.assertions[at] = pending;
   }
 
@@ -434,13 +442,13 @@ class Transaction {
     this.entityOrder = false;
     for (const id of this.slots.keys()) this.slots.set(id, new Map());
     const assertions = this.assertions;
-    for (let i = 0; i < assertions.length; i++) {
+    for (let i = 0; i < this.assertionCount; i++) {
       const a = assertions[i]!;
       const slots = this.slots.get(a.attribute.id) as Map<number, number | number[]>;
-      const list = slots.get(a.e);
-      if (a.attribute.cardinality === 'one') slots.set(a.e, i);
-      else if (list === undefined) slots.set(a.e, [i]);
-      else (list as number[]).push(i);
+      const slot = slots.get(a.e);
+      if (a.attribute.cardinality === 'one' || slot === undefined) slots.set(a.e, i);
+      else if (typeof slot === 'number') slots.set(a.e, [slot, i]);
+      else slot.push(i);
     }
     return this.slots.get(attribute)!;
   }
@@ -449,7 +457,7 @@ class Transaction {
   private assertOne(slots: Slots, a: Pending): number | undefined {
     const at = slots.get(a.e) as number | undefined;
     if (at === undefined) {
-      slots.set(a.e, this.assertions.length);
+      slots.set(a.e, this.assertionCount);
       return undefined;
     }
     // Entries here are assertions from the transaction data: values, never stand-ins.
@@ -463,14 +471,23 @@ class Transaction {
     return at;
   }
 
-  /** Where an equal assertion of the slot is, if any; else records where this one goes. */
+  /**
+   * Where an equal assertion of the slot is, if any; else records where this one goes. A slot of
+   * one value holds its position alone: an array for each (an import's) was ~18 MB a million datoms.
+   */
   private assertMany(slots: Slots, a: Pending): number | undefined {
-    const next = this.assertions.length;
-    const list = slots.get(a.e) as number[] | undefined;
-    if (list === undefined) {
-      slots.set(a.e, [next]);
+    const next = this.assertionCount;
+    const slot = slots.get(a.e);
+    if (slot === undefined) {
+      slots.set(a.e, next);
       return undefined;
     }
+    if (typeof slot === 'number') {
+      if (valuesEqual(this.assertions[slot]!.v as Value, a.v as Value)) return slot;
+      slots.set(a.e, [slot, next]);
+      return undefined;
+    }
+    const list = slot;
     if (list.length <= SLOT_SCAN_LIMIT) {
       for (let i = 0; i < list.length; i++) if (valuesEqual(this.assertions[list[i]!]!.v as Value, a.v as Value)) return list[i];
       list.push(next);

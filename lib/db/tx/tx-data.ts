@@ -61,13 +61,18 @@ export function parseTxData(txData: unknown, schema: Schema, basis: number): TxO
   if (!Array.isArray(data)) {
     throw invalid(`transaction data must be an array (or an EDN vector) of map and list forms, got ${describeValue(data)}`);
   }
-  const parser = new TxParser(schema, basis);
+  const parser = new TxParser(schema, basis, data.length);
   data.forEach((item, i) => parser.item(item, i));
-  return parser.ops;
+  return parser.finish();
 }
 
 class TxParser {
-  readonly ops: TxOp[] = [];
+  /**
+   * The operations, the first `count` of them: sized for one an item up front, as a million
+   * pushes grew it through ~24 MB of copies, which only a full collection frees.
+   */
+  private readonly ops: TxOp[];
+  private count = 0;
   private generated = 0;
   /** One reference per tempid name: an import names each new entity in every datom of it. */
   private readonly tempRefs = new Map<string, EntityRef>();
@@ -75,7 +80,19 @@ class TxParser {
   constructor(
     private readonly schema: Schema,
     private readonly basis: number,
-  ) {}
+    items: number,
+  ) {
+    this.ops = new Array<TxOp>(items);
+  }
+
+  finish(): TxOp[] {
+    this.ops.length = this.count;
+    return this.ops;
+  }
+
+  private push(op: TxOp): void {
+    this.ops[this.count++] = op;
+  }
 
   item(item: unknown, index: number): void {
     if (Array.isArray(item)) this.list(item, index);
@@ -89,19 +106,19 @@ class TxParser {
     switch (head) {
       case 'db/add':
         checkArity(form, index, where, head, ARITY_4);
-        this.ops.push(txOp('add', this.entityRef(form[1], where), attributeName(form[2], where), form[3], undefined, where));
+        this.push(txOp('add', this.entityRef(form[1], where), attributeName(form[2], where), form[3], undefined, where));
         return;
       case 'db/retract':
         checkArity(form, index, where, head, ARITY_3_OR_4);
-        this.ops.push(txOp('retract', this.entityRef(form[1], where), attributeName(form[2], where), form[3], undefined, where));
+        this.push(txOp('retract', this.entityRef(form[1], where), attributeName(form[2], where), form[3], undefined, where));
         return;
       case 'db/retractEntity':
         checkArity(form, index, where, head, ARITY_2);
-        this.ops.push(txOp('retractEntity', this.entityRef(form[1], where), '', undefined, undefined, where));
+        this.push(txOp('retractEntity', this.entityRef(form[1], where), '', undefined, undefined, where));
         return;
       case 'db/cas':
         checkArity(form, index, where, head, ARITY_5);
-        this.ops.push(txOp('cas', this.entityRef(form[1], where), attributeName(form[2], where), form[4], form[3], where));
+        this.push(txOp('cas', this.entityRef(form[1], where), attributeName(form[2], where), form[4], form[3], where));
         return;
       default:
         throw invalid(`${siteOf(where)} (item ${index}): unknown operation ${render(form[0])}; use db/add, db/retract, db/retractEntity or db/cas`);
@@ -118,7 +135,7 @@ class TxParser {
       if (reverse !== undefined) {
         for (const source of many(value)) {
           const sourceRef = isPlainMap(source) ? this.map(source, new Site(where, undefined, key)) : this.entityRef(source, where);
-          this.ops.push(txOp('add', sourceRef, reverse, refValue(e), undefined, new Site(where, undefined, key)));
+          this.push(txOp('add', sourceRef, reverse, refValue(e), undefined, new Site(where, undefined, key)));
         }
         continue;
       }
@@ -134,7 +151,7 @@ class TxParser {
       const site = new Site(where, undefined, key);
       for (const v of values) {
         const resolved = attribute?.valueType === 'ref' && isPlainMap(v) ? refValue(this.map(v, site)) : v;
-        this.ops.push(txOp('add', e, key, resolved, undefined, site));
+        this.push(txOp('add', e, key, resolved, undefined, site));
       }
     }
     return e;
