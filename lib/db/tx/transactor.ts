@@ -206,14 +206,14 @@ class Transaction {
       if (Array.isArray(raw) && !(raw.length === 2 && (typeof raw[0] === 'string' || raw[0] instanceof Keyword))) {
         throw new SedimentError(ErrorCode.wrongType, `${siteOf(where)}: ${attribute.ident}: ${describeValue(raw)} is not a ref`);
       }
+      // A tempid string (an import's every ref) as `entity` takes it, with no reference made for it.
+      if (typeof raw === 'string') return raw === TX_TEMPID ? this.tx : this.temp(raw);
       const ref: EntityRef =
         typeof raw === 'number'
           ? raw < 0
             ? { kind: 'tempid', name: String(raw), generated: false }
             : { kind: 'id', id: raw }
-          : typeof raw === 'string'
-            ? { kind: 'tempid', name: raw, generated: false }
-            : { kind: 'lookup', attribute: raw[0] instanceof Keyword ? raw[0].name : (raw[0] as string), value: raw[1] };
+          : { kind: 'lookup', attribute: raw[0] instanceof Keyword ? raw[0].name : (raw[0] as string), value: raw[1] };
       if (ref.kind === 'id' && ref.id === 0) throw new SedimentError(ErrorCode.wrongType, `${siteOf(where)}: ${attribute.ident}: 0 is not an entity id`);
       return this.entity(ref, where);
     }
@@ -247,6 +247,7 @@ class Transaction {
 
   /** The tempid that stands for every tempid sharing an identity value with `name`. */
   private root(name: string): string {
+    if (this.aliases.size === 0) return name; // no upsert joined tempids: a lookup saved a datom
     for (let parent = this.aliases.get(name); parent !== undefined; parent = this.aliases.get(name)) name = parent;
     return name;
   }
