@@ -456,7 +456,8 @@ export function writeNovelty(
     retire(mine.adds);
     retire(mine.removes);
     retire(mine.history);
-    // Every list of this order and the ones before is dead; AEVT's adds, made from EAVT's, own their memory.
+    // Every list of this order is dead. (AEVT's adds, made from EAVT's, are a list of their own:
+    // EAVT's go back before AEVT's trees are written.)
     for (const buffer of dead) giveBack(buffer);
     dead.clear();
   }

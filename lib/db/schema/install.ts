@@ -58,8 +58,8 @@ function schemaDatomsByEntity(datoms: readonly RawDatom[], schema: Schema): Map<
 
 /**
  * The `db/doc` datoms that concern the schema: of an entity with other schema datoms here, or of
- * an installed attribute. Any other is plain data, and an import may hold one per entity (a
- * million datoms: 40 MB of lists made to be skipped).
+ * an installed attribute. Any other is plain data, and an import may document every entity: each
+ * such doc made a map entry and a list here only to be skipped.
  */
 function addDocs(byEntity: Map<number, RawDatom[]>, datoms: readonly RawDatom[], schema: Schema): void {
   for (let i = 0; i < datoms.length; i++) {
