@@ -11,7 +11,7 @@ import type { KeyWriter } from '../encoding/key-codec.js';
 import type { LogDatom, TreeRoots } from '../encoding/log-record.js';
 import type { Attribute, Schema } from '../schema/schema.js';
 import { allocBytes, allocOffsets, EntryList, EntryListBuilder, giveBackList } from '../../tree/entry-list.js';
-import { giveBack, takeSpare } from '../../spare-buffers.js';
+import { giveBack, spareSized, takeSpare } from '../../spare-buffers.js';
 import { EntrySorter } from '../../tree/entry-sort.js';
 import { compareAt } from '../../tree/search.js';
 import { compareBytes, OpKind, type TreeOp } from '../../tree/tree-schema.js';
@@ -208,7 +208,6 @@ export function sortedByEntity(list: EntryList): boolean {
     if (j - runStart > 1) sortRun(list, runStart, j);
     runStart = j;
   }
-  runList = EntryList.empty;
   return true;
 }
 
@@ -250,6 +249,7 @@ function sortRun(list: EntryList, from: number, to: number): void {
       order[m + 1] = i;
     }
   }
+  runList = EntryList.empty; // the comparator keeps no list alive between runs
   let inOrder = true;
   for (let k = 0; k < n; k++) if (order[k] !== from + k) inOrder = false;
   if (inOrder) return;
@@ -488,7 +488,7 @@ function insertsOnly(entries: EntryList): KeyBatch {
 
 /** Room for `count` operation kinds: a large batch's are a spare (spare-buffers.ts). */
 function opKinds(count: number): Uint8Array {
-  return new Uint8Array(takeSpare(count), 0, count);
+  return spareSized(count) ? new Uint8Array(takeSpare(count), 0, count) : new Uint8Array(count);
 }
 
 /** Builds a batch merged from novelty's entries and the commit's own. */
