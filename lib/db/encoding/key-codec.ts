@@ -74,7 +74,11 @@ export class KeyWriter {
   }
 
   uint(n: number): this {
-    this.reserve(8);
+    this.reserve(9);
+    if (n <= MAX_UINT32) {
+      this.uint32(0, n);
+      return this;
+    }
     const k = uintBytes(n);
     this.buffer[this.length++] = k;
     this.writeBigEndian(n, k, false);
@@ -83,7 +87,9 @@ export class KeyWriter {
 
   int(n: number): this {
     this.reserve(9);
-    if (n >= 0) {
+    if (n >= 0 && n <= MAX_UINT32) {
+      this.uint32(0x80, n);
+    } else if (n >= 0) {
       const k = uintBytes(n);
       this.buffer[this.length++] = 0x80 + k;
       this.writeBigEndian(n, k, false);
@@ -212,6 +218,22 @@ export class KeyWriter {
     return this;
   }
 
+  /**
+   * `tag + k` and then `n`'s k bytes, big-endian, for `n` below 2^32 (ids, most longs): with
+   * shifts, where the general path divides by 256 for each byte and once more to count them.
+   */
+  private uint32(tag: number, n: number): void {
+    const b = this.buffer;
+    let at = this.length;
+    const k = n === 0 ? 0 : n < 0x100 ? 1 : n < 0x10000 ? 2 : n < 0x1000000 ? 3 : 4;
+    b[at++] = tag + k;
+    if (k >= 4) b[at++] = n >>> 24;
+    if (k >= 3) b[at++] = (n >>> 16) & 0xff;
+    if (k >= 2) b[at++] = (n >>> 8) & 0xff;
+    if (k >= 1) b[at++] = n & 0xff;
+    this.length = at;
+  }
+
   private writeBigEndian(n: number, k: number, invert: boolean): void {
     for (let i = k - 1; i >= 0; i--) {
       const b = n % 256;
@@ -228,6 +250,8 @@ export class KeyWriter {
     this.buffer = grown;
   }
 }
+
+const MAX_UINT32 = 0xffff_ffff;
 
 function uintBytes(n: number): number {
   let k = 0;
