@@ -39,20 +39,22 @@ const schemaError = (message: string) => new SedimentError(ErrorCode.schema, mes
  * The datoms of schema attributes, by entity. A loop of its own: every transaction passes here,
  * and see the note on on-stack replacement in transactor.ts.
  */
-function schemaDatomsByEntity(datoms: readonly RawDatom[], schema: Schema): Map<number, RawDatom[]> {
-  const byEntity = new Map<number, RawDatom[]>();
+function schemaDatomsByEntity(datoms: readonly RawDatom[], schema: Schema): Map<number, RawDatom[]> | undefined {
+  // Made for the first schema datom: most transactions have none, and a map is ~200 bytes to collect.
+  let byEntity: Map<number, RawDatom[]> | undefined;
   let docs = false;
   // Indexed: a for-of here allocated an iterator result a datom (~40 MB a million) until optimized.
   for (let i = 0; i < datoms.length; i++) {
     const d = datoms[i]!;
     if (d.a === BuiltIn.doc) docs = true;
     else if (SCHEMA_ATTRIBUTES.has(d.a)) {
+      byEntity ??= new Map();
       let list = byEntity.get(d.e);
       if (list === undefined) byEntity.set(d.e, (list = []));
       list.push(d);
     }
   }
-  if (docs) addDocs(byEntity, datoms, schema);
+  if (docs) addDocs((byEntity ??= new Map()), datoms, schema);
   return byEntity;
 }
 
@@ -77,7 +79,7 @@ function addDocs(byEntity: Map<number, RawDatom[]>, datoms: readonly RawDatom[],
 /** The schema after `datoms` (one transaction's, at `tx`) are applied to `schema`. */
 export function schemaAfter(schema: Schema, datoms: readonly RawDatom[], tx: number): Schema {
   const byEntity = schemaDatomsByEntity(datoms, schema);
-  if (byEntity.size === 0) return schema;
+  if (byEntity === undefined || byEntity.size === 0) return schema;
 
   const attributes: Attribute[] = [];
   const idents: { ident: string; id: number; since: number }[] = [];

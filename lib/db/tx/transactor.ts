@@ -103,14 +103,29 @@ export function runTransaction(snapshot: Snapshot, txData: unknown, instant: num
   return new Transaction(snapshot, instant).run(txData);
 }
 
+/**
+ * An empty map standing in for one not made yet, never written: writers swap in their own first
+ * (`writable`). A small transaction uses few of its maps, and each made is ~200 bytes for the
+ * scavenger; a one-datom transaction made ten.
+ */
+const NONE = new Map<never, never>();
+
+function writable<K, V>(map: Map<K, V>): Map<K, V> {
+  return map === (NONE as unknown) ? new Map<K, V>() : map;
+}
+
+function none<K, V>(): Map<K, V> {
+  return NONE as unknown as Map<K, V>;
+}
+
 class Transaction {
   private readonly tx: number;
   private nextId: number;
   private readonly basis: number;
-  private readonly tempids = new Map<string, number>();
-  private readonly temps = new Map<string, Temp>();
+  private tempids = none<string, number>();
+  private temps = none<string, Temp>();
   /** Tempid to a tempid it shares a unique identity value with (one entity): links towards `root`. */
-  private readonly aliases = new Map<string, string>();
+  private aliases = none<string, string>();
 
   constructor(
     private readonly snapshot: Snapshot,
@@ -241,7 +256,7 @@ class Transaction {
    */
   private temp(name: string): Temp {
     let temp = this.temps.get(name);
-    if (temp === undefined) this.temps.set(name, (temp = new Temp(name)));
+    if (temp === undefined) (this.temps = writable(this.temps)).set(name, (temp = new Temp(name)));
     return temp;
   }
 
@@ -254,6 +269,7 @@ class Transaction {
 
   private upsert(ops: readonly TxOp[]): void {
     const identity = ops.filter((op) => op.op === 'add' && op.attribute?.unique === 'identity' && op.e instanceof Temp);
+    if (identity.length === 0) return;
     const conflict = (op: TxOp, name: string, a: number, b: number) =>
       new SedimentError(ErrorCode.uniqueConflict, `${siteOf(op.where)}: tempid ${name} upserts to both entity ${a} and entity ${b}`);
     // Tempids asserting one identity value are one entity, and a value some entity holds makes
@@ -273,8 +289,8 @@ class Transaction {
           const other = this.root(owner);
           const [a, b] = [this.tempids.get(name), this.tempids.get(other)];
           if (a !== undefined && b !== undefined && a !== b) throw conflict(op, name, a, b);
-          this.aliases.set(name, other);
-          if (b === undefined && a !== undefined) this.tempids.set(other, a);
+          (this.aliases = writable(this.aliases)).set(name, other);
+          if (b === undefined && a !== undefined) (this.tempids = writable(this.tempids)).set(other, a);
           changed = true;
         }
       }
@@ -287,7 +303,7 @@ class Transaction {
         const earlier = this.tempids.get(name);
         if (earlier !== undefined && earlier !== holder) throw conflict(op, name, earlier, holder);
         if (earlier === undefined) {
-          this.tempids.set(name, holder);
+          (this.tempids = writable(this.tempids)).set(name, holder);
           changed = true;
         }
       }
@@ -308,14 +324,14 @@ class Transaction {
       const op = ops[i]!;
       if (op.op !== 'add' && op.op !== 'cas') continue;
       const e = this.deref(op.e);
-      if (e instanceof Temp && !this.tempids.has(e.name)) this.tempids.set(e.name, this.nextId++);
+      if (e instanceof Temp && !this.tempids.has(e.name)) (this.tempids = writable(this.tempids)).set(e.name, this.nextId++);
     }
   }
 
   private allocateAliases(): void {
     for (const alias of this.aliases.keys()) {
       const id = this.tempids.get(this.root(alias));
-      if (id !== undefined) this.tempids.set(alias, id);
+      if (id !== undefined) (this.tempids = writable(this.tempids)).set(alias, id);
     }
   }
 
@@ -355,9 +371,10 @@ class Transaction {
    */
   private readonly slots = new Map<number, Slots>();
   /** Assertions of cardinality-many slots with many values, by `datomKey`. */
-  private readonly manyAsserted = new Map<string, number>();
+  private manyAsserted = none<string, number>();
   private readonly retractions = new Map<string, Pending>();
-  private readonly retractedEntities = new Set<number>();
+  /** Entities `db/retractEntity` has retracted, as keys (a map for `none`). */
+  private retractedEntities = none<number, true>();
 
   // Each loop below is a method of its own, on purpose: a large transaction makes V8 compile a hot
   // loop while it runs (on-stack replacement) and cache that code, and when code after the loop in
@@ -495,7 +512,7 @@ class Transaction {
       if (list.length > SLOT_SCAN_LIMIT) {
         for (const at of list) {
           const b = at === next ? a : this.assertions[at]!;
-          this.manyAsserted.set(datomKey(b.e, b.attribute, b.v), at);
+          (this.manyAsserted = writable(this.manyAsserted)).set(datomKey(b.e, b.attribute, b.v), at);
         }
       }
       return undefined;
@@ -503,7 +520,7 @@ class Transaction {
     const key = datomKey(a.e, a.attribute, a.v);
     const at = this.manyAsserted.get(key);
     if (at === undefined) {
-      this.manyAsserted.set(key, next);
+      (this.manyAsserted = writable(this.manyAsserted)).set(key, next);
       list.push(next);
     }
     return at;
@@ -511,7 +528,7 @@ class Transaction {
 
   private retractEntity(e: number, where: Where): void {
     if (this.retractedEntities.has(e)) return;
-    this.retractedEntities.add(e);
+    (this.retractedEntities = writable(this.retractedEntities)).set(e, true);
     for (const d of this.snapshot.entityDatoms(e)) {
       const attribute = this.snapshot.schema.ofDatom(d.a);
       this.retract(e, attribute, d.v, d.tx, where);
@@ -577,10 +594,10 @@ class Transaction {
    * may be taken by another entity, whatever the order of the operations.
    */
   private checkUniques(added: readonly Pending[]): void {
-    const uniqueInTx = new Map<string, Pending>();
+    let uniqueInTx = none<string, Pending>();
     for (let i = 0; i < added.length; i++) {
       const a = added[i]!;
-      if (a.attribute.unique !== undefined) this.checkUnique(a, this.retractions, uniqueInTx);
+      if (a.attribute.unique !== undefined) this.checkUnique(a, this.retractions, (uniqueInTx = writable(uniqueInTx)));
     }
   }
 

@@ -75,7 +75,7 @@ class TxParser {
   private count = 0;
   private generated = 0;
   /** One reference per tempid name: an import names each new entity in every datom of it. */
-  private readonly tempRefs = new Map<string, EntityRef>();
+  private tempRefs: Map<string, EntityRef> | undefined;
 
   constructor(
     private readonly schema: Schema,
@@ -159,6 +159,7 @@ class TxParser {
 
   private entityRef(value: unknown, where: Where): EntityRef {
     if (typeof value !== 'string' || value.length === 0) return entityRef(value, where);
+    this.tempRefs ??= new Map();
     let ref = this.tempRefs.get(value);
     if (ref === undefined) this.tempRefs.set(value, (ref = entityRef(value, where)));
     return ref;
