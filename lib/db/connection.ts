@@ -22,7 +22,8 @@ import type { LogDatom } from './encoding/log-record.js';
 import { decodeLogRecord, encodeLogRecord, TREE_COUNT, type TreeRoots } from './encoding/log-record.js';
 import { datomsOfRecord, loadStateAt, replayRecords } from './index/epoch-loader.js';
 import { decodeLogEntry, encodeLogKey, type IndexState, IndexTrees, rootOf, TreeSlot } from './index/index-trees.js';
-import { INDEX_THRESHOLD_DATOMS, planBatches, planDatoms, writeNovelty } from './index/indexing.js';
+import { INDEX_THRESHOLD_DATOMS, planBatches, writeNovelty } from './index/indexing.js';
+import { planDatoms } from './index/novelty-plan.js';
 import { Novelty } from './index/novelty.js';
 import { type Basis, Snapshot } from './read/snapshot.js';
 import { loadSchema } from './schema/load.js';
@@ -84,7 +85,7 @@ export class Connection {
     const indexing = novelty.datomCount + outcome.datoms.length >= this.tuning.indexThreshold;
     // An indexing commit's datoms go straight into the tree batches; any other's into novelty.
     const own = indexing ? planBatches(outcome.datoms, outcome.schema) : undefined;
-    const changes = indexing ? undefined : planDatoms(outcome.datoms, outcome.schema);
+    const changes = indexing ? undefined : planDatoms(outcome.datoms, outcome.schema, novelty.filledParts);
     let roots = snapshot.state.roots;
     let recordOffset: number;
     const newPages = new Map<string, number>();
@@ -119,7 +120,7 @@ export class Connection {
       state = { roots, novelty: fresh, epochOffset: recordOffset };
     } else {
       // The epoch's novelty is shared by its snapshots; this commit's entries lie after their bases.
-      novelty.apply(changes, outcome.datoms.length);
+      novelty.apply(changes, outcome.datoms, outcome.schema);
       novelty.txs.push(epochTx);
       for (const [digest, page] of newPages) novelty.heap.set(digest, page);
       state = snapshot.state;

@@ -3,7 +3,10 @@
  * entry to read (the rest retired), a lazy scan of a snapshot survives commits that add and retire
  * entries while it runs, a speculative transaction on an older snapshot of the epoch sees that
  * snapshot, not the commits after it, and a retraction leaves a tombstone for what the trees hold
- * and retires what novelty holds, told apart by the asserting tx alone.
+ * and retires what novelty holds, told apart by the asserting tx alone. Maps are filled on demand:
+ * commits write only EAVT's current map until a read asks for another, which is then filled from
+ * the epoch's deferred datoms, also when a speculative transaction shares them, and also when the
+ * read comes between a transaction's planning and its application.
  */
 import { describe, expect, it } from 'vitest';
 import { Database } from '../../lib/index.js';
@@ -12,6 +15,9 @@ import { MemoryBackend } from '../../lib/storage/backend/memory-backend.js';
 import { initialFileImage, PageStore } from '../../lib/storage/page-store.js';
 import { encodeEntryKey, encodePrefix } from '../../lib/db/encoding/datom-key.js';
 import { novelKeyOf } from '../../lib/db/index/novelty.js';
+import { partBit, planDatoms } from '../../lib/db/index/novelty-plan.js';
+import type { Db } from '../../lib/db/db.js';
+import { runTransaction } from '../../lib/db/tx/transactor.js';
 
 const SCHEMA = [
   { 'db/ident': 'n/key', 'db/valueType': 'db.type/long', 'db/cardinality': 'db.cardinality/one', 'db/unique': 'db.unique/identity' },
@@ -29,7 +35,84 @@ function populated(): Connection {
   return conn;
 }
 
+const ORDERS = ['eavt', 'aevt', 'avet', 'vaet'] as const;
+
+/** Every index, current and history, as lines: reading them fills every map. */
+const everything = (db: Db) => ORDERS.flatMap((o) => [...plain(db.datoms(o)), ...plain(db.history().datoms(o))]);
+
+/** Churn in one epoch: counts changed, tags retracted, entities added. */
+function churn(conn: Connection, rounds: number, from = 0): void {
+  for (let i = from; i < from + rounds; i++) {
+    conn.transact([{ 'n/key': i % 50, 'n/count': 100 + i }, ['db/retract', ['n/key', (i * 7) % 50], 'n/tags', i % 2 === 0 ? 'a' : 'b'], { 'n/key': 1000 + i }]);
+  }
+}
+
 describe('novelty', () => {
+  it('fills a map on its first read from the deferred datoms, as if commits had written it', () => {
+    const lazy = populated();
+    const eager = populated();
+    everything(eager.db()); // every map filled: commits write them all from here on
+    churn(lazy, 60);
+    churn(eager, 60);
+    const novelty = lazy.db().snapshot.state.novelty;
+    // Upserts by the unique n/key read AVET's current map; nothing read AEVT or any history.
+    expect(novelty.isFilled('eavt', 'current')).toBe(true);
+    expect(novelty.isFilled('avet', 'current')).toBe(true);
+    expect(novelty.isFilled('aevt', 'current')).toBe(false);
+    expect(novelty.isFilled('eavt', 'history')).toBe(false);
+    expect(eager.db().snapshot.state.novelty.filledParts).toBe(0xff);
+    // The first read of AEVT's current map is a prefix read: filling the map must leave the
+    // prefix, encoded in the shared key writer, as it was.
+    expect(plain(lazy.db().datoms('aevt', 'n/count'))).toEqual(plain(eager.db().datoms('aevt', 'n/count')));
+    expect(novelty.isFilled('aevt', 'current')).toBe(true);
+    const middle = lazy.db().basisT - 30;
+    expect(plain(lazy.db().asOf(middle).history().datoms('aevt'))).toEqual(plain(eager.db().asOf(middle).history().datoms('aevt')));
+    // A history read reads the current entries too; EAVT's history stays deferred.
+    expect(novelty.isFilled('aevt', 'history')).toBe(true);
+    expect(novelty.isFilled('eavt', 'history')).toBe(false);
+    expect(everything(lazy.db())).toEqual(everything(eager.db()));
+    expect(everything(lazy.db().asOf(middle))).toEqual(everything(eager.db().asOf(middle)));
+  });
+
+  it('a speculative transaction and later commits share the deferred datoms, each seeing its own', () => {
+    const conn = populated();
+    churn(conn, 20);
+    const speculative = conn.db().with([{ 'n/key': 3, 'n/count': 42 }, ['db/retract', ['n/key', 4], 'n/tags', 'a']]).dbAfter;
+    churn(conn, 20, 20);
+    const again = conn.db().with([{ 'n/key': 5, 'n/count': 43 }]).dbAfter;
+    // The same, each on a connection whose maps were all filled from the start.
+    const replay = populated();
+    everything(replay.db());
+    churn(replay, 20);
+    const speculativeRef = replay.db().with([{ 'n/key': 3, 'n/count': 42 }, ['db/retract', ['n/key', 4], 'n/tags', 'a']]).dbAfter;
+    churn(replay, 20, 20);
+    const againRef = replay.db().with([{ 'n/key': 5, 'n/count': 43 }]).dbAfter;
+    const strip = (lines: string[]) => lines.map((line) => line.split(' ').slice(0, 3).join(' ')); // instants differ
+    expect(strip(everything(speculative))).toEqual(strip(everything(speculativeRef)));
+    expect(strip(everything(again))).toEqual(strip(everything(againRef)));
+    expect(strip(everything(conn.db()))).toEqual(strip(everything(replay.db())));
+  });
+
+  it("a map filled between a transaction's planning and its application still takes the transaction", () => {
+    const conn = populated();
+    churn(conn, 5);
+    const snapshot = conn.db().snapshot;
+    const novelty = snapshot.state.novelty;
+    const outcome = runTransaction(snapshot, [{ 'n/key': 1, 'n/count': 77 }], snapshot.basis.instant + 1);
+    const plan = planDatoms(outcome.datoms, outcome.schema, novelty.filledParts);
+    expect(plan.parts & partBit('aevt', 'current')).toBe(0);
+    novelty.current('aevt'); // a read fills AEVT's current map now
+    novelty.apply(plan, outcome.datoms, outcome.schema);
+    const count = outcome.schema.find('n/count', outcome.tx)!.id;
+    const e = outcome.datoms.find((d) => d.a === count)!.e;
+    const keyOf = (v: number, tx: number) => encodeEntryKey('aevt', { e, a: count, v, tx, added: true }, 'long', false);
+    const has = (key: string) => {
+      const step = novelty.current('aevt').entries(key, []).next();
+      return step.done !== true && step.value[0] === key;
+    };
+    expect(has(keyOf(77, outcome.tx))).toBe(true);
+  });
+
   it('a value changed a thousand times in one epoch leaves one live entry per index to read', () => {
     const conn = populated();
     for (let i = 1; i <= 1000; i++) conn.transact([{ 'n/key': 7, 'n/count': i }]);
@@ -41,11 +124,11 @@ describe('novelty', () => {
     const e = db.entity(['n/key', 7])!.id;
     const count = db.snapshot.schema.find('n/count', db.basisT)!.id;
     const prefix = encodePrefix('eavt', { e, a: count }, db.snapshot.typeOf);
-    const { entries } = novelty.current.eavt.inOrder();
+    const { entries } = novelty.current('eavt').inOrder();
     const keys = Array.from({ length: entries.count }, (_, i) => novelKeyOf(entries.bytes.subarray(entries.start(i), entries.end(i))));
     const live = keys.filter((k) => k.startsWith(novelKeyOf(prefix)));
     expect(live).toHaveLength(1); // the populating transaction is in this epoch too: no tombstone
-    expect(novelty.retired.eavt.size).toBe(1000); // the first count (0) and 999 replaced ones
+    expect(novelty.retired('eavt').size).toBe(1000); // the first count (0) and 999 replaced ones
     // The past still reads: every value through asOf, and all of them through history.
     const firstChange = db.basisT - 999 * 1; // one tx id per transaction, no new entities
     expect([...db.asOf(firstChange).datoms('eavt', e, 'n/count')].map((d) => d.v)).toEqual([1]);
@@ -122,14 +205,14 @@ describe('novelty', () => {
     const keyOf = (e: number, v: number, tx: number) => encodeEntryKey('eavt', { e, a: count, v, tx, added: true }, 'long', false);
     const treeKey = keyOf(inTree.e, inTree.v as number, inTree.tx);
     const novelKey = keyOf(inNovelty, 7, after.tx);
-    const marks = (map: typeof novelty.current.eavt, key: string) => {
+    const marks = (map: ReturnType<typeof novelty.current>, key: string) => {
       const step = map.entries(key, []).next();
       return step.done !== true && step.value[0] === key ? [{ ...step.value[1] }] : [];
     };
-    expect(marks(novelty.current.eavt, treeKey)).toEqual([{ added: 0, removed: retraction }]);
-    expect(marks(novelty.retired.eavt, treeKey)).toEqual([]);
-    expect(marks(novelty.current.eavt, novelKey)).toEqual([]);
-    expect(marks(novelty.retired.eavt, novelKey)).toEqual([{ added: after.tx, removed: retraction }]);
+    expect(marks(novelty.current('eavt'), treeKey)).toEqual([{ added: 0, removed: retraction }]);
+    expect(marks(novelty.retired('eavt'), treeKey)).toEqual([]);
+    expect(marks(novelty.current('eavt'), novelKey)).toEqual([]);
+    expect(marks(novelty.retired('eavt'), novelKey)).toEqual([{ added: after.tx, removed: retraction }]);
     // And reads agree: both gone now, both there just before.
     expect([...db.datoms('eavt', inTree.e, 'n/count')]).toEqual([]);
     expect([...db.datoms('eavt', inNovelty, 'n/count')]).toEqual([]);

@@ -39,26 +39,28 @@ export function encodeEntryKey(order: IndexOrder, d: RawDatom, type: ValueType, 
 /**
  * The entry left in the shared writer (`scratch()`, `size`), valid until the next key is encoded
  * here: an indexing commit copies it straight into its key lists, with no Buffer or string each.
+ * `into` writes it elsewhere: what may run inside a read (filling a novelty map) must leave the
+ * shared writer alone, which may hold the read's prefix (`writePrefix`).
  */
-export function writeEntry(order: IndexOrder, d: RawDatom, type: ValueType, history: boolean): KeyWriter {
-  writer.reset();
+export function writeEntry(order: IndexOrder, d: RawDatom, type: ValueType, history: boolean, into: KeyWriter = writer): KeyWriter {
+  into.reset();
   switch (order) {
     case 'eavt':
-      writer.uint(d.e).uint(d.a).value(type, d.v);
+      into.uint(d.e).uint(d.a).value(type, d.v);
       break;
     case 'aevt':
-      writer.uint(d.a).uint(d.e).value(type, d.v);
+      into.uint(d.a).uint(d.e).value(type, d.v);
       break;
     case 'avet':
-      writer.uint(d.a).value(type, d.v).uint(d.e);
+      into.uint(d.a).value(type, d.v).uint(d.e);
       break;
     case 'vaet':
-      writer.uint(d.v as number).uint(d.a).uint(d.e);
+      into.uint(d.v as number).uint(d.a).uint(d.e);
       break;
   }
-  writer.uint(d.tx);
-  if (history) writer.byte(d.added ? 1 : 0);
-  return writer;
+  into.uint(d.tx);
+  if (history) into.byte(d.added ? 1 : 0);
+  return into;
 }
 
 /** The datom an entry encodes; `history` says whether the entry has the `added` byte. */

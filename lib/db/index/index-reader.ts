@@ -63,17 +63,17 @@ export class IndexReader {
 
   current(order: IndexOrder, range: KeyRange): IterableIterator<Uint8Array> {
     const novelty = this.state.novelty;
-    return this.merged(TreeSlot.current[order], novelty.current[order], novelty.retired[order], range);
+    return this.merged(TreeSlot.current[order], novelty.current(order), novelty.retired(order), range);
   }
 
   history(order: IndexOrder, range: KeyRange): IterableIterator<Uint8Array> {
-    return this.merged(TreeSlot.history[order], this.state.novelty.history[order], undefined, range);
+    return this.merged(TreeSlot.history[order], this.state.novelty.history(order), undefined, range);
   }
 
   /** `current` as an allocation-free stream (ascending). */
   currentStream(order: IndexOrder, range: KeyRange): EntryStream {
     const novelty = this.state.novelty;
-    return this.mergedStream(TreeSlot.current[order], novelty.current[order], novelty.retired[order], range, false, false);
+    return this.mergedStream(TreeSlot.current[order], novelty.current(order), novelty.retired(order), range, false, false);
   }
 
   /**
@@ -82,7 +82,7 @@ export class IndexReader {
    */
   currentInPlace(order: IndexOrder, range: KeyRange): EntryStream {
     const novelty = this.state.novelty;
-    return this.mergedStream(TreeSlot.current[order], novelty.current[order], novelty.retired[order], range, false, range.reverse === true);
+    return this.mergedStream(TreeSlot.current[order], novelty.current(order), novelty.retired(order), range, false, range.reverse === true);
   }
 
   /**
@@ -93,8 +93,8 @@ export class IndexReader {
    */
   currentRun(order: IndexOrder, prefix: Uint8Array, prefixEnd: number): EntryList | Uint8Array[] | null {
     const novelty = this.state.novelty;
-    const live = novelty.current[order];
-    const retired = novelty.retired[order];
+    const live = novelty.current(order);
+    const retired = novelty.retired(order);
     // Basis first: asking a map its size merges its pending writes (novelty.ts).
     const readsRetired = this.basis < novelty.retiredUpTo && retired.size > 0;
     const slot = TreeSlot.current[order];
@@ -164,7 +164,7 @@ export class IndexReader {
   /** Current and history entries merged in key order (ascending), as `history()` reads them. */
   historyStream(order: IndexOrder, range: KeyRange): EntryStream {
     const current = this.currentStream(order, range);
-    const past = this.mergedStream(TreeSlot.history[order], this.state.novelty.history[order], undefined, range, true, false);
+    const past = this.mergedStream(TreeSlot.history[order], this.state.novelty.history(order), undefined, range, true, false);
     return new CurrentAndHistory(current, past);
   }
 

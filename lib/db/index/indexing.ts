@@ -1,69 +1,28 @@
 /**
  * Moving datoms into indexes: a transaction's datoms into novelty, and novelty into the trees.
- *
- * An assertion adds an entry to each current index it belongs in. A retraction removes the
- * assertion's entry from the current indexes and adds two history entries: the assertion, with
- * its own tx, and the retraction. EAVT and AEVT take every datom; AVET only `db/index` and
- * `db/unique` attributes; VAET only refs.
+ * Which entries a datom makes: novelty-plan.ts.
  */
 import { type IndexOrder, writeEntry } from '../encoding/datom-key.js';
-import type { KeyWriter } from '../encoding/key-codec.js';
 import type { LogDatom, TreeRoots } from '../encoding/log-record.js';
-import type { Attribute, Schema } from '../schema/schema.js';
+import type { Schema } from '../schema/schema.js';
 import { allocBytes, allocOffsets, EntryList, EntryListBuilder, giveBackList } from '../../tree/entry-list.js';
 import { giveBack, spareSized, takeSpare } from '../../spare-buffers.js';
 import { EntrySorter } from '../../tree/entry-sort.js';
 import { compareAt } from '../../tree/search.js';
 import { compareBytes, OpKind, type TreeOp } from '../../tree/tree-schema.js';
 import { encodeHeapEntry, encodeLogEntry, type IndexTrees, rootOf, TreeSlot } from './index-trees.js';
-import type { Mark, Novelty, NoveltyChange, NoveltyPlan } from './novelty.js';
+import { deferredDatom } from './deferred-datoms.js';
+import type { Mark, Novelty } from './novelty.js';
+import { ordersOf, partBit, planDatoms, pushKey } from './novelty-plan.js';
 
 /** Novelty this large (in datoms) is written into the trees by the commit that reaches it. */
 export const INDEX_THRESHOLD_DATOMS = 65_536;
 
 const ALL: readonly IndexOrder[] = ['eavt', 'aevt', 'avet', 'vaet'];
-const PLAIN: readonly IndexOrder[] = ['eavt', 'aevt'];
-const INDEXED: readonly IndexOrder[] = ['eavt', 'aevt', 'avet'];
-const REF: readonly IndexOrder[] = ['eavt', 'aevt', 'vaet'];
 
-export function ordersOf(attribute: Attribute): readonly IndexOrder[] {
-  if (attribute.valueType === 'ref') return attribute.indexed ? ALL : REF;
-  return attribute.indexed ? INDEXED : PLAIN;
-}
-
-/**
- * The novelty changes a transaction's datoms make (encoding can fail; applying them cannot), their
- * keys written as bytes into one list: a one-datom transaction's fifteen keys were a string each.
- */
-export function planDatoms(datoms: readonly LogDatom[], schema: Schema): NoveltyPlan {
-  const keys = new EntryListBuilder(PLANNED_KEY_BYTES * datoms.length, 4 * datoms.length);
-  const changes: NoveltyChange[] = [];
-  for (const d of datoms) {
-    const attribute = schema.ofDatom(d.a);
-    const type = attribute.valueType;
-    for (const order of ordersOf(attribute)) {
-      if (d.added) {
-        push(keys, writeEntry(order, d, type, false));
-        changes.push({ order, kind: 'add', tx: d.tx, assertedTx: 0 });
-        continue;
-      }
-      const assertion = { e: d.e, a: d.a, v: d.v, tx: d.assertedTx, added: true };
-      push(keys, writeEntry(order, assertion, type, false));
-      changes.push({ order, kind: 'remove', tx: d.tx, assertedTx: d.assertedTx });
-      push(keys, writeEntry(order, assertion, type, true));
-      changes.push({ order, kind: 'history', tx: d.tx, assertedTx: 0 });
-      push(keys, writeEntry(order, d, type, true));
-      changes.push({ order, kind: 'history', tx: d.tx, assertedTx: 0 });
-    }
-  }
-  return { keys: keys.finish(), changes };
-}
-
-/** Room for a datom's planned keys at first: two or three entries of ~20 bytes (a retraction's grow the list). */
-const PLANNED_KEY_BYTES = 64;
-
+/** Applies a transaction's datoms to novelty: to the maps it fills, and kept for the others. */
 export function applyDatoms(novelty: Novelty, datoms: readonly LogDatom[], schema: Schema): void {
-  novelty.apply(planDatoms(datoms, schema), datoms.length);
+  novelty.apply(planDatoms(datoms, schema, novelty.filledParts), datoms, schema);
 }
 
 /**
@@ -390,19 +349,16 @@ function addDatomEntries(lists: Record<IndexOrder, OrderLists>, d: LogDatom, sch
     const l = lists[order];
     if (d.added) {
       // AEVT's adds come from EAVT's (`byAttribute`).
-      if (order !== 'aevt') push(l.adds, writeEntry(order, d, type, false));
+      if (order !== 'aevt') pushKey(l.adds, writeEntry(order, d, type, false));
       continue;
     }
     const assertion = { e: d.e, a: d.a, v: d.v, tx: d.assertedTx, added: true };
-    push(l.removes, writeEntry(order, assertion, type, false));
-    push(l.history, writeEntry(order, assertion, type, true));
-    push(l.history, writeEntry(order, d, type, true));
+    pushKey(l.removes, writeEntry(order, assertion, type, false));
+    pushKey(l.history, writeEntry(order, assertion, type, true));
+    pushKey(l.history, writeEntry(order, d, type, true));
   }
 }
 
-function push(list: EntryListBuilder, key: KeyWriter): void {
-  list.push(key.scratch(), 0, key.size);
-}
 
 /**
  * Writes the epoch into the trees: all of `novelty` plus `own` (the indexing commit's entries,
@@ -444,12 +400,15 @@ export function writeNovelty(
     const root = rootOf(roots, slot);
     next[slot] = root === undefined ? tree.bulkLoad(ops.map((op) => op.entry)) : tree.apply(root, ops);
   };
+  const sorter = new EntrySorter();
+  let lists: Record<IndexOrder, OrderLists> | undefined;
+  const deferred = () => (lists ??= deferredLists(novelty));
   for (const order of ALL) {
     const mine = own[order];
     const current = TreeSlot.current[order];
-    const novel = novelty.current[order].inOrder();
+    const novel = novelCurrent(novelty, order, deferred, sorter);
     writeKeys(current, currentBatches(novel.entries, novel.marks, mine.adds, mine.removes, rootOf(roots, current) === undefined));
-    const novelHistory = novelty.history[order].inOrder().entries;
+    const novelHistory = novelHistoryOf(novelty, order, deferred, sorter);
     writeKeys(TreeSlot.history[order], [historyBatch(novelHistory, mine.history)]);
     retire(novel.entries);
     retire(novelHistory);
@@ -472,6 +431,101 @@ export function writeNovelty(
   );
   return next;
 }
+
+/** The mark of an entry added within the epoch, as the epoch's bulk path reads it (`novelCurrent`). */
+const ADDED_IN_EPOCH: Mark = Object.freeze({ added: 1, removed: 0 });
+/** The mark of a tree entry removed within the epoch. */
+const REMOVED_FROM_TREE: Mark = Object.freeze({ added: 0, removed: 1 });
+
+/**
+ * Novelty's current entries of `order` in key order, with their marks (only whether each was
+ * added or removes a tree entry matters here): from the maps when a read filled them, else from
+ * the epoch's deferred datoms, encoded and sorted in bulk as an import's are (`deferred`). An
+ * entry both added and removed within the epoch (its add and its removal have the same key) is
+ * left out, as the maps move it to `retired`. Either way the batches hold the same entries and
+ * kinds, so the trees, and the file, do not depend on which reads the epoch saw.
+ */
+function novelCurrent(novelty: Novelty, order: IndexOrder, deferred: () => Record<IndexOrder, OrderLists>, sorter: EntrySorter): { readonly entries: EntryList; readonly marks: readonly Mark[] } {
+  if (novelty.isFilled(order, 'current')) return novelty.current(order).inOrder();
+  const lists = deferred()[order];
+  const unsortedAdds = lists.adds.finish();
+  const unsortedRemoves = lists.removes.finish();
+  const adds = sorted(sorter, unsortedAdds);
+  const removes = sorted(sorter, unsortedRemoves);
+  const out = new EntryListBuilder(adds.dataBytes + removes.dataBytes, adds.count + removes.count);
+  const marks: Mark[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < adds.count || j < removes.count) {
+    const c = i === adds.count ? 1 : j === removes.count ? -1 : compareAt(compareBytes, adds, i, removes, j);
+    if (c === 0) {
+      i++;
+      j++;
+    } else if (c < 0) {
+      out.pushEntry(adds, i++);
+      marks.push(ADDED_IN_EPOCH);
+    } else {
+      out.pushEntry(removes, j++);
+      marks.push(REMOVED_FROM_TREE);
+    }
+  }
+  for (const list of new Set([unsortedAdds, adds, unsortedRemoves, removes])) giveBackList(list);
+  return { entries: out.finish(), marks };
+}
+
+/** Novelty's history entries of `order` in key order: from the map, or from the deferred datoms (see `novelCurrent`). */
+function novelHistoryOf(novelty: Novelty, order: IndexOrder, deferred: () => Record<IndexOrder, OrderLists>, sorter: EntrySorter): EntryList {
+  if (novelty.isFilled(order, 'history')) return novelty.history(order).inOrder().entries;
+  const unsorted = deferred()[order].history.finish();
+  const history = sorted(sorter, unsorted);
+  if (history !== unsorted) giveBackList(unsorted);
+  return history;
+}
+
+/**
+ * The entries the epoch's deferred datoms make in the maps not filled, unsorted, in one pass:
+ * each order's adds and removes if its current part is not filled, its history if that is not.
+ */
+function deferredLists(novelty: Novelty): Record<IndexOrder, OrderLists> {
+  const { datoms, count } = novelty.deferredDatoms;
+  const filled = novelty.filledParts;
+  // Room for every datom's entry in history, half of them in adds and in removes: a list grows if not.
+  const lists = listsOf((order, kind) => {
+    const n = (filled & partBit(order, kind === 'history' ? 'history' : 'current')) !== 0 ? 0 : kind === 'history' ? count : count >>> 1;
+    return { bytes: DEFERRED_KEY_BYTES * n, count: n };
+  });
+  const d = deferredDatom();
+  const assertion = { e: 0, a: 0, v: d.v, tx: 0, added: true };
+  for (const [schema, from, to] of datoms.runs(count)) {
+    for (let i = from; i < to; i++) {
+      datoms.read(i, d);
+      const attribute = schema.ofDatom(d.a);
+      const type = attribute.valueType;
+      const orders = ordersOf(attribute);
+      for (let k = 0; k < orders.length; k++) {
+        const order = orders[k]!;
+        const l = lists[order];
+        const current = (filled & partBit(order, 'current')) === 0;
+        if (d.added) {
+          if (current) pushKey(l.adds, writeEntry(order, d, type, false));
+          continue;
+        }
+        assertion.e = d.e;
+        assertion.a = d.a;
+        assertion.v = d.v;
+        assertion.tx = d.assertedTx;
+        if (current) pushKey(l.removes, writeEntry(order, assertion, type, false));
+        if ((filled & partBit(order, 'history')) !== 0) continue;
+        pushKey(l.history, writeEntry(order, assertion, type, true));
+        pushKey(l.history, writeEntry(order, d, type, true));
+      }
+    }
+  }
+  return lists;
+}
+
+/** Room for a deferred datom's key at first: most are ~20 bytes. */
+const DEFERRED_KEY_BYTES = 24;
 
 /** One tree's batch of keys, as `applyEncoded` takes it. */
 interface KeyBatch {

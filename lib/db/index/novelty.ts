@@ -16,6 +16,13 @@
  * that reading the present walks only what holds now (and one tombstone per retracted tree entry),
  * however often a value changed: only a snapshot older than the last such move reads `retired`.
  *
+ * Maps are filled on demand (Noria's partial state): commits write only the maps some read has
+ * asked for in this epoch, plus EAVT's current entries, which every transaction reads for the old
+ * values it replaces. The epoch's other datoms wait in `deferred`, in columns; the first read of
+ * another map fills it from there and from then on commits write it too. An epoch no read asked
+ * for goes to the trees straight from `deferred`, encoded and sorted in bulk (indexing.ts) as an
+ * import is: a one-datom transaction then writes 4 of its 16 keys into maps, not all of them.
+ *
  * Keys are the index entries' bytes as latin1 strings, one character per byte, so that the maps
  * compare them natively (JavaScript orders such strings exactly as memcmp orders the bytes) and
  * each key's bytes sit inside its string rather than behind a Buffer's pointer: measured on
@@ -23,9 +30,13 @@
  * comparator, mostly cache misses saved.
  */
 import { INDEX_ORDERS, type IndexOrder } from '../encoding/datom-key.js';
+import type { LogDatom } from '../encoding/log-record.js';
+import type { Schema } from '../schema/schema.js';
 import type { Value } from '../schema/value-type.js';
 import type { EntryList } from '../../tree/entry-list.js';
+import { DeferredDatoms } from './deferred-datoms.js';
 import { EntryMap } from './entry-map.js';
+import { ALL_PARTS, type NoveltyPart, partBit, planDatoms, planDeferred } from './novelty-plan.js';
 
 /** An index entry's bytes as a string of latin1 characters, one per byte. */
 export type NovelKey = string;
@@ -57,6 +68,9 @@ export function isVisible(mark: Mark, basis: number): boolean {
   return mark.added <= basis && (mark.removed === 0 || mark.removed > basis);
 }
 
+/** What commits write from an epoch's start: EAVT's current entries, read by every transaction. */
+const FILLED_AT_START = process.env['FILLALL'] ? ALL_PARTS : partBit('eavt', 'current');
+
 /** A commit of the epoch: what reading it back from the log needs. */
 export interface EpochTx {
   readonly tx: number;
@@ -73,6 +87,8 @@ export interface EpochTx {
 export interface NoveltyPlan {
   readonly keys: EntryList;
   readonly changes: readonly NoveltyChange[];
+  /** The maps it changes (partBit): those filled when it was planned. */
+  readonly parts: number;
 }
 
 /** One change to one index's novelty: what happens to the entry, and the tx it happens at. */
@@ -96,11 +112,17 @@ export class Novelty {
   /** The highest tx that moved an entry into `retired` (0: none). */
   retiredUpTo = 0;
 
+  /** The maps commits write (partBit): the others are empty, their datoms in `deferred`. */
+  private filled = FILLED_AT_START;
+  /** The epoch's datoms, up to `deferredCount` (the columns may be shared with a clone, which holds more). */
+  private deferred = new DeferredDatoms();
+  private deferredCount = 0;
+
   private constructor(
-    readonly current: Record<IndexOrder, EntryMap>,
+    private readonly currentMaps: Record<IndexOrder, EntryMap>,
     /** Current entries added and removed within the epoch. */
-    readonly retired: Record<IndexOrder, EntryMap>,
-    readonly history: Record<IndexOrder, EntryMap>,
+    private readonly retiredMaps: Record<IndexOrder, EntryMap>,
+    private readonly historyMaps: Record<IndexOrder, EntryMap>,
     /** Commits of the epoch, oldest first; the indexing commit that began it comes first. */
     readonly txs: EpochTx[],
     /** Datoms applied since the trees were written: the indexing trigger. */
@@ -111,13 +133,77 @@ export class Novelty {
     return new Novelty(emptyMaps(), emptyMaps(), emptyMaps(), [], 0);
   }
 
+  /** The current entries of `order`, filled first if no read has asked for them yet. */
+  current(order: IndexOrder): EntryMap {
+    this.fill(partBit(order, 'current'));
+    return this.currentMaps[order];
+  }
+
+  /** The current entries of `order` added and removed within the epoch (filled as `current`). */
+  retired(order: IndexOrder): EntryMap {
+    this.fill(partBit(order, 'current'));
+    return this.retiredMaps[order];
+  }
+
+  /** The history entries of `order` (filled first as `current`). */
+  history(order: IndexOrder): EntryMap {
+    this.fill(partBit(order, 'history'));
+    return this.historyMaps[order];
+  }
+
+  /** The maps commits write, as partBit's bits: the rest of the epoch is in `deferredDatoms`. */
+  get filledParts(): number {
+    return this.filled;
+  }
+
+  /** Whether the maps of `order`'s `part` hold the epoch (else `deferredDatoms` does, and they are empty). */
+  isFilled(order: IndexOrder, part: NoveltyPart): boolean {
+    return (this.filled & partBit(order, part)) !== 0;
+  }
+
+  /** The epoch's datoms for the maps not filled, and how many of those columns are this novelty's. */
+  get deferredDatoms(): { readonly datoms: DeferredDatoms; readonly count: number } {
+    return { datoms: this.deferred, count: this.deferredCount };
+  }
+
+  /** The tx of the commit that began the epoch, whose datoms are in the trees (0: no trees yet). */
+  get epochTx(): number {
+    // No commit yet (a speculative transaction on a file read before its first): no tree either.
+    return this.txs.length > 0 ? this.txs[0]!.tx : 0;
+  }
+
   /** A copy to write to, sharing every node with this one until either is written. */
   clone(): Novelty {
     const copy = (maps: Record<IndexOrder, EntryMap>) =>
       Object.fromEntries(INDEX_ORDERS.map((o) => [o, maps[o].clone()])) as Record<IndexOrder, EntryMap>;
-    const copied = new Novelty(copy(this.current), copy(this.retired), copy(this.history), [...this.txs], this.datomCount);
+    const copied = new Novelty(copy(this.currentMaps), copy(this.retiredMaps), copy(this.historyMaps), [...this.txs], this.datomCount);
     copied.retiredUpTo = this.retiredUpTo;
+    copied.filled = this.filled;
+    copied.deferred = this.deferred;
+    copied.deferredCount = this.deferredCount;
     return this.withDirectory(copied);
+  }
+
+  /**
+   * The maps of the `bit`'s part, filled from the deferred datoms if they are not yet: a read asks
+   * for them, so from now on commits write them too. Changes the maps, not what any basis sees.
+   */
+  private fill(bit: number): void {
+    if ((this.filled & bit) !== 0) return;
+    this.filled |= bit;
+    if (this.deferredCount > 0) this.applyPlan(planDeferred(this.deferred, this.deferredCount, bit));
+    if (this.filled === ALL_PARTS) {
+      this.deferred = new DeferredDatoms();
+      this.deferredCount = 0;
+    }
+  }
+
+  /** Every map filled (see `fill`). */
+  private fillAll(): void {
+    for (const order of INDEX_ORDERS) {
+      this.fill(partBit(order, 'current'));
+      this.fill(partBit(order, 'history'));
+    }
   }
 
   private withDirectory(copy: Novelty): Novelty {
@@ -134,12 +220,27 @@ export class Novelty {
    * (`txs[0]`, whose own datoms went straight into them), novelty every later one. Looking each
    * removal up was three map reads a retraction, a third of a one-datom transaction's novelty time.
    */
-  apply(plan: NoveltyPlan, datomCount: number): void {
+  apply(plan: NoveltyPlan, datoms: readonly LogDatom[], schema: Schema): void {
+    this.applyPlan(plan);
+    // A read between planning and now filled more maps (from datoms that did not hold these yet).
+    const missed = this.filled & ~plan.parts;
+    if (missed !== 0) this.applyPlan(planDatoms(datoms, schema, missed));
+    if (this.filled !== ALL_PARTS) this.defer(datoms, schema);
+    this.datomCount += datoms.length;
+  }
+
+  /** Keeps a transaction's datoms for the maps not filled (copying shared columns first). */
+  private defer(datoms: readonly LogDatom[], schema: Schema): void {
+    if (this.deferred.count !== this.deferredCount) this.deferred = this.deferred.copy(this.deferredCount);
+    this.deferred.append(datoms, schema);
+    this.deferredCount = this.deferred.count;
+  }
+
+  private applyPlan(plan: NoveltyPlan): void {
     const { keys, changes } = plan;
     const bytes = keys.bytes;
     this.version++;
-    // No commit yet (a speculative transaction on a file read before its first): no tree either.
-    const epochTx = this.txs.length > 0 ? this.txs[0]!.tx : 0;
+    const epochTx = this.epochTx;
     // Marks are never written, so equal ones are one object: one for all that a tx adds, one for
     // its tombstones, one for each retraction's entries in every order. Fewer objects for the
     // collector to move: novelty is most of what a small transaction leaves alive.
@@ -153,16 +254,17 @@ export class Novelty {
       if (added.added !== c.tx) added = { added: c.tx, removed: 0 };
       switch (c.kind) {
         case 'add':
-          this.current[c.order].setBytes(bytes, start, end, added);
+          this.currentMaps[c.order].setBytes(bytes, start, end, added);
           break;
         case 'remove': {
-          const map = this.current[c.order];
+          const map = this.currentMaps[c.order];
           if (c.assertedTx > epochTx) {
             // Added by an earlier commit of the epoch: it leaves the present for `retired`.
             map.deleteBytes(bytes, start, end);
             if (retired.added !== c.assertedTx || retired.removed !== c.tx) retired = { added: c.assertedTx, removed: c.tx };
-            this.retired[c.order].setBytes(bytes, start, end, retired);
-            this.retiredUpTo = c.tx;
+            this.retiredMaps[c.order].setBytes(bytes, start, end, retired);
+            // The highest: filling a map replays older commits' removals after newer ones'.
+            if (c.tx > this.retiredUpTo) this.retiredUpTo = c.tx;
           } else {
             // In the tree: a tombstone hides it from this tx on.
             if (tombstone.removed !== c.tx) tombstone = { added: 0, removed: c.tx };
@@ -172,11 +274,10 @@ export class Novelty {
         }
         case 'history':
           // A retracted assertion joins history when retracted, so it is visible from that tx.
-          this.history[c.order].setBytes(bytes, start, end, added);
+          this.historyMaps[c.order].setBytes(bytes, start, end, added);
           break;
       }
     }
-    this.datomCount += datomCount;
   }
 
   get lastTx(): EpochTx | undefined {
@@ -188,17 +289,18 @@ export class Novelty {
    * on an older snapshot, whose tx ids would otherwise meet those of later real commits.
    */
   truncatedTo(basis: number): Novelty {
+    this.fillAll();
     const current = emptyMaps();
     const retired = emptyMaps();
     let retiredUpTo = 0;
     for (const order of INDEX_ORDERS) {
-      for (const [key, mark] of this.current[order].entries()) {
+      for (const [key, mark] of this.currentMaps[order].entries()) {
         if (mark.added > basis) continue;
         // A tombstone laid after the basis: the tree entry it hides still holds then.
         if (mark.added === 0 && mark.removed > basis) continue;
         current[order].set(key, mark);
       }
-      for (const [key, mark] of this.retired[order].entries()) {
+      for (const [key, mark] of this.retiredMaps[order].entries()) {
         if (mark.added > basis) continue;
         if (mark.removed > basis) {
           current[order].set(key, { added: mark.added, removed: 0 });
@@ -210,10 +312,11 @@ export class Novelty {
     }
     const history = emptyMaps();
     for (const order of INDEX_ORDERS) {
-      for (const [key, mark] of this.history[order].entries()) if (mark.added <= basis) history[order].set(key, mark);
+      for (const [key, mark] of this.historyMaps[order].entries()) if (mark.added <= basis) history[order].set(key, mark);
     }
     const truncated = new Novelty(current, retired, history, this.txs.filter((t) => t.tx <= basis), this.datomCount);
     truncated.retiredUpTo = retiredUpTo;
+    truncated.filled = ALL_PARTS;
     return this.withDirectory(truncated);
   }
 }
