@@ -620,6 +620,11 @@ class OwnCursor {
     this.removes = removeEnd;
   }
 
+  /** Whether every add and remove has been pushed. */
+  get done(): boolean {
+    return this.adds === this.addList.count && this.removes === this.removeList.count;
+  }
+
   /** Whether the next remove is entry `k` of `keys` itself (which then counts as taken). */
   removesEntry(keys: EntryList, k: number): boolean {
     if (this.removes < this.removeList.count && compareAt(compareBytes, this.removeList, this.removes, keys, k) === 0) {
@@ -656,6 +661,11 @@ function currentBatch(entries: EntryList, marks: readonly Mark[], adds: EntryLis
   const batch = new KeyBatchBuilder(entries.count + adds.count + removes.count, entries.dataBytes + adds.dataBytes + removes.dataBytes);
   const own = new OwnCursor(adds, removes);
   for (let i = 0; i < entries.count; i++) {
+    if (own.done) {
+      // The commit's own are all in (a small commit's, after a few entries): the rest in runs.
+      pushMarked(batch, entries, marks, i);
+      break;
+    }
     const mark = marks[i]!;
     own.pushBefore(batch, entries, i);
     if (own.removesEntry(entries, i)) {
@@ -670,6 +680,25 @@ function currentBatch(entries: EntryList, marks: readonly Mark[], adds: EntryLis
   }
   own.pushBefore(batch);
   return batch.finish();
+}
+
+/** What novelty's entry of `mark` does to the current tree: an insert, a remove, or nothing. */
+function markKind(mark: Mark): OpKind | undefined {
+  if (mark.removed === 0) return OpKind.insert;
+  return mark.added === 0 ? OpKind.remove : undefined;
+}
+
+/** Novelty's entries from `from` on, as `currentBatch` takes them, each run of one kind pushed at once. */
+function pushMarked(batch: KeyBatchBuilder, entries: EntryList, marks: readonly Mark[], from: number): void {
+  let start = from;
+  let kind = markKind(marks[from]!);
+  for (let i = from + 1; i <= entries.count; i++) {
+    if (i < entries.count && markKind(marks[i]!) === kind) continue;
+    if (kind !== undefined) batch.push(entries, start, i, kind);
+    if (i === entries.count) break;
+    start = i;
+    kind = markKind(marks[i]!);
+  }
 }
 
 /** The history tree's batch: novelty's entries and the commit's own, merged in runs (all inserts). */
