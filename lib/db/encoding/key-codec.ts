@@ -79,6 +79,10 @@ export class KeyWriter {
       this.uint32(0, n);
       return this;
     }
+    if (n <= Number.MAX_SAFE_INTEGER) {
+      this.uint53(0, n);
+      return this;
+    }
     const k = uintBytes(n);
     this.buffer[this.length++] = k;
     this.writeBigEndian(n, k, false);
@@ -89,6 +93,8 @@ export class KeyWriter {
     this.reserve(9);
     if (n >= 0 && n <= MAX_UINT32) {
       this.uint32(0x80, n);
+    } else if (n >= 0 && n <= Number.MAX_SAFE_INTEGER) {
+      this.uint53(0x80, n);
     } else if (n >= 0) {
       const k = uintBytes(n);
       this.buffer[this.length++] = 0x80 + k;
@@ -231,6 +237,24 @@ export class KeyWriter {
     if (k >= 3) b[at++] = (n >>> 16) & 0xff;
     if (k >= 2) b[at++] = (n >>> 8) & 0xff;
     if (k >= 1) b[at++] = n & 0xff;
+    this.length = at;
+  }
+
+  /** As `uint32`, for `n` from 2^32 to 2^53 (instants in milliseconds): its high word, then its low. */
+  private uint53(tag: number, n: number): void {
+    const b = this.buffer;
+    let at = this.length;
+    const high = Math.floor(n / 0x1_0000_0000);
+    const k = high < 0x100 ? 1 : high < 0x10000 ? 2 : 3;
+    b[at++] = tag + 4 + k;
+    if (k >= 3) b[at++] = high >>> 16;
+    if (k >= 2) b[at++] = (high >>> 8) & 0xff;
+    b[at++] = high & 0xff;
+    const low = n >>> 0;
+    b[at++] = low >>> 24;
+    b[at++] = (low >>> 16) & 0xff;
+    b[at++] = (low >>> 8) & 0xff;
+    b[at++] = low & 0xff;
     this.length = at;
   }
 

@@ -1,6 +1,7 @@
 /**
  * The key codec's integers: ids and longs below 2^32 take a path of their own (shifts, no
- * division), and must give the bytes of the format for any value, across every byte-length edge:
+ * division), those up to 2^53 another (instants: a high and a low word), and both must give the
+ * bytes of the format for any value, across every byte-length edge:
  * a length byte (`uint`) or a tag (`int`: 0x80 + length, 0x7f - length for negatives, whose bytes
  * are those of -n - 1 inverted), then the value's minimal big-endian bytes.
  *
