@@ -46,6 +46,7 @@ export class Connection {
   private latest!: Db;
   private readonly listeners = new Set<TxListener>();
   private closed = false;
+  private readonly newPages = new Map<string, number>();
 
   /** @internal Use `Database.open` or `Database.memory`. */
   constructor(
@@ -88,7 +89,9 @@ export class Connection {
     const changes = indexing ? undefined : planDatoms(outcome.datoms, outcome.schema, novelty.filledParts);
     let roots = snapshot.state.roots;
     let recordOffset: number;
-    const newPages = new Map<string, number>();
+    // Heap pages this commit writes, by large value; one map for every commit, as most write none.
+    const newPages = this.newPages;
+    newPages.clear();
     let datoms: readonly LogDatom[];
     try {
       datoms = this.storeLargeValues(snapshot, outcome.datoms, outcome.schema, newPages);
@@ -122,7 +125,7 @@ export class Connection {
       // The epoch's novelty is shared by its snapshots; this commit's entries lie after their bases.
       novelty.apply(changes, outcome.datoms, outcome.schema);
       novelty.txs.push(epochTx);
-      for (const [digest, page] of newPages) novelty.heap.set(digest, page);
+      if (newPages.size > 0) for (const [digest, page] of newPages) novelty.heap.set(digest, page);
       state = snapshot.state;
     }
     const basis: Basis = { tx: outcome.tx, nextId: outcome.nextId, instant };
@@ -245,6 +248,7 @@ export class Connection {
   }
 
   private notify(report: TxReport): void {
+    if (this.listeners.size === 0) return;
     for (const listener of [...this.listeners]) {
       try {
         listener(report);

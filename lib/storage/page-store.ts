@@ -226,9 +226,10 @@ export class PageStore {
     this.pendingLength += FRAME_HEADER_BYTES + payloadBytes;
     const name: CommitName = { seq, recordOffset, end: recordOffset + FRAME_HEADER_BYTES + payloadBytes, recordCrc };
 
+    const written = this.pending.subarray(0, this.pendingLength);
     this.guardWrite(() => {
-      this.backend.write(this.pending.subarray(0, this.pendingLength), this.pendingBase);
-      this.tail.append(this.pending.subarray(0, this.pendingLength), this.pendingBase);
+      this.backend.write(written, this.pendingBase);
+      this.tail.append(written, this.pendingBase);
       this.unflushedWrites = true;
       this.unflushedCommits += 1;
       this.unflushedBytes += name.end - previous.end;
@@ -464,12 +465,14 @@ export class PageStore {
   private advanceHead(name: CommitName, meta: Buffer | undefined): void {
     this.headName = name;
     this.headMetaBytes = meta;
-    this.recent = [name, ...this.recent.slice(0, 2)];
+    // In place: a commit's worth of arrays for the scavenger otherwise.
+    this.recent.unshift(name);
+    if (this.recent.length > 3) this.recent.length = 3;
     this.resetPending(name.end);
   }
 
   private resetPending(base: number): void {
-    this.pendingDecoded = [];
+    if (this.pendingDecoded.length > 0) this.pendingDecoded = [];
     this.pendingBase = base;
     this.pendingLength = 0;
     this.spilledCrc = 0;
