@@ -104,7 +104,7 @@ export class Connection {
           datoms,
           index: indexing ? roots : snapshot.state.epochOffset,
         },
-        (a) => outcome.schema.ofDatom(a).valueType,
+        outcome.schema.typeOfDatom,
         1, // the txInstant datom: the record's instant
       );
       recordOffset = this.store.commit(meta).recordOffset;

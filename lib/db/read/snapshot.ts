@@ -14,7 +14,7 @@ import { getBytes } from '../../storage/value-heap.js';
 import { type EntryStream, IndexReader, type KeyRange } from '../index/index-reader.js';
 import { decodeHeapPage, type IndexState, type IndexTrees, rootOf, TreeSlot } from '../index/index-trees.js';
 import type { Attribute, Schema } from '../schema/schema.js';
-import type { Value } from '../schema/value-type.js';
+import type { Value, ValueType } from '../schema/value-type.js';
 
 /**
  * What a current run keeps of a datom. `d` is the decoder's shared object, valid only until the
@@ -54,7 +54,10 @@ export class Snapshot {
     this.reader = new IndexReader(trees, state, basis.tx);
   }
 
-  readonly typeOf = (attribute: number) => this.schema.ofDatom(attribute).valueType;
+  /** The value type of an attribute id: the schema's function, not a closure per snapshot (one a commit). */
+  get typeOf(): (attribute: number) => ValueType {
+    return this.schema.typeOfDatom;
+  }
 
   /** Datoms of `order` whose leading components are `c` (or from `c` onward with `seek`). */
   scan(order: IndexOrder, c: KeyComponents, options: ScanOptions = {}): IterableIterator<RawDatom> {

@@ -128,6 +128,9 @@ export class Schema {
   }
 
   /** The attribute of a stored datom: present by construction, so absence is corruption-level. */
+  /** The value type of attribute `id` (`ofDatom`'s), as a function made once per schema: encoders take it. */
+  readonly typeOfDatom = (id: number): ValueType => this.ofDatom(id).valueType;
+
   ofDatom(id: number): Attribute {
     const attribute = this.byId.get(id);
     if (attribute === undefined) throw new Error(`no attribute with id ${id}`);
