@@ -215,6 +215,12 @@ export class EntryListBuilder {
     return this.count;
   }
 
+  /** Empties the builder, keeping its memory: lists finished before are views of it, so dead by now. */
+  clear(): void {
+    this.count = 0;
+    this.length = 0;
+  }
+
   push(source: Uint8Array, start: number, end: number): void {
     this.reserve(end - start, 1);
     const length = end - start;

@@ -36,7 +36,7 @@ import type { Value } from '../schema/value-type.js';
 import type { EntryList } from '../../tree/entry-list.js';
 import { DeferredDatoms } from './deferred-datoms.js';
 import { EntryMap } from './entry-map.js';
-import { ALL_PARTS, type NoveltyPart, partBit, planDatoms, planDeferred } from './novelty-plan.js';
+import { ALL_PARTS, ChangeKind, type NoveltyPart, partBit, planDatoms, planDeferred } from './novelty-plan.js';
 
 /** An index entry's bytes as a string of latin1 characters, one per byte. */
 export type NovelKey = string;
@@ -81,24 +81,24 @@ export interface EpochTx {
 }
 
 /**
- * One transaction's changes to novelty, planned before its commit: change i's entry is entry i
- * of `keys`. The keys stay bytes: the maps copy them into their pending writes.
+ * One transaction's changes to novelty, planned before its commit, in columns: change i's entry
+ * is entry i of `keys` (bytes: the maps copy them into their pending writes), its index order
+ * `INDEX_ORDERS[orders[i]]`, its kind `kinds[i]` (ChangeKind), the tx it happens at `txs[i]` and, for a
+ * removal, the tx that asserted the entry (its key ends with it) `assertedTxs[i]`.
  */
 export interface NoveltyPlan {
   readonly keys: EntryList;
-  readonly changes: readonly NoveltyChange[];
+  readonly count: number;
+  readonly orders: Uint8Array;
+  readonly kinds: Uint8Array;
+  readonly txs: Float64Array;
+  readonly assertedTxs: Float64Array;
   /** The maps it changes (partBit): those filled when it was planned. */
   readonly parts: number;
 }
 
-/** One change to one index's novelty: what happens to the entry, and the tx it happens at. */
-export interface NoveltyChange {
-  readonly order: IndexOrder;
-  readonly kind: 'add' | 'remove' | 'history';
-  readonly tx: number;
-  /** A removal's: the tx that asserted the entry (its key ends with it); 0 for the other kinds. */
-  readonly assertedTx: number;
-}
+/** The marks `applyPlan` starts from: none is ever written into a map. */
+const NO_MARK: Mark = Object.freeze({ added: 0, removed: 0 });
 
 export class Novelty {
   /** Bumped on every write, so that iterators know to re-seek. */
@@ -237,44 +237,46 @@ export class Novelty {
   }
 
   private applyPlan(plan: NoveltyPlan): void {
-    const { keys, changes } = plan;
+    const { keys, orders, kinds, txs, assertedTxs } = plan;
     const bytes = keys.bytes;
     this.version++;
     const epochTx = this.epochTx;
     // Marks are never written, so equal ones are one object: one for all that a tx adds, one for
     // its tombstones, one for each retraction's entries in every order. Fewer objects for the
     // collector to move: novelty is most of what a small transaction leaves alive.
-    let added: Mark = { added: 0, removed: 0 };
-    let tombstone: Mark = { added: 0, removed: 0 };
-    let retired: Mark = { added: 0, removed: 0 };
-    for (let i = 0; i < changes.length; i++) {
-      const c = changes[i]!;
+    let added = NO_MARK;
+    let tombstone = NO_MARK;
+    let retired = NO_MARK;
+    for (let i = 0; i < plan.count; i++) {
+      const order = INDEX_ORDERS[orders[i]!]!;
+      const tx = txs[i]!;
       const start = keys.start(i);
       const end = keys.end(i);
-      if (added.added !== c.tx) added = { added: c.tx, removed: 0 };
-      switch (c.kind) {
-        case 'add':
-          this.currentMaps[c.order].setBytes(bytes, start, end, added);
+      if (added.added !== tx) added = { added: tx, removed: 0 };
+      switch (kinds[i]) {
+        case ChangeKind.add:
+          this.currentMaps[order].setBytes(bytes, start, end, added);
           break;
-        case 'remove': {
-          const map = this.currentMaps[c.order];
-          if (c.assertedTx > epochTx) {
+        case ChangeKind.remove: {
+          const map = this.currentMaps[order];
+          const assertedTx = assertedTxs[i]!;
+          if (assertedTx > epochTx) {
             // Added by an earlier commit of the epoch: it leaves the present for `retired`.
             map.deleteBytes(bytes, start, end);
-            if (retired.added !== c.assertedTx || retired.removed !== c.tx) retired = { added: c.assertedTx, removed: c.tx };
-            this.retiredMaps[c.order].setBytes(bytes, start, end, retired);
+            if (retired.added !== assertedTx || retired.removed !== tx) retired = { added: assertedTx, removed: tx };
+            this.retiredMaps[order].setBytes(bytes, start, end, retired);
             // The highest: filling a map replays older commits' removals after newer ones'.
-            if (c.tx > this.retiredUpTo) this.retiredUpTo = c.tx;
+            if (tx > this.retiredUpTo) this.retiredUpTo = tx;
           } else {
             // In the tree: a tombstone hides it from this tx on.
-            if (tombstone.removed !== c.tx) tombstone = { added: 0, removed: c.tx };
+            if (tombstone.removed !== tx) tombstone = { added: 0, removed: tx };
             map.setBytes(bytes, start, end, tombstone);
           }
           break;
         }
-        case 'history':
+        case ChangeKind.history:
           // A retracted assertion joins history when retracted, so it is visible from that tx.
-          this.historyMaps[c.order].setBytes(bytes, start, end, added);
+          this.historyMaps[order].setBytes(bytes, start, end, added);
           break;
       }
     }
