@@ -57,8 +57,9 @@ export function rootOf(roots: TreeRoots, slot: number): TreeRoot {
 const logWriter = new KeyWriter();
 const logReader = new KeyReader();
 
-export function encodeLogEntry(tx: number, recordOffset: number): Buffer {
-  return logWriter.reset().uint(tx).uint(recordOffset).finish();
+/** The log tree's entry of a commit, left in a shared writer (`scratch()`, `size`) until the next is written. */
+export function writeLogEntry(tx: number, recordOffset: number): KeyWriter {
+  return logWriter.reset().uint(tx).uint(recordOffset);
 }
 
 export function encodeLogKey(tx: number): Buffer {

@@ -10,7 +10,7 @@ import { giveBack, spareSized, takeSpare } from '../../spare-buffers.js';
 import { EntrySorter } from '../../tree/entry-sort.js';
 import { compareAt } from '../../tree/search.js';
 import { compareBytes, OpKind, type TreeOp } from '../../tree/tree-schema.js';
-import { encodeHeapEntry, encodeLogEntry, type IndexTrees, rootOf, TreeSlot } from './index-trees.js';
+import { encodeHeapEntry, type IndexTrees, rootOf, TreeSlot, writeLogEntry } from './index-trees.js';
 import { deferredDatom } from './deferred-datoms.js';
 import type { Mark, Novelty } from './novelty.js';
 import { ordersOf, partBit, planDatoms, pushKey } from './novelty-plan.js';
@@ -420,10 +420,11 @@ export function writeNovelty(
     for (const buffer of dead) giveBack(buffer);
     dead.clear();
   }
-  write(
-    TreeSlot.log,
-    novelty.txs.map((t) => ({ entry: encodeLogEntry(t.tx, t.recordOffset), remove: false })),
-  );
+  // The epoch's commits in tx order, which is the log's: encoded into one list, as a batch of
+  // inserts (an object and a Buffer a commit took ~2 ms per 5,000 commits).
+  const log = new EntryListBuilder(LOG_ENTRY_BYTES * novelty.txs.length, novelty.txs.length);
+  for (const t of novelty.txs) pushKey(log, writeLogEntry(t.tx, t.recordOffset));
+  writeKeys(TreeSlot.log, [insertsOnly(log.finish())]);
   const heap = [...novelty.heap, ...newHeapPages].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   write(
     TreeSlot.heap,
@@ -431,6 +432,9 @@ export function writeNovelty(
   );
   return next;
 }
+
+/** Room for a log entry: a tx and a file offset, each a length byte and up to 6 bytes. */
+const LOG_ENTRY_BYTES = 14;
 
 /** The mark of an entry added within the epoch, as the epoch's bulk path reads it (`novelCurrent`). */
 const ADDED_IN_EPOCH: Mark = Object.freeze({ added: 1, removed: 0 });
