@@ -624,9 +624,16 @@ class OwnCursor {
     this.removes = removeEnd;
   }
 
-  /** Whether every add and remove has been pushed. */
-  get done(): boolean {
-    return this.adds === this.addList.count && this.removes === this.removeList.count;
+  /**
+   * The first of `keys`' entries from `from` on that is not below the next add or remove (the
+   * end when all are pushed): the entries before it are novelty's alone.
+   */
+  nextIn(keys: EntryList, from: number): number {
+    const addsLeft = this.adds < this.addList.count;
+    const removesLeft = this.removes < this.removeList.count;
+    if (!addsLeft && !removesLeft) return keys.count;
+    const useAdd = addsLeft && (!removesLeft || compareAt(compareBytes, this.addList, this.adds, this.removeList, this.removes) < 0);
+    return useAdd ? notBelow(keys, from, this.addList, this.adds) : notBelow(keys, from, this.removeList, this.removes);
   }
 
   /** Whether the next remove is entry `k` of `keys` itself (which then counts as taken). */
@@ -665,11 +672,11 @@ function currentBatch(entries: EntryList, marks: readonly Mark[], adds: EntryLis
   const batch = new KeyBatchBuilder(entries.count + adds.count + removes.count, entries.dataBytes + adds.dataBytes + removes.dataBytes);
   const own = new OwnCursor(adds, removes);
   for (let i = 0; i < entries.count; i++) {
-    if (own.done) {
-      // The commit's own are all in (a small commit's, after a few entries): the rest in runs.
-      pushMarked(batch, entries, marks, i);
-      break;
-    }
+    // Novelty's entries before the commit's next own one go in runs (a small commit has few).
+    const next = own.nextIn(entries, i);
+    pushMarked(batch, entries, marks, i, next);
+    if (next === entries.count) break;
+    i = next;
     const mark = marks[i]!;
     own.pushBefore(batch, entries, i);
     if (own.removesEntry(entries, i)) {
@@ -692,14 +699,15 @@ function markKind(mark: Mark): OpKind | undefined {
   return mark.added === 0 ? OpKind.remove : undefined;
 }
 
-/** Novelty's entries from `from` on, as `currentBatch` takes them, each run of one kind pushed at once. */
-function pushMarked(batch: KeyBatchBuilder, entries: EntryList, marks: readonly Mark[], from: number): void {
+/** Novelty's entries [from, to), as `currentBatch` takes them, each run of one kind pushed at once. */
+function pushMarked(batch: KeyBatchBuilder, entries: EntryList, marks: readonly Mark[], from: number, to: number): void {
+  if (from >= to) return;
   let start = from;
   let kind = markKind(marks[from]!);
-  for (let i = from + 1; i <= entries.count; i++) {
-    if (i < entries.count && markKind(marks[i]!) === kind) continue;
+  for (let i = from + 1; i <= to; i++) {
+    if (i < to && markKind(marks[i]!) === kind) continue;
     if (kind !== undefined) batch.push(entries, start, i, kind);
-    if (i === entries.count) break;
+    if (i === to) break;
     start = i;
     kind = markKind(marks[i]!);
   }
