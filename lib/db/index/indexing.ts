@@ -452,28 +452,30 @@ const REMOVED_FROM_TREE: Mark = Object.freeze({ added: 0, removed: 1 });
 function novelCurrent(novelty: Novelty, order: IndexOrder, deferred: () => Record<IndexOrder, OrderLists>, sorter: EntrySorter): { readonly entries: EntryList; readonly marks: readonly Mark[] } {
   if (novelty.isFilled(order, 'current')) return novelty.current(order).inOrder();
   const lists = deferred()[order];
-  const unsortedAdds = lists.adds.finish();
-  const unsortedRemoves = lists.removes.finish();
-  const adds = sorted(sorter, unsortedAdds);
-  const removes = sorted(sorter, unsortedRemoves);
+  const adds = lists.adds.finish();
+  const removes = lists.removes.finish();
+  // Merged through their sorted orders, with no sorted copy of either list.
+  const addOrder = sorter.sortedOrder(adds);
+  const removeOrder = sorter.sortedOrder(removes);
   const out = new EntryListBuilder(adds.dataBytes + removes.dataBytes, adds.count + removes.count);
   const marks: Mark[] = [];
   let i = 0;
   let j = 0;
   while (i < adds.count || j < removes.count) {
-    const c = i === adds.count ? 1 : j === removes.count ? -1 : compareAt(compareBytes, adds, i, removes, j);
+    const c = i === adds.count ? 1 : j === removes.count ? -1 : compareAt(compareBytes, adds, addOrder[i]!, removes, removeOrder[j]!);
     if (c === 0) {
       i++;
       j++;
     } else if (c < 0) {
-      out.pushEntry(adds, i++);
+      out.pushEntry(adds, addOrder[i++]!);
       marks.push(ADDED_IN_EPOCH);
     } else {
-      out.pushEntry(removes, j++);
+      out.pushEntry(removes, removeOrder[j++]!);
       marks.push(REMOVED_FROM_TREE);
     }
   }
-  for (const list of new Set([unsortedAdds, adds, unsortedRemoves, removes])) giveBackList(list);
+  giveBackList(adds);
+  giveBackList(removes);
   return { entries: out.finish(), marks };
 }
 
