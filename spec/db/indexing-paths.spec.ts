@@ -33,6 +33,24 @@ import { SCHEMA, txData } from '../support/k-workload.js';
 const operation = fc.tuple(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 5 }));
 
 
+/**
+ * After `history` (see `afterHistory`), the datoms transaction `last` would commit and the state
+ * it would commit on, not yet written; undefined (and the connection closed) when it is rejected.
+ */
+function lastAfterHistory(indexThreshold: number, history: readonly [number, number, number, number][][], last: readonly [number, number, number, number][], fills: readonly number[] = []) {
+  const { store, conn, ids, instant } = afterHistory(indexThreshold, history, fills);
+  const snapshot = conn.db().snapshot;
+  let datoms: readonly LogDatom[];
+  try {
+    datoms = runTransaction(snapshot, txData(last, ids), instant + 1000).datoms;
+  } catch {
+    conn.close();
+    return undefined;
+  }
+  const { roots, novelty } = snapshot.state;
+  return { store, conn, datoms, trees: conn.internals().trees, roots, novelty, schema: snapshot.schema };
+}
+
 const ORDERS = ['eavt', 'aevt', 'avet', 'vaet'] as const;
 
 /** Fills the maps of the `parts` bits (partBit), as reads of them would. */
@@ -97,17 +115,9 @@ describe('an indexing commit straight to the trees', () => {
         fc.array(fc.array(operation, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 25 }),
         fc.array(operation, { minLength: 1, maxLength: 12 }),
         (indexThreshold, history, last) => {
-          const { store, conn, ids, instant } = afterHistory(indexThreshold, history);
-          const snapshot = conn.db().snapshot;
-          let datoms: readonly LogDatom[];
-          try {
-            datoms = runTransaction(snapshot, txData(last, ids), instant + 1000).datoms;
-          } catch {
-            return;
-          }
-          const { trees } = conn.internals();
-          const { roots, novelty } = snapshot.state;
-          const schema = snapshot.schema;
+          const state = lastAfterHistory(indexThreshold, history, last);
+          if (state === undefined) return;
+          const { store, conn, datoms, trees, roots, novelty, schema } = state;
           // The indexing path: the commit's own entries straight into the batches.
           const direct = writeNovelty(trees, roots, novelty, planBatches(datoms, schema));
           // Its meaning: the commit's changes into (a copy of) the maps, then the maps indexed.
@@ -136,17 +146,9 @@ describe('an indexing commit straight to the trees', () => {
         fc.array(fc.oneof(fc.constant(0), fc.constant(0), fc.nat(ALL_PARTS)), { maxLength: 25 }),
         fc.array(operation, { minLength: 1, maxLength: 12 }),
         (indexThreshold, history, fills, last) => {
-          const { store, conn, ids, instant } = afterHistory(indexThreshold, history, fills);
-          const snapshot = conn.db().snapshot;
-          let datoms: readonly LogDatom[];
-          try {
-            datoms = runTransaction(snapshot, txData(last, ids), instant + 1000).datoms;
-          } catch {
-            return;
-          }
-          const { trees } = conn.internals();
-          const { roots, novelty } = snapshot.state;
-          const schema = snapshot.schema;
+          const state = lastAfterHistory(indexThreshold, history, last, fills);
+          if (state === undefined) return;
+          const { store, conn, datoms, trees, roots, novelty, schema } = state;
           deferredParts += novelty.filledParts === ALL_PARTS ? 0 : 1;
           const deferred = writeNovelty(trees, roots, novelty.clone(), planBatches(datoms, schema));
           const filled = novelty.clone();

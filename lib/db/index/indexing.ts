@@ -4,7 +4,7 @@
  */
 import { type IndexOrder, writeEntry } from '../encoding/datom-key.js';
 import type { LogDatom, TreeRoots } from '../encoding/log-record.js';
-import type { Schema } from '../schema/schema.js';
+import type { Attribute, Schema } from '../schema/schema.js';
 import { allocBytes, allocOffsets, EntryList, EntryListBuilder, giveBackList } from '../../tree/entry-list.js';
 import { giveBack, spareSized, takeSpare } from '../../spare-buffers.js';
 import { EntrySorter } from '../../tree/entry-sort.js';
@@ -13,7 +13,7 @@ import { compareBytes, OpKind, type TreeOp } from '../../tree/tree-schema.js';
 import { encodeHeapEntry, type IndexTrees, rootOf, TreeSlot, writeLogEntry } from './index-trees.js';
 import { deferredDatom } from './deferred-datoms.js';
 import type { Mark, Novelty } from './novelty.js';
-import { ordersOf, partBit, planDatoms, pushKey } from './novelty-plan.js';
+import { ALL_PARTS, ordersOf, partBit, planDatoms, pushKey } from './novelty-plan.js';
 
 /** Novelty this large (in datoms) is written into the trees by the commit that reaches it. */
 export const INDEX_THRESHOLD_DATOMS = 65_536;
@@ -108,7 +108,8 @@ export function estimatedListSizes(datoms: readonly LogDatom[], schema: Schema):
   for (let k = 0; k < sample; k++) {
     // Positions k·φ mod 1 spread evenly without a stride, which an import's period (each entity
     // its same few attributes) could divide, so that the sample sees one attribute only.
-    addDatomEntries(lists, datoms[Math.floor(n * ((k * GOLDEN) % 1))]!, schema);
+    const d = datoms[Math.floor(n * ((k * GOLDEN) % 1))]!;
+    addDatomEntries(lists, d, schema.ofDatom(d.a), ALL_PARTS, false);
   }
   const scale = (x: number) => Math.ceil((x / sample) * n * 1.125);
   const size = (builder: EntryListBuilder): ListSize => {
@@ -336,24 +337,35 @@ function attributeOf(bytes: Uint8Array, start: number): number {
 
 /** A loop of its own: see the note on on-stack replacement in transactor.ts. */
 function addEntries(lists: Record<IndexOrder, OrderLists>, datoms: readonly LogDatom[], schema: Schema): void {
-  for (let i = 0; i < datoms.length; i++) addDatomEntries(lists, datoms[i]!, schema);
+  for (let i = 0; i < datoms.length; i++) addDatomEntries(lists, datoms[i]!, schema.ofDatom(datoms[i]!.a), ALL_PARTS, false);
 }
 
-/** The entries of one datom, each into its order's list of its kind. */
-function addDatomEntries(lists: Record<IndexOrder, OrderLists>, d: LogDatom, schema: Schema): void {
-  const attribute = schema.ofDatom(d.a);
+/** The assertion a retraction ends, rewritten for each: its keys are written at once. */
+const endedAssertion = { e: 0, a: 0, v: 0 as LogDatom['v'], tx: 0, added: true };
+
+/**
+ * The entries of one datom, each into its order's list of its kind, for novelty's parts in
+ * `parts` (partBit) only. AEVT's adds only with `aevtAdds`: an indexing commit makes its own
+ * from EAVT's (`byAttribute`).
+ */
+function addDatomEntries(lists: Record<IndexOrder, OrderLists>, d: LogDatom, attribute: Attribute, parts: number, aevtAdds: boolean): void {
   const type = attribute.valueType;
   const orders = ordersOf(attribute);
   for (let k = 0; k < orders.length; k++) {
     const order = orders[k]!;
     const l = lists[order];
+    const current = (parts & partBit(order, 'current')) !== 0;
     if (d.added) {
-      // AEVT's adds come from EAVT's (`byAttribute`).
-      if (order !== 'aevt') pushKey(l.adds, writeEntry(order, d, type, false));
+      if (current && (aevtAdds || order !== 'aevt')) pushKey(l.adds, writeEntry(order, d, type, false));
       continue;
     }
-    const assertion = { e: d.e, a: d.a, v: d.v, tx: d.assertedTx, added: true };
-    pushKey(l.removes, writeEntry(order, assertion, type, false));
+    const assertion = endedAssertion;
+    assertion.e = d.e;
+    assertion.a = d.a;
+    assertion.v = d.v;
+    assertion.tx = d.assertedTx;
+    if (current) pushKey(l.removes, writeEntry(order, assertion, type, false));
+    if ((parts & partBit(order, 'history')) === 0) continue;
     pushKey(l.history, writeEntry(order, assertion, type, true));
     pushKey(l.history, writeEntry(order, d, type, true));
   }
@@ -501,30 +513,11 @@ function deferredLists(novelty: Novelty): Record<IndexOrder, OrderLists> {
     return { bytes: DEFERRED_KEY_BYTES * n, count: n };
   });
   const d = deferredDatom();
-  const assertion = { e: 0, a: 0, v: d.v, tx: 0, added: true };
+  const unfilled = ALL_PARTS & ~filled;
   for (const [schema, from, to] of datoms.runs(count)) {
     for (let i = from; i < to; i++) {
       datoms.read(i, d);
-      const attribute = schema.ofDatom(d.a);
-      const type = attribute.valueType;
-      const orders = ordersOf(attribute);
-      for (let k = 0; k < orders.length; k++) {
-        const order = orders[k]!;
-        const l = lists[order];
-        const current = (filled & partBit(order, 'current')) === 0;
-        if (d.added) {
-          if (current) pushKey(l.adds, writeEntry(order, d, type, false));
-          continue;
-        }
-        assertion.e = d.e;
-        assertion.a = d.a;
-        assertion.v = d.v;
-        assertion.tx = d.assertedTx;
-        if (current) pushKey(l.removes, writeEntry(order, assertion, type, false));
-        if ((filled & partBit(order, 'history')) !== 0) continue;
-        pushKey(l.history, writeEntry(order, assertion, type, true));
-        pushKey(l.history, writeEntry(order, d, type, true));
-      }
+      addDatomEntries(lists, d, schema.ofDatom(d.a), unfilled, true);
     }
   }
   return lists;
