@@ -144,19 +144,17 @@ class Planner implements NoveltyPlan {
 
   private grow(): void {
     const n = this.orders.length * 2;
-    const orders = new Uint8Array(n);
-    orders.set(this.orders);
-    this.orders = orders;
-    const kinds = new Uint8Array(n);
-    kinds.set(this.kinds);
-    this.kinds = kinds;
-    const txs = new Float64Array(n);
-    txs.set(this.txs);
-    this.txs = txs;
-    const assertedTxs = new Float64Array(n);
-    assertedTxs.set(this.assertedTxs);
-    this.assertedTxs = assertedTxs;
+    this.orders = grown(this.orders, new Uint8Array(n));
+    this.kinds = grown(this.kinds, new Uint8Array(n));
+    this.txs = grown(this.txs, new Float64Array(n));
+    this.assertedTxs = grown(this.assertedTxs, new Float64Array(n));
   }
+}
+
+/** `larger` with `old` copied to its start. */
+function grown<T extends Uint8Array | Float64Array>(old: T, larger: T): T {
+  larger.set(old);
+  return larger;
 }
 
 const commitPlanner = new Planner();
