@@ -69,7 +69,7 @@ export function isVisible(mark: Mark, basis: number): boolean {
 }
 
 /** What commits write from an epoch's start: EAVT's current entries, read by every transaction. */
-const FILLED_AT_START = process.env['FILLALL'] ? ALL_PARTS : partBit('eavt', 'current');
+const FILLED_AT_START = partBit('eavt', 'current');
 
 /** A commit of the epoch: what reading it back from the log needs. */
 export interface EpochTx {
