@@ -108,7 +108,11 @@ export function runTransaction(snapshot: Snapshot, txData: unknown, instant: num
  * (`writable`). A small transaction uses few of its maps, and each made is ~200 bytes for the
  * scavenger; a one-datom transaction made ten.
  */
-const NONE = new Map<never, never>();
+const NONE: Map<never, never> = new (class extends Map<never, never> {
+  override set(): never {
+    throw new Error('internal: a write to the stand-in for a map not made yet');
+  }
+})();
 
 function writable<K, V>(map: Map<K, V>): Map<K, V> {
   return map === (NONE as unknown) ? new Map<K, V>() : map;
