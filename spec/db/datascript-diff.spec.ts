@@ -55,6 +55,8 @@
  *   E17 DataScript checks a db.unique/value assertion of a tempid before that tempid upserts
  *       through a later identity assertion, so `[:db/add "t" :ssn s] [:db/add "t" :email e]`
  *       fails there when e's holder has s; Datomic upserts first (the ssn is then redundant).
+ *       Likewise when the identity value joins the tempid to another tempid of the transaction
+ *       asserting the same s: DataScript sees two entities with s (seed 1159738698 found it).
  *   E18 DataScript fails a transaction in which a tempid upserts to entity X and
  *       `[:db/retract X a v]` names an identity value v that another entity holds ("Conflicting
  *       upsert: -20 resolves both to X and Y"); in Datomic the retraction of a datom that does not
@@ -256,9 +258,13 @@ function analyze(ops: readonly Op[], world: World): Analysis {
     set.add(holder);
   }
   for (const set of holdersOfGroup.values()) if (set.size > 1) fails.push('conflicting upsert');
+  const groupSizes = new Map<string, number>();
+  for (const k of inEntityPosition) groupSizes.set(find(k), (groupSizes.get(find(k)) ?? 0) + 1);
   for (const atom of atoms) {
-    if (atom.kind === 'add' && atom.e.kind === 'temp' && spec(atom.a).unique === 'value' && holdersOfGroup.has(find(tempKey(atom.e.name)))) {
-      return excluded('E17 upserting tempid asserts a db.unique/value attribute');
+    if (atom.kind !== 'add' || atom.e.kind !== 'temp' || spec(atom.a).unique !== 'value') continue;
+    const root = find(tempKey(atom.e.name));
+    if (holdersOfGroup.has(root) || (groupSizes.get(root) ?? 0) > 1) {
+      return excluded('E17 upserting or joined tempid asserts a db.unique/value attribute');
     }
   }
 
