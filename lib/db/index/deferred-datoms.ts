@@ -91,18 +91,19 @@ export class DeferredDatoms {
 
   private reserve(count: number): void {
     if (count <= this.e.length) return;
-    const capacity = Math.max(count, this.e.length * 2, 64);
-    const grow = <T extends Float64Array | Uint32Array | Uint8Array>(old: T, make: (n: number) => T): T => {
-      const grown = make(capacity);
-      grown.set(old);
-      return grown;
-    };
-    this.e = grow(this.e, (n) => new Float64Array(n));
-    this.tx = grow(this.tx, (n) => new Float64Array(n));
-    this.assertedTx = grow(this.assertedTx, (n) => new Float64Array(n));
-    this.a = grow(this.a, (n) => new Uint32Array(n));
-    this.added = grow(this.added, (n) => new Uint8Array(n));
+    const n = Math.max(count, this.e.length * 2, 64);
+    this.e = grown(this.e, new Float64Array(n));
+    this.tx = grown(this.tx, new Float64Array(n));
+    this.assertedTx = grown(this.assertedTx, new Float64Array(n));
+    this.a = grown(this.a, new Uint32Array(n));
+    this.added = grown(this.added, new Uint8Array(n));
   }
+}
+
+/** `larger` with `old` copied to its start: a column grown. */
+export function grown<T extends Float64Array | Uint32Array | Uint8Array>(old: T, larger: T): T {
+  larger.set(old);
+  return larger;
 }
 
 /** A scratch datom for `DeferredDatoms.read`. */

@@ -10,7 +10,7 @@ import { KeyWriter } from '../encoding/key-codec.js';
 import type { LogDatom } from '../encoding/log-record.js';
 import type { Attribute, Schema } from '../schema/schema.js';
 import { EntryList, EntryListBuilder } from '../../tree/entry-list.js';
-import { type DeferredDatoms, deferredDatom } from './deferred-datoms.js';
+import { type DeferredDatoms, deferredDatom, grown } from './deferred-datoms.js';
 import type { NoveltyPlan } from './novelty.js';
 
 /**
@@ -40,13 +40,13 @@ export function ordersOf(attribute: Attribute): readonly IndexOrder[] {
 }
 
 /**
- * The changes a transaction's datoms make to the maps of `parts` (partBit; all by default), their
+ * The changes a transaction's datoms make to the maps of `parts` (partBit bits), their
  * keys written as bytes into one list: a one-datom transaction's fifteen keys were a string each.
  * Encoding can fail; applying them cannot. The plan is the planner's own memory, reused by the
  * next call: apply it before planning again (a commit plans, writes, then applies; nothing in
  * between plans).
  */
-export function planDatoms(datoms: readonly LogDatom[], schema: Schema, parts = ALL_PARTS): NoveltyPlan {
+export function planDatoms(datoms: readonly LogDatom[], schema: Schema, parts: number): NoveltyPlan {
   const planner = commitPlanner.begin(parts);
   for (let i = 0; i < datoms.length; i++) {
     const d = datoms[i]!;
@@ -149,12 +149,6 @@ class Planner implements NoveltyPlan {
     this.txs = grown(this.txs, new Float64Array(n));
     this.assertedTxs = grown(this.assertedTxs, new Float64Array(n));
   }
-}
-
-/** `larger` with `old` copied to its start. */
-function grown<T extends Uint8Array | Float64Array>(old: T, larger: T): T {
-  larger.set(old);
-  return larger;
 }
 
 const commitPlanner = new Planner();
