@@ -4,8 +4,8 @@
  * entries while it runs, a speculative transaction on an older snapshot of the epoch sees that
  * snapshot, not the commits after it, and a retraction leaves a tombstone for what the trees hold
  * and retires what novelty holds, told apart by the asserting tx alone. Maps are filled on demand:
- * commits write only EAVT's current map until a read asks for another, which is then filled from
- * the epoch's deferred datoms, also when a speculative transaction shares them, and also when the
+ * commits write no map until a read asks for it, which is then filled from the epoch's deferred
+ * datoms, also when a speculative transaction shares them, and also when the
  * read comes between a transaction's planning and its application.
  */
 import { describe, expect, it } from 'vitest';
@@ -58,7 +58,8 @@ describe('novelty', () => {
     churn(lazy, 60);
     churn(eager, 60);
     const novelty = lazy.db().snapshot.state.novelty;
-    // Upserts by the unique n/key read AVET's current map; nothing read AEVT or any history.
+    // Upserts by the unique n/key read AVET's current map, retractions of n/tags EAVT's; nothing
+    // read AEVT or any history.
     expect(novelty.isFilled('eavt', 'current')).toBe(true);
     expect(novelty.isFilled('avet', 'current')).toBe(true);
     expect(novelty.isFilled('aevt', 'current')).toBe(false);

@@ -97,14 +97,22 @@ export class IndexReader {
     const retired = novelty.retired(order);
     // Basis first: asking a map its size merges its pending writes (novelty.ts).
     const readsRetired = this.basis < novelty.retiredUpTo && retired.size > 0;
+    const run = this.treeRun(order, prefix, prefixEnd);
+    if (run === null || (live.size === 0 && !readsRetired)) return run;
+    return this.novelRun(run, novelKeyOf(prefix.subarray(0, prefixEnd)), live, readsRetired ? retired : undefined) ?? run;
+  }
+
+  /**
+   * `currentRun` of the tree alone, for a reader that knows novelty holds no entry extending the
+   * prefix (Novelty.latestValuesAt): no map is read, so none is filled.
+   */
+  treeRun(order: IndexOrder, prefix: Uint8Array, prefixEnd: number): EntryList | Uint8Array[] | null {
     const slot = TreeSlot.current[order];
     const root = rootOf(this.state.roots, slot);
     // The root node is kept: every point read starts there, and a cache lookup by page id was a
     // few percent of one. It is sealed, so it never changes; its children still come through the cache.
     const node = root === undefined ? undefined : (this.rootNodes[slot] ??= this.trees.tree.load(root));
-    const run = prefixRun(this.trees.tree, node, prefix, prefixEnd);
-    if (run === null || (live.size === 0 && !readsRetired)) return run;
-    return this.novelRun(run, novelKeyOf(prefix.subarray(0, prefixEnd)), live, readsRetired ? retired : undefined) ?? run;
+    return prefixRun(this.trees.tree, node, prefix, prefixEnd);
   }
 
   /**

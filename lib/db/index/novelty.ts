@@ -17,11 +17,12 @@
  * however often a value changed: only a snapshot older than the last such move reads `retired`.
  *
  * Maps are filled on demand (Noria's partial state): commits write only the maps some read has
- * asked for in this epoch, plus EAVT's current entries, which every transaction reads for the old
- * values it replaces. The epoch's other datoms wait in `deferred`, in columns; the first read of
- * another map fills it from there and from then on commits write it too. An epoch no read asked
- * for goes to the trees straight from `deferred`, encoded and sorted in bulk (indexing.ts) as an
- * import is: a one-datom transaction then writes 4 of its 16 keys into maps, not all of them.
+ * asked for in this epoch. The epoch's other datoms wait in `deferred`, in columns; the first read
+ * of a map fills it from there and from then on commits write it too. An epoch no read asked for
+ * goes to the trees straight from `deferred`, encoded and sorted in bulk (indexing.ts) as an
+ * import is: a one-datom transaction then writes none of its 16 keys into maps. The old values a
+ * transaction replaces, which every one reads, come from a hash index of the epoch's latest
+ * cardinality-one values instead (latest-values.ts), kept by every commit.
  *
  * Keys are the index entries' bytes as latin1 strings, one character per byte, so that the maps
  * compare them natively (JavaScript orders such strings exactly as memcmp orders the bytes) and
@@ -36,6 +37,7 @@ import type { Value } from '../schema/value-type.js';
 import type { EntryList } from '../../tree/entry-list.js';
 import { DeferredDatoms } from './deferred-datoms.js';
 import { EntryMap } from './entry-map.js';
+import { LatestValues } from './latest-values.js';
 import { ALL_PARTS, ChangeKind, type NoveltyPart, partBit, planDatoms, planDeferred } from './novelty-plan.js';
 
 /** An index entry's bytes as a string of latin1 characters, one per byte. */
@@ -67,9 +69,6 @@ export interface Mark {
 export function isVisible(mark: Mark, basis: number): boolean {
   return mark.added <= basis && (mark.removed === 0 || mark.removed > basis);
 }
-
-/** What commits write from an epoch's start: EAVT's current entries, read by every transaction. */
-const FILLED_AT_START = partBit('eavt', 'current');
 
 /** A commit of the epoch: what reading it back from the log needs. */
 export interface EpochTx {
@@ -113,7 +112,12 @@ export class Novelty {
   retiredUpTo = 0;
 
   /** The maps commits write (partBit): the others are empty, their datoms in `deferred`. */
-  private filled = FILLED_AT_START;
+  private filled = 0;
+  /**
+   * The epoch's latest cardinality-one values, kept from its start; none in a copy (`clone`,
+   * `truncatedTo`), whose commits are speculative: it reads the maps.
+   */
+  private latest: LatestValues | undefined = new LatestValues();
   /** The epoch's datoms, up to `deferredCount` (the columns may be shared with a clone, which holds more). */
   private deferred = new DeferredDatoms();
   private deferredCount = 0;
@@ -172,12 +176,21 @@ export class Novelty {
     return this.txs.length > 0 ? this.txs[0]!.tx : 0;
   }
 
+  /** The latest cardinality-one values, if they answer for a snapshot at `basis` (the newest commit's). */
+  latestValuesAt(basis: number): LatestValues | undefined {
+    const latest = this.latest;
+    if (latest === undefined) return undefined;
+    // No commit taken yet: the epoch's first, whose datoms are in the trees.
+    return basis === (latest.tx === 0 ? this.epochTx : latest.tx) ? latest : undefined;
+  }
+
   /** A copy to write to, sharing every node with this one until either is written. */
   clone(): Novelty {
     const copy = (maps: Record<IndexOrder, EntryMap>) =>
       Object.fromEntries(INDEX_ORDERS.map((o) => [o, maps[o].clone()])) as Record<IndexOrder, EntryMap>;
     const copied = new Novelty(copy(this.currentMaps), copy(this.retiredMaps), copy(this.historyMaps), [...this.txs], this.datomCount);
     copied.retiredUpTo = this.retiredUpTo;
+    copied.latest = undefined;
     copied.filled = this.filled;
     copied.deferred = this.deferred;
     copied.deferredCount = this.deferredCount;
@@ -226,6 +239,7 @@ export class Novelty {
     const missed = this.filled & ~plan.parts;
     if (missed !== 0) this.applyPlan(planDatoms(datoms, schema, missed));
     if (this.filled !== ALL_PARTS) this.defer(datoms, schema);
+    this.latest?.apply(datoms, schema, datoms[0]!.tx);
     this.datomCount += datoms.length;
   }
 
@@ -318,6 +332,7 @@ export class Novelty {
     }
     const truncated = new Novelty(current, retired, history, this.txs.filter((t) => t.tx <= basis), this.datomCount);
     truncated.retiredUpTo = retiredUpTo;
+    truncated.latest = undefined;
     truncated.filled = ALL_PARTS;
     return this.withDirectory(truncated);
   }

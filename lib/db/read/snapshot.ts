@@ -10,9 +10,11 @@ import { LargeValue, valueFromHeap } from '../encoding/large-value.js';
 import { CorruptionError } from '../../errors.js';
 import { asPageId } from '../../ids.js';
 import { prefixRunBounds } from '../../tree/cursor.js';
+import type { EntryList } from '../../tree/entry-list.js';
 import { getBytes } from '../../storage/value-heap.js';
 import { type EntryStream, IndexReader, type KeyRange } from '../index/index-reader.js';
 import { decodeHeapPage, type IndexState, type IndexTrees, rootOf, TreeSlot } from '../index/index-trees.js';
+import { NO_VALUE, UNKNOWN } from '../index/latest-values.js';
 import type { Attribute, Schema } from '../schema/schema.js';
 import type { Value, ValueType } from '../schema/value-type.js';
 
@@ -77,7 +79,16 @@ export class Snapshot {
   currentRun<T>(order: IndexOrder, c: KeyComponents, since: number | undefined, make: MakeFromRun<T>): T[] | undefined {
     // The prefix stays in the encoder's scratch buffer: nothing encodes a key until the run is found.
     const prefix = writePrefix(order, c, this.typeOf);
-    const found = this.reader.currentRun(order, prefix.scratch(), prefix.size);
+    return this.datomsOfRun(order, this.reader.currentRun(order, prefix.scratch(), prefix.size), since, make);
+  }
+
+  /** `currentRun` of the tree alone (IndexReader.treeRun): novelty holds none of these datoms. */
+  private treeRun<T>(order: IndexOrder, c: KeyComponents, make: MakeFromRun<T>): T[] | undefined {
+    const prefix = writePrefix(order, c, this.typeOf);
+    return this.datomsOfRun(order, this.reader.treeRun(order, prefix.scratch(), prefix.size), undefined, make);
+  }
+
+  private datomsOfRun<T>(order: IndexOrder, found: EntryList | Uint8Array[] | null, since: number | undefined, make: MakeFromRun<T>): T[] | undefined {
     if (found === null) return undefined;
     if (Array.isArray(found)) return this.mergedRun(order, found, since, make);
     const from = prefixRunBounds.from;
@@ -154,6 +165,15 @@ export class Snapshot {
 
   /** Current datoms of attribute `a` on entity `e`. */
   values(e: number, a: number): RawDatom[] {
+    const latest = this.state.novelty.latestValuesAt(this.basis.tx);
+    if (latest !== undefined && this.schema.ofDatom(a).cardinality === 'one') {
+      const held = latest.get(e, a);
+      if (held === undefined) {
+        const tree = this.treeRun('eavt', { e, a }, copyRaw);
+        if (tree !== undefined) return tree;
+      } else if (held === NO_VALUE) return [];
+      else if (held !== UNKNOWN) return [{ e, a, v: held.v, tx: held.tx, added: true }];
+    }
     return this.currentRun('eavt', { e, a }, undefined, copyRaw) ?? [...this.scan('eavt', { e, a })];
   }
 
