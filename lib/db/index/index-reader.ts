@@ -93,6 +93,9 @@ export class IndexReader {
    */
   currentRun(order: IndexOrder, prefix: Uint8Array, prefixEnd: number): EntryList | Uint8Array[] | null {
     const novelty = this.state.novelty;
+    // Nothing committed since the trees were written (a database just imported or opened): the
+    // tree answers alone, and no map is asked for, so none is filled for later commits to write.
+    if (novelty.datomCount === 0) return this.treeRun(order, prefix, prefixEnd);
     const live = novelty.current(order);
     const retired = novelty.retired(order);
     // Basis first: asking a map its size merges its pending writes (novelty.ts).
