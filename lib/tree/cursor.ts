@@ -9,7 +9,7 @@ import type { PageId } from '../ids.js';
 import { EntryList, prefixOf } from './entry-list.js';
 import { mergeOps } from './merge.js';
 import { type BranchNode, type TreeNode } from './node.js';
-import { bufferBounds, lowerBound, startsWith, upperBound } from './search.js';
+import { boundWithin, bufferBounds, lowerBound, startsWith, upperBound } from './search.js';
 import { compareBytes, OpKind, type TreeSchema } from './tree-schema.js';
 
 /**
@@ -378,9 +378,12 @@ export function prefixRun(tree: NodeSource, root: TreeNode | undefined, key: Uin
   // Operations on the path extending the key, root first (newest first); where each branch's start.
   let pending: PendingOp[] | undefined;
   let levelStarts: number[] | undefined;
+  // Bounds of the prefixes of the node reached, from the pivots around it (-1: none yet).
+  let lowPrefix = -1;
+  let highPrefix = -1;
   while (node.kind === 'branch') {
     const pivots = node.pivots;
-    const child = upperBound(pivots, key, 0, keyEnd, compare);
+    const child = lowPrefix >= 0 ? boundWithin(pivots, key, keyEnd, compare, true, lowPrefix, highPrefix) : upperBound(pivots, key, 0, keyEnd, compare);
     const buffer = node.buffer;
     if (buffer.count > 0) {
       // Only this child's share of the buffer can reach the leaf; operations in the other shares lie
@@ -400,11 +403,20 @@ export function prefixRun(tree: NodeSource, root: TreeNode | undefined, key: Uin
       highList = pivots;
       highIndex = child;
     }
+    const prefixes = pivots.prefixes;
+    if (prefixes !== undefined && child > 0 && child < pivots.count) {
+      lowPrefix = prefixes[child - 1]!;
+      highPrefix = prefixes[child]!;
+    } else if (lowPrefix >= 0) {
+      // One side unbounded here: keep the bounds from above, which hold for every node below.
+      if (child > 0 && prefixes !== undefined) lowPrefix = prefixes[child - 1]!;
+      if (child < pivots.count && prefixes !== undefined) highPrefix = prefixes[child]!;
+    }
     node = tree.child(node, child);
   }
   const entries = node.entries;
   const count = entries.count;
-  const from = lowerBound(entries, key, 0, keyEnd, compare);
+  const from = lowPrefix >= 0 ? boundWithin(entries, key, keyEnd, compare, false, lowPrefix, highPrefix) : lowerBound(entries, key, 0, keyEnd, compare);
   // The run is read anyway, so stepping to its end costs no more than a search would.
   let to = from;
   while (to < count && startsWith(entries, to, key, keyEnd)) to++;

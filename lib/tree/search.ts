@@ -16,22 +16,31 @@ type Compare = TreeSchema<unknown>['compare'];
  * prefixes (a leaf of ~170 datoms: five or six lines touched). Entity ids come from a counter, so
  * the prefixes of an EAVT leaf (an entity's id) are nearly evenly spread and the guess lands a
  * few entries from the answer, one or two lines. A poor guess costs at most about twice the
- * halving's probes (the gallops are logarithmic in the distance).
+ * halving's probes (the gallops are logarithmic in the distance). The guess interpolates between
+ * the list's first and last prefixes, or between `lowPrefix` and `highPrefix` when the caller
+ * knows bounds of them (>= 0; see boundWithin).
  */
 const range = [0, 0];
-function narrow(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, from: number, to: number): void {
+function narrow(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, from: number, to: number, lowPrefix: number, highPrefix: number): void {
   const prefixes = list.prefixes!;
   const p = prefixOf(key, keyStart, keyEnd);
   let lo = from;
   let hi = to;
   // Short ranges (a branch's share of its buffer, runs) are halved at once.
   if (hi - lo > 16) {
-    const first = prefixes[lo]!;
-    const last = prefixes[hi - 1]!;
-    if (p <= first) hi = lo;
-    else if (p > last) lo = hi;
-    else {
-      const g = lo + Math.floor(((p - first) / (last - first)) * (hi - 1 - lo));
+    let g = -1;
+    if (lowPrefix >= 0) {
+      // The parent's pivots bound the prefixes: the guess loads nothing of this list but itself.
+      const span = highPrefix - lowPrefix;
+      g = p <= lowPrefix || span <= 0 ? lo : lo + Math.floor(Math.min(1, (p - lowPrefix) / span) * (hi - 1 - lo));
+    } else {
+      const first = prefixes[lo]!;
+      const last = prefixes[hi - 1]!;
+      if (p <= first) hi = lo;
+      else if (p > last) lo = hi;
+      else g = lo + Math.floor(((p - first) / (last - first)) * (hi - 1 - lo));
+    }
+    if (g >= 0) {
       let step = 1;
       if (prefixes[g]! < p) {
         // The start lies after g: gallop forward until a prefix is not below p.
@@ -84,13 +93,24 @@ function narrow(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: numb
  * First index i in [from, to) whose entry is past the key: >= key, or with `afterEqual` > key
  * (or `to`).
  */
-function search(list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare, from: number, to: number, afterEqual: boolean): number {
+function search(
+  list: EntryList,
+  key: Uint8Array,
+  keyStart: number,
+  keyEnd: number,
+  compare: Compare,
+  from: number,
+  to: number,
+  afterEqual: boolean,
+  lowPrefix = -1,
+  highPrefix = -1,
+): number {
   const bytes = list.bytes;
   const offsets = list.offsets;
   let lo = from;
   let hi = to;
   if (list.prefixes !== undefined) {
-    narrow(list, key, keyStart, keyEnd, from, to);
+    narrow(list, key, keyStart, keyEnd, from, to, lowPrefix, highPrefix);
     lo = range[0]!;
     hi = range[1]!;
   }
@@ -113,7 +133,7 @@ export function find(list: EntryList, key: Uint8Array, keyStart: number, keyEnd:
   let lo = from;
   let hi = to;
   if (list.prefixes !== undefined) {
-    narrow(list, key, keyStart, keyEnd, lo, hi);
+    narrow(list, key, keyStart, keyEnd, lo, hi, -1, -1);
     lo = range[0]!;
     hi = range[1]!;
   }
@@ -134,6 +154,15 @@ export const lowerBound = (list: EntryList, key: Uint8Array, keyStart: number, k
 /** First index i in [from, to) whose entry is > key (or `to`). */
 export const upperBound = (list: EntryList, key: Uint8Array, keyStart: number, keyEnd: number, compare: Compare, from = 0, to = list.count): number =>
   search(list, key, keyStart, keyEnd, compare, from, to, true);
+
+/**
+ * `lowerBound` (with `afterEqual`: `upperBound`) over a whole list with prefixes that lie in
+ * [lowPrefix, highPrefix], the prefixes of the pivots around it in its parent: the first guess
+ * comes from those, already in the cache, instead of the list's own first and last prefixes, two
+ * more cache misses before the first probe on a descent to a cold node.
+ */
+export const boundWithin = (list: EntryList, key: Uint8Array, keyEnd: number, compare: Compare, afterEqual: boolean, lowPrefix: number, highPrefix: number): number =>
+  search(list, key, 0, keyEnd, compare, 0, list.count, afterEqual, lowPrefix, highPrefix);
 
 /** Whether entry i of `list` begins with `key[0, keyEnd)`. */
 export function startsWith(list: EntryList, i: number, key: Uint8Array, keyEnd: number): boolean {

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryBackend } from '../../lib/storage/backend/memory-backend.js';
 import { prefixRun, prefixRunBounds } from '../../lib/tree/cursor.js';
 import type { TreeParams } from '../../lib/tree/params.js';
+import type { TreeNode } from '../../lib/tree/node.js';
 import { HitchhikerTree, type TreeRoot } from '../../lib/tree/tree.js';
 import { compareBytes, type TreeSchema } from '../../lib/tree/tree-schema.js';
 import { emptyImage, openOn } from '../support/stores.js';
@@ -32,53 +33,91 @@ const paramsArb: fc.Arbitrary<TreeParams> = fc
 
 // Some entries from a small set (twenty of at most two bytes), so that later batches insert and
 // remove entries again while older operations on them still wait in buffers lower on the path.
-const batchArb = fc.array(fc.record({ entry: fc.oneof(bytesArb(1, 6), bytesArb(1, 2)), remove: fc.nat(3).map((n) => n === 0) }), { minLength: 1, maxLength: 40 });
+type Batch = { entry: Uint8Array; remove: boolean }[];
+const batchArb: fc.Arbitrary<Batch> = fc.array(fc.record({ entry: fc.oneof(bytesArb(1, 6), bytesArb(1, 2)), remove: fc.nat(3).map((n) => n === 0) }), { minLength: 1, maxLength: 40 });
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 
+interface Tally {
+  answered: number;
+  nonEmpty: number;
+  declined: number;
+  withPending: number;
+  /** The most entries of a leaf and pivots of a branch seen: above 16, searches start from a guess. */
+  longestLeaf: number;
+  longestBranch: number;
+}
+
+/** Checks prefixRun against the cursor on trees `params` and `batches` build, for `prefixes`. */
+function checkTrees(params: fc.Arbitrary<TreeParams>, batches: fc.Arbitrary<Batch[]>, prefixes: fc.Arbitrary<Uint8Array>, numRuns: number, seed: number): Tally {
+  const tally: Tally = { answered: 0, nonEmpty: 0, declined: 0, withPending: 0, longestLeaf: 0, longestBranch: 0 };
+  fc.assert(
+    fc.property(params, batches, fc.array(prefixes, { minLength: 1, maxLength: 20 }), (treeParams, applied, queried) => {
+      const tree = new HitchhikerTree(openOn(new MemoryBackend(emptyImage())), BYTES, treeParams);
+      let root: TreeRoot;
+      for (const batch of applied) root = tree.apply(root, batch);
+      if (root === undefined) return;
+      measure(tree, tree.load(root), tally);
+      for (const prefix of queried) {
+        // The scan's upper bound: the least key above every extension of the prefix (none if all 0xff).
+        const end = Buffer.from(prefix);
+        let i = end.length - 1;
+        while (i >= 0 && end[i] === 0xff) i--;
+        if (i >= 0) end[i] = end[i]! + 1;
+        const upper = i < 0 ? undefined : end.subarray(0, i + 1);
+        const scanned = [...tree.scan(root, { lower: prefix, upper })].map(hex);
+        const list = prefixRun(tree, tree.load(root), prefix, prefix.length);
+        if (list === null) {
+          tally.declined++;
+          continue;
+        }
+        const run: string[] = [];
+        if (Array.isArray(list)) {
+          // Operations buffered on the path, applied to the leaf's run.
+          run.push(...list.map(hex));
+          tally.withPending++;
+        } else {
+          for (let k = prefixRunBounds.from; k < prefixRunBounds.to; k++) run.push(hex(list.bytes.subarray(list.start(k), list.end(k))));
+        }
+        expect(run).toEqual(scanned);
+        tally.answered++;
+        if (run.length > 0) tally.nonEmpty++;
+      }
+    }),
+    { numRuns, seed: Number(process.env['SEDIMENT_SEED'] ?? seed) },
+  );
+  return tally;
+}
+
+function measure(tree: HitchhikerTree<Uint8Array>, node: TreeNode, tally: Tally): void {
+  if (node.kind === 'leaf') {
+    tally.longestLeaf = Math.max(tally.longestLeaf, node.entries.count);
+    return;
+  }
+  tally.longestBranch = Math.max(tally.longestBranch, node.pivots.count);
+  for (let i = 0; i < node.children.length; i++) measure(tree, tree.child(node, i), tally);
+}
+
 describe('prefixRun against the cursor', () => {
   it('answers, when it does, with the entries a scan of the prefix yields', () => {
-    let answered = 0;
-    let nonEmpty = 0;
-    let declined = 0;
-    let withPending = 0;
-    fc.assert(
-      fc.property(paramsArb, fc.array(batchArb, { minLength: 1, maxLength: 10 }), fc.array(bytesArb(0, 4), { minLength: 1, maxLength: 20 }), (params, batches, prefixes) => {
-        const tree = new HitchhikerTree(openOn(new MemoryBackend(emptyImage())), BYTES, params);
-        let root: TreeRoot;
-        for (const batch of batches) root = tree.apply(root, batch);
-        if (root === undefined) return;
-        for (const prefix of prefixes) {
-          // The scan's upper bound: the least key above every extension of the prefix (none if all 0xff).
-          const end = Buffer.from(prefix);
-          let i = end.length - 1;
-          while (i >= 0 && end[i] === 0xff) i--;
-          if (i >= 0) end[i] = end[i]! + 1;
-          const upper = i < 0 ? undefined : end.subarray(0, i + 1);
-          const scanned = [...tree.scan(root, { lower: prefix, upper })].map(hex);
-          const list = prefixRun(tree, tree.load(root), prefix, prefix.length);
-          if (list === null) {
-            declined++;
-            continue;
-          }
-          const run: string[] = [];
-          if (Array.isArray(list)) {
-            // Operations buffered on the path, applied to the leaf's run.
-            run.push(...list.map(hex));
-            withPending++;
-          } else {
-            for (let k = prefixRunBounds.from; k < prefixRunBounds.to; k++) run.push(hex(list.bytes.subarray(list.start(k), list.end(k))));
-          }
-          expect(run).toEqual(scanned);
-          answered++;
-          if (run.length > 0) nonEmpty++;
-        }
-      }),
-      { numRuns: 400, seed: Number(process.env['SEDIMENT_SEED'] ?? 0x9017) },
-    );
-    console.log(`prefixRun: ${answered} answers (${nonEmpty} non-empty, ${withPending} with buffered operations applied), ${declined} declined`);
-    expect(nonEmpty).toBeGreaterThan(500);
-    expect(withPending).toBeGreaterThan(50);
-    expect(declined).toBeGreaterThan(50);
+    const t = checkTrees(paramsArb, fc.array(batchArb, { minLength: 1, maxLength: 10 }), bytesArb(0, 4), 400, 0x9017);
+    console.log(`prefixRun: ${t.answered} answers (${t.nonEmpty} non-empty, ${t.withPending} with buffered operations applied), ${t.declined} declined`);
+    expect(t.nonEmpty).toBeGreaterThan(500);
+    expect(t.withPending).toBeGreaterThan(50);
+    expect(t.declined).toBeGreaterThan(50);
+  });
+
+  it('answers the same from long leaves and wide branches, where searches start from a guess bounded by the pivots above', () => {
+    // Pages large enough for leaves and branches of more than 16 entries, and many batches to fill them.
+    const wide: fc.Arbitrary<TreeParams> = fc
+      .tuple(fc.integer({ min: 250, max: 500 }), fc.integer({ min: 0, max: 1 }), fc.integer({ min: 20, max: 40 }))
+      .map(([pageSize, share, maxChildren]) => ({ pageSize, bufferBytes: Math.floor((pageSize * share) / 5), maxChildren }));
+    const many = fc.array(fc.array(fc.record({ entry: bytesArb(1, 7), remove: fc.nat(5).map((n) => n === 0) }), { minLength: 40, maxLength: 100 }), { minLength: 15, maxLength: 40 });
+    // Longer prefixes: their runs are short, so most end inside a leaf and get an answer.
+    const t = checkTrees(wide, many, bytesArb(2, 5), 80, 0x5eed);
+    console.log(`prefixRun, wide: ${t.answered} answers (${t.nonEmpty} non-empty), ${t.declined} declined, leaves up to ${t.longestLeaf} entries, branches up to ${t.longestBranch} pivots`);
+    expect(t.nonEmpty).toBeGreaterThan(200);
+    expect(t.longestLeaf).toBeGreaterThan(16);
+    expect(t.longestBranch).toBeGreaterThan(16);
   });
 });

@@ -4,7 +4,8 @@ import { asPageId } from '../../lib/ids.js';
 import { EntryList } from '../../lib/tree/entry-list.js';
 import { LeafNode } from '../../lib/tree/node.js';
 import { decodeNode, encodeNode } from '../../lib/tree/node-codec.js';
-import { find, lowerBound, upperBound } from '../../lib/tree/search.js';
+import { boundWithin, find, lowerBound, upperBound } from '../../lib/tree/search.js';
+import { prefixOf } from '../../lib/tree/entry-list.js';
 import { compareBytes } from '../../lib/tree/tree-schema.js';
 
 /**
@@ -44,6 +45,28 @@ describe('searches over a list with prefixes', () => {
             expect(upperBound(list, key, 0, key.length, compareBytes, lo, hi)).toBe(upper);
             expect(find(list, key, 0, key.length, compareBytes, lo, hi)).toBe(upper > lower ? lower : -1);
           }
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('agree from a guess bounded by any prefixes: the pivots around a node, or bounds that miss the key', () => {
+    // boundWithin starts from an interpolation between the bounds it is given; in a descent they
+    // bracket the list and the key, but whatever they are, the answer must not change.
+    fc.assert(
+      fc.property(listArb, fc.array(bytesArb, { maxLength: 20 }), fc.boolean(), fc.nat(), fc.nat(), (list, probes, bracketing, x, y) => {
+        const count = list.count;
+        const keys = [...Array.from({ length: count }, (_, i) => list.bytes.slice(list.start(i), list.end(i))), ...probes];
+        const first = count === 0 ? 0 : list.prefixes![0]!;
+        const last = count === 0 ? 0 : list.prefixes![count - 1]!;
+        for (const key of keys) {
+          const p = prefixOf(key, 0, key.length);
+          // Bracketing: as a descent gives them, around the list and the key; else arbitrary.
+          const low = bracketing ? Math.min(first, p) : x % 0x7fffffff;
+          const high = bracketing ? Math.max(last, p) : y % 0x7fffffff;
+          expect(boundWithin(list, key, key.length, compareBytes, false, low, high)).toBe(lowerBound(list, key, 0, key.length, compareBytes));
+          expect(boundWithin(list, key, key.length, compareBytes, true, low, high)).toBe(upperBound(list, key, 0, key.length, compareBytes));
         }
       }),
       { numRuns: 200 },
