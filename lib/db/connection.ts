@@ -15,7 +15,6 @@ import type { PageStore } from '../storage/page-store.js';
 import type { LogEntry, TxOptions, TxReport } from './datom.js';
 import { Db, txReport } from './db.js';
 import { largeStandIn, rawBytes } from './encoding/large-value.js';
-import type { Value } from './schema/value-type.js';
 import { giveBack } from '../spare-buffers.js';
 import { putBytes } from '../storage/value-heap.js';
 import type { LogDatom } from './encoding/log-record.js';
@@ -131,7 +130,7 @@ export class Connection {
     const basis: Basis = { tx: outcome.tx, nextId: outcome.nextId, instant };
     const after = new Snapshot(this.trees, state, outcome.schema, basis);
     this.latest = new Db(after);
-    const report = txReport(outcome.tx, outcome.tempids, outcome.datoms, before, this.latest);
+    const report = txReport(outcome, before, this.latest);
     this.notify(report);
     return report;
   }
@@ -230,8 +229,10 @@ export class Connection {
     let out: LogDatom[] | undefined;
     for (let i = 0; i < datoms.length; i++) {
       const d = datoms[i]!;
-      // Assertions come from transaction data: values, not stand-ins.
-      const large = d.added ? largeStandIn(schema.ofDatom(d.a).valueType, d.v as Value) : undefined;
+      const v = d.v;
+      // Assertions come from transaction data: values, not stand-ins. Only text and bytes can be
+      // large, so other values skip the attribute lookup.
+      const large = d.added && (typeof v === 'string' || v instanceof Uint8Array) ? largeStandIn(schema.ofDatom(d.a).valueType, v) : undefined;
       if (large === undefined) {
         out?.push(d);
         continue;

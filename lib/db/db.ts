@@ -8,14 +8,14 @@ import { ErrorCode, SedimentError } from '../errors.js';
 import { Datom, type IndexName, type TxOptions, type TxReport } from './datom.js';
 import { Keyword } from './edn.js';
 import { prefixEnd } from './encoding/key-codec.js';
-import { LargeValue, largeStandIn } from './encoding/large-value.js';
+import { largeStandIn } from './encoding/large-value.js';
 import { decodeEntry, encodePrefix, type IndexOrder, INDEX_ORDERS, type KeyComponents, type RawDatom } from './encoding/datom-key.js';
 import { findCommitInLog, loadStateAt } from './index/epoch-loader.js';
 import { applyDatoms } from './index/indexing.js';
 import { type Basis, type ScanOptions, Snapshot } from './read/snapshot.js';
 import { type Attribute, BuiltIn } from './schema/schema.js';
 import { checkValue, describeValue, type Value } from './schema/value-type.js';
-import { runTransaction } from './tx/transactor.js';
+import { runTransaction, type TxOutcome } from './tx/transactor.js';
 import { chooseInstant } from './tx/instant.js';
 import { Entity } from './read/entity.js';
 import { pull, pullMany, type PullPattern } from './read/pull.js';
@@ -87,7 +87,7 @@ export class Db {
     }
     const basis: Basis = { tx: outcome.tx, nextId: outcome.nextId, instant: outcome.instant };
     const after = new Snapshot(base.trees, { ...base.state, novelty }, outcome.schema, basis);
-    return txReport(outcome.tx, outcome.tempids, outcome.datoms, this, new Db(after, this.filters));
+    return txReport(outcome, this, new Db(after, this.filters));
   }
 
   /** Datoms of `index` whose leading components are `components` (in the index's order). */
@@ -336,9 +336,10 @@ class PublicDatoms implements IterableIterator<Datom> {
  */
 const EAGER_TX_DATA = 64;
 
-export function txReport(tx: number, tempids: Record<string, number>, datoms: readonly RawDatom[], dbBefore: Db, dbAfter: Db): TxReport {
+export function txReport(outcome: TxOutcome, dbBefore: Db, dbAfter: Db): TxReport {
+  const { tx, tempids, datoms } = outcome;
   if (datoms.length <= EAGER_TX_DATA) return { tx, tempids, txData: toDatoms(dbAfter.snapshot, datoms), dbBefore, dbAfter };
-  let txData: Datom[] | undefined = datoms.some((d) => d.v instanceof LargeValue) ? toDatoms(dbAfter.snapshot, datoms) : undefined;
+  let txData: Datom[] | undefined = outcome.retractsLargeValue ? toDatoms(dbAfter.snapshot, datoms) : undefined;
   return {
     tx,
     tempids,

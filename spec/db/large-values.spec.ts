@@ -160,4 +160,20 @@ describe('large values', () => {
     expect(small.txData).toBe(small.txData);
     expect({ ...small }.txData).toEqual(small.txData);
   });
+
+  it("read back in a large transaction's report after close, where tx data is made lazily unless a large value is retracted", () => {
+    const { conn } = open(65_536);
+    conn.transact(SCHEMA);
+    const text = 'λ'.repeat(HEAP_THRESHOLD_BYTES);
+    conn.transact([{ 'doc/key': 'a', 'doc/text': text }]);
+    // More datoms than a report makes at once: one replaces the large value, the rest are small.
+    const others = Array.from({ length: 80 }, (_, i) => ({ 'doc/key': `k${i}`, 'doc/text': `t${i}` }));
+    const replaced = conn.transact([{ 'doc/key': 'a', 'doc/text': 'short' }, ...others]);
+    const plain = conn.transact(Array.from({ length: 80 }, (_, i) => ({ 'doc/key': `p${i}`, 'doc/text': `u${i}` })));
+    conn.close();
+    const retracted = replaced.txData.filter((d) => !d.added);
+    expect(retracted.map((d) => [d.a, d.v])).toEqual([['doc/text', text]]);
+    expect(replaced.txData).toHaveLength(1 + 1 + 1 + 2 * 80);
+    expect(plain.txData.filter((d) => d.a === 'doc/text')).toHaveLength(80);
+  });
 });

@@ -37,6 +37,8 @@ export interface TxOutcome {
   readonly datoms: readonly LogDatom[];
   readonly tempids: Readonly<Record<string, number>>;
   readonly schema: Schema;
+  /** Whether a datom retracts a large value, holding its stand-in (every other datom holds its value). */
+  readonly retractsLargeValue: boolean;
 }
 
 type Resolved = number | Temp;
@@ -130,6 +132,8 @@ class Transaction {
   private temps = none<string, Temp>();
   /** Tempid to a tempid it shares a unique identity value with (one entity): links towards `root`. */
   private aliases = none<string, string>();
+  /** See TxOutcome: set by `retract`, where a value read from an index may be a stand-in. */
+  private retractsLargeValue = false;
 
   constructor(
     private readonly snapshot: Snapshot,
@@ -149,7 +153,7 @@ class Transaction {
     const schema = schemaAfter(this.snapshot.schema, datoms, this.tx);
     const txDatom: LogDatom = { e: this.tx, a: BuiltIn.txInstant, v: new Date(this.instant), tx: this.tx, added: true, assertedTx: this.tx };
     datoms.unshift(txDatom);
-    return { tx: this.tx, instant: this.instant, nextId: this.nextId, datoms, tempids: this.reportedTempids(), schema };
+    return { tx: this.tx, instant: this.instant, nextId: this.nextId, datoms, tempids: this.reportedTempids(), schema, retractsLargeValue: this.retractsLargeValue };
   }
 
   /** Tempids as given (not the ones made up for maps without `db/id`) and their entity ids. */
@@ -437,6 +441,7 @@ class Transaction {
   }
 
   private retract(e: number, attribute: Attribute, v: StoredValue, assertedTx: number, where: Where): void {
+    if (v instanceof LargeValue) this.retractsLargeValue = true;
     const key = datomKey(e, attribute, v);
     if (!this.retractions.has(key)) this.retractions.set(key, retraction(e, attribute, v, this.tx, assertedTx, where) as Pending);
   }
