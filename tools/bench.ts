@@ -16,13 +16,16 @@
  * JVM per benchmark: what one workload leaves behind (its heap, and the type feedback V8
  * collected on other data) must not weigh on the next. Run after the import workload in one
  * process, Sediment's point reads took 0.27× better-sqlite3's time instead of 0.21× (1.10 µs
- * instead of 0.83). `--in-process` runs them all in this one, as the suite did before.
+ * instead of 0.83). The import workload goes further: each engine's imports of a data set run in a
+ * process of their own (`--task`, see tools/bench/import.ts). `--in-process` runs everything in
+ * this one process, as the suite did before.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { type Context, machineLine, makeContext, runsOf, type Row, type Workload } from './bench/harness.js';
+import { type ImportTask, timeEngineImport } from './bench/import.js';
 import { markdown, svg } from './bench/report.js';
 import { WORKLOADS } from './bench/workloads.js';
 
@@ -35,23 +38,27 @@ interface Args {
   readonly inProcess: boolean;
   /** Set in a workload's own process: where to write its rows (as JSON) for the parent. */
   readonly rowsFile: string | undefined;
+  /** Set in a task's process (harness.ts runInChild): the task, whose result goes to `rowsFile`. */
+  readonly task: ImportTask | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Args {
   let quick = false;
   let inProcess = false;
   let rowsFile: string | undefined;
+  let task: ImportTask | undefined;
   let only: Workload[] | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--quick') quick = true;
     else if (a === '--in-process') inProcess = true;
     else if (a === '--rows') rowsFile = argv[++i] ?? usage('--rows needs a file');
+    else if (a === '--task') task = JSON.parse(argv[++i] ?? usage('--task needs a task')) as ImportTask;
     else if (a === '--only') {
       only = (argv[++i] ?? '').split(',').map((name) => WORKLOADS.find((w) => w.name === name) ?? usage(`unknown workload ${name}`));
     } else usage(`unknown option ${a}`);
   }
-  return { quick, only, inProcess, rowsFile };
+  return { quick, only, inProcess, rowsFile, task };
 }
 
 /** Runs `workloads` here, one after another. */
@@ -94,8 +101,17 @@ async function main(): Promise<void> {
   const started = Number(process.env[STARTED] ?? Date.now());
   const progress = (m: string) => console.error(`[${((Date.now() - started) / 1e3).toFixed(0)} s] ${m}`);
   const workloads = args.only ?? WORKLOADS;
+  if (args.task !== undefined && args.rowsFile !== undefined) {
+    const ctx = makeContext(args.quick, progress);
+    try {
+      fs.writeFileSync(args.rowsFile, JSON.stringify(await timeEngineImport(ctx, args.task)));
+    } finally {
+      fs.rmSync(ctx.directory, { recursive: true, force: true });
+    }
+    return;
+  }
   if (args.rowsFile !== undefined) {
-    fs.writeFileSync(args.rowsFile, JSON.stringify(await runHere(makeContext(args.quick, progress), workloads)));
+    fs.writeFileSync(args.rowsFile, JSON.stringify(await runHere(makeContext(args.quick, progress, true), workloads)));
     return;
   }
   const loadAtStart = os.loadavg();

@@ -27,13 +27,34 @@ export interface Context {
   readonly runs: number;
   readonly directory: string;
   readonly progress: (message: string) => void;
+  /**
+   * Whether a workload may run parts of itself in child processes (runInChild): the suite's
+   * default; `--in-process` and the checks of `npm test` run everything in one process.
+   */
+  readonly forks: boolean;
 }
 
 /** Timed runs per figure: see `Context.runs`. */
 export const runsOf = (quick: boolean): number => (quick ? 3 : 5);
 
-export function makeContext(quick: boolean, progress: (message: string) => void = () => {}): Context {
-  return { quick, runs: runsOf(quick), directory: fs.mkdtempSync(path.join(os.tmpdir(), 'sediment-bench-')), progress };
+export function makeContext(quick: boolean, progress: (message: string) => void = () => {}, forks = false): Context {
+  return { quick, runs: runsOf(quick), directory: fs.mkdtempSync(path.join(os.tmpdir(), 'sediment-bench-')), progress, forks };
+}
+
+/**
+ * Runs `task` in a child process of the suite's script (tools/bench.ts `--task`, which hands it to
+ * runTask there) and returns what the task returned. The script is the one running, so this works
+ * from the suite's processes only (ctx.forks).
+ */
+export function runInChild(ctx: Context, task: object): unknown {
+  const rowsFile = path.join(ctx.directory, `task-${fileCounter++}.json`);
+  // Throws if the child fails; its progress goes to stderr as it comes.
+  execFileSync(process.execPath, [process.argv[1]!, '--task', JSON.stringify(task), '--rows', rowsFile, ...(ctx.quick ? ['--quick'] : [])], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const result = JSON.parse(fs.readFileSync(rowsFile, 'utf8')) as unknown;
+  fs.rmSync(rowsFile, { force: true });
+  return result;
 }
 
 /** A context for the correctness checks in `npm test`: no timing, nothing printed. */
