@@ -254,6 +254,8 @@ class Transaction {
 
   private deref<T>(x: T | Temp): T | Temp | number {
     if (!(x instanceof Temp)) return x;
+    // A name given an id shares it with its root (upsert gives every tempid of one entity the same).
+    if (x.id !== 0) return x.id;
     const name = this.root(x.name);
     return this.tempids.get(name) ?? (name === x.name ? x : this.temp(name));
   }
@@ -264,8 +266,18 @@ class Transaction {
    */
   private temp(name: string): Temp {
     let temp = this.temps.get(name);
-    if (temp === undefined) (this.temps = writable(this.temps)).set(name, (temp = new Temp(name)));
+    if (temp === undefined) {
+      (this.temps = writable(this.temps)).set(name, (temp = new Temp(name)));
+      temp.id = this.tempids.get(name) ?? 0;
+    }
     return temp;
+  }
+
+  /** Gives tempid `name` the entity id `id`: in `tempids`, and in its Temp if one is made (see Temp.id). */
+  private give(name: string, id: number): void {
+    (this.tempids = writable(this.tempids)).set(name, id);
+    const temp = this.temps.get(name);
+    if (temp !== undefined) temp.id = id;
   }
 
   /** The tempid that stands for every tempid sharing an identity value with `name`. */
@@ -298,7 +310,7 @@ class Transaction {
           const [a, b] = [this.tempids.get(name), this.tempids.get(other)];
           if (a !== undefined && b !== undefined && a !== b) throw conflict(op, name, a, b);
           (this.aliases = writable(this.aliases)).set(name, other);
-          if (b === undefined && a !== undefined) (this.tempids = writable(this.tempids)).set(other, a);
+          if (b === undefined && a !== undefined) this.give(other, a);
           changed = true;
         }
       }
@@ -311,7 +323,7 @@ class Transaction {
         const earlier = this.tempids.get(name);
         if (earlier !== undefined && earlier !== holder) throw conflict(op, name, earlier, holder);
         if (earlier === undefined) {
-          (this.tempids = writable(this.tempids)).set(name, holder);
+          this.give(name, holder);
           changed = true;
         }
       }
@@ -332,14 +344,18 @@ class Transaction {
       const op = ops[i]!;
       if (op.op !== 'add' && op.op !== 'cas') continue;
       const e = this.deref(op.e);
-      if (e instanceof Temp && !this.tempids.has(e.name)) (this.tempids = writable(this.tempids)).set(e.name, this.nextId++);
+      // `deref` gives a Temp only for a name without an id (its root's Temp when joined by upsert).
+      if (e instanceof Temp) {
+        (this.tempids = writable(this.tempids)).set(e.name, this.nextId);
+        e.id = this.nextId++;
+      }
     }
   }
 
   private allocateAliases(): void {
     for (const alias of this.aliases.keys()) {
       const id = this.tempids.get(this.root(alias));
-      if (id !== undefined) (this.tempids = writable(this.tempids)).set(alias, id);
+      if (id !== undefined) this.give(alias, id);
     }
   }
 

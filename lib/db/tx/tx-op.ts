@@ -15,6 +15,12 @@ export type OpKind = 'add' | 'retract' | 'retractEntity' | 'cas';
 
 /** A tempid the transactor has not yet given an entity id; one per name. */
 export class Temp {
+  /**
+   * The entity id given to this name, once given (0 before): the transactor's `tempids` entry for
+   * it, kept here too so that the operations naming it find it without a lookup by name.
+   */
+  id = 0;
+
   constructor(readonly name: string) {}
 }
 
